@@ -12,6 +12,7 @@
 //	  -> qc -> formulate (one formulator per task kind)
 //	  -> train.jsonl / test.jsonl in chat-messages form + report.json
 //
-// Stages live in the sub-packages source, filter, synth, qc and formulate;
-// the pipeline that wires them (Prepare) lives here.
+// This package holds the types every stage shares; the stages live in the
+// sub-packages source, filter, synth, qc and formulate, and the pipeline
+// that wires them (Prepare) in prepare.
 package tasks
