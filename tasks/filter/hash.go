@@ -129,9 +129,9 @@ func mix(h uint64) uint64 {
 	return h
 }
 
-// SimHash is a 64-bit SimHash of s over word 3-shingles (words lower-cased
-// letters/digits; texts under three words use single words). Near-identical
-// texts have hashes at a small Hamming distance.
+// SimHash is a 64-bit SimHash of s over its words (runs of letters and
+// digits, lower-cased). Near-identical texts (a word or two edited) have
+// hashes at a small Hamming distance.
 func SimHash(s string) uint64 {
 	var words []uint64
 	cur := uint64(14695981039346656037)
@@ -161,14 +161,8 @@ func SimHash(s string) uint64 {
 			}
 		}
 	}
-	if len(words) < 3 {
-		for _, w := range words {
-			add(w)
-		}
-	} else {
-		for i := 0; i+3 <= len(words); i++ {
-			add(words[i]*31*31 + words[i+1]*31 + words[i+2])
-		}
+	for _, w := range words {
+		add(w)
 	}
 	var h uint64
 	for b := 0; b < 64; b++ {
