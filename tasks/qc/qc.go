@@ -1,0 +1,242 @@
+// Package qc is the quality control of formulated samples: cheap heuristic
+// checks on every sample (Check) and, with an LLM endpoint, the HumanLLM
+// paper's judge of synthesised artifacts (Judge).
+package qc
+
+import (
+	"hash/fnv"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// Drop reasons returned by Check.
+const (
+	ReasonEmptyTarget = "empty_target"
+	ReasonShortTarget = "short_target"
+	ReasonTargetLeak  = "target_leak"
+	ReasonPII         = "pii"
+	ReasonLanguage    = "language"
+)
+
+// Options configure Check.
+type Options struct {
+	// MinTargetChars and MinTargetWords are the least assistant content per
+	// task kind ("action", "thought", ... — the part of Sample.Task before
+	// any "."); the key "default" applies to kinds not listed.
+	MinTargetChars map[string]int `mapstructure:"min_target_chars"`
+	MinTargetWords map[string]int `mapstructure:"min_target_words"`
+	// LeakShingle is the number of consecutive words of the target that,
+	// found in the prompt, count as a leak (0 disables the check).
+	LeakShingle int `mapstructure:"leak_shingle"`
+	// LeakExempt lists task kinds whose answer is in the prompt by design.
+	LeakExempt []string `mapstructure:"leak_exempt"`
+	// PII turns on the e-mail / phone / URL-with-token detectors (on all
+	// messages of the sample).
+	PII bool `mapstructure:"pii"`
+	// Languages are the allowed languages of the target. Only English can
+	// be detected: ["en"] rejects non-English targets; an empty list, "any"
+	// or a list naming another language turns the check off.
+	Languages []string `mapstructure:"languages"`
+	// MinASCIILetterShare and MinStopwordRate are the English-likeness
+	// thresholds: share of letters that are ASCII, and share of words (in
+	// targets of 8 or more words) that are common English function words.
+	MinASCIILetterShare float64 `mapstructure:"min_ascii_letter_share"`
+	MinStopwordRate     float64 `mapstructure:"min_stopword_rate"`
+}
+
+// DefaultOptions: at least 2 characters and 1 word for every kind, more for
+// free-text kinds (action 5 words, thought 3, style 20, profile 30), 12-word
+// leak shingles with item_selection exempt, PII on, English only (90% ASCII
+// letters, 8% stopwords).
+func DefaultOptions() Options {
+	return Options{
+		MinTargetChars: map[string]int{"default": 2, tasks.TaskAction: 20, tasks.TaskThought: 10, tasks.TaskStyle: 80, tasks.TaskProfile: 150},
+		MinTargetWords: map[string]int{"default": 1, tasks.TaskAction: 5, tasks.TaskThought: 3, tasks.TaskStyle: 20, tasks.TaskProfile: 30},
+		LeakShingle:    12,
+		LeakExempt:     []string{tasks.TaskItemSelection},
+		PII:            true,
+		Languages:      []string{"en"},
+
+		MinASCIILetterShare: 0.9,
+		MinStopwordRate:     0.08,
+	}
+}
+
+// Kind returns the task kind of a Sample.Task ("style.topic" -> "style").
+func Kind(task string) string {
+	k, _, _ := strings.Cut(task, ".")
+	return k
+}
+
+func perKind(m map[string]int, kind string) int {
+	if v, ok := m[kind]; ok {
+		return v
+	}
+	return m["default"]
+}
+
+// Check returns "" when the sample passes, else the reason to drop it, the
+// first that applies of: empty_target, language (non-English target when
+// only "en" is allowed), short_target, target_leak, pii.
+func Check(s tasks.Sample, opts Options) string {
+	kind := Kind(s.Task)
+	var target string
+	var prompt []string
+	for i, m := range s.Messages {
+		if m.Role == "assistant" && i == len(s.Messages)-1 {
+			target = m.Content
+			continue
+		}
+		prompt = append(prompt, m.Content)
+	}
+	t := strings.TrimSpace(target)
+	if t == "" {
+		return ReasonEmptyTarget
+	}
+	if englishOnly(opts.Languages) && !IsEnglish(t, opts.MinASCIILetterShare, opts.MinStopwordRate) {
+		return ReasonLanguage
+	}
+	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || len(strings.Fields(t)) < perKind(opts.MinTargetWords, kind) {
+		return ReasonShortTarget
+	}
+	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && Leaks(t, strings.Join(prompt, "\n"), opts.LeakShingle) {
+		return ReasonTargetLeak
+	}
+	if opts.PII {
+		for _, m := range s.Messages {
+			if HasPII(m.Content) {
+				return ReasonPII
+			}
+		}
+	}
+	return ""
+}
+
+func englishOnly(langs []string) bool {
+	if len(langs) == 0 {
+		return false
+	}
+	for _, l := range langs {
+		switch strings.ToLower(strings.TrimSpace(l)) {
+		case "en", "eng", "english":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// words lower-cases and splits on anything that is not a letter, digit or
+// apostrophe.
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+}
+
+func shingleHash(ws []string) uint64 {
+	h := fnv.New64a()
+	for _, w := range ws {
+		h.Write([]byte(w))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// Leaks reports whether the target is given away by the prompt: its whole
+// word sequence appears in the prompt (targets of at least 4 words), or any
+// run of n consecutive target words does. Comparison is on lower-cased
+// words, so punctuation and spacing do not matter.
+func Leaks(target, prompt string, n int) bool {
+	tw, pw := words(target), words(prompt)
+	if len(tw) == 0 || len(pw) == 0 {
+		return false
+	}
+	if len(tw) < n {
+		if len(tw) < 4 {
+			return false
+		}
+		n = len(tw)
+	}
+	set := make(map[uint64]struct{}, len(pw))
+	for i := 0; i+n <= len(pw); i++ {
+		set[shingleHash(pw[i:i+n])] = struct{}{}
+	}
+	for i := 0; i+n <= len(tw); i++ {
+		if _, ok := set[shingleHash(tw[i:i+n])]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	emailRe = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b`)
+	phoneRe = regexp.MustCompile(`(?:^|[^\w+])(?:\+?\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?:$|[^\w])|(?:^|[^\w])\+\d{1,3}[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){2,4}(?:$|[^\w])`)
+	urlRe   = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"']+`)
+	tokenQ  = regexp.MustCompile(`(?i)[?&#;](?:access_token|id_token|refresh_token|token|api_?key|apikey|key|auth|authorization|sig|signature|secret|password|passwd|pwd|session|sessionid|sid|code|x-amz-signature|x-amz-credential)=[^&\s]{6,}`)
+	userPw  = regexp.MustCompile(`(?i)^(?:https?://)[^/@\s:]+:[^/@\s]+@`)
+)
+
+// HasPII reports an e-mail address, a phone number (10+ digit North
+// American or +country formats) or a URL that carries a credential (a token
+// or key query parameter, or user:password@).
+func HasPII(s string) bool {
+	if emailRe.MatchString(s) || phoneRe.MatchString(s) {
+		return true
+	}
+	for _, u := range urlRe.FindAllString(s, -1) {
+		if tokenQ.MatchString(u) || userPw.MatchString(u) {
+			return true
+		}
+	}
+	return false
+}
+
+var enStop = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`the a an and or but if of to in on at by for with from as is are was were be been being
+have has had do does did not no so that this these those it its i me my you your he him his she her we us our they them
+their what which who when where why how all any some can could will would should just very there here than then too
+also about into over out up down i'm it's don't can't im dont`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// IsEnglish is a cheap English-likeness test: at least minASCII of the
+// letters are ASCII, and (for texts of 8 or more words) at least minStop of
+// the words are common English function words.
+func IsEnglish(s string, minASCII, minStop float64) bool {
+	letters, ascii := 0, 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			letters++
+			if r < 128 {
+				ascii++
+			}
+		}
+	}
+	if letters == 0 {
+		return true // numbers or symbols only: nothing to judge
+	}
+	if float64(ascii)/float64(letters) < minASCII {
+		return false
+	}
+	ws := words(s)
+	if len(ws) < 8 {
+		return true
+	}
+	hit := 0
+	for _, w := range ws {
+		if enStop[w] {
+			hit++
+		}
+	}
+	return float64(hit)/float64(len(ws)) >= minStop
+}

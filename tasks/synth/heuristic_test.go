@@ -1,0 +1,234 @@
+package synth
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+const (
+	formalBlogger = "1007188.male.48.Religion.Libra.xml"       // web announcements, third person
+	casualBlogger = "1084668.female.15.Student.Capricorn.xml"  // chat-style teen blog
+	personalBlog  = "1070540.female.36.Technology.Scorpio.xml" // diary, many feelings
+	shortBlogger  = "1000331.female.37.indUnk.Leo.xml"         // 13 posts
+)
+
+func texts(u *tasks.User) []string {
+	var out []string
+	for _, r := range u.Records {
+		out = append(out, r.Text)
+	}
+	return out
+}
+
+func synthJSON(t *testing.T, u *tasks.User) string {
+	t.Helper()
+	a, err := NewHeuristic(DefaultHeuristicConfig()).Synthesize(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(a)
+	return string(b)
+}
+
+func TestHeuristicDeterministic(t *testing.T) {
+	for _, u := range []*tasks.User{loadBlogger(t, personalBlog), loadBlogger(t, casualBlogger), loadTwitter(t, "RepCloakroom")} {
+		first := synthJSON(t, u)
+		for i := 0; i < 5; i++ {
+			// rebuild the meta map so its iteration order changes
+			m := map[string]string{}
+			for k, v := range u.Meta {
+				m[k] = v
+			}
+			u.Meta = m
+			if got := synthJSON(t, u); got != first {
+				t.Fatalf("%s: run %d differs:\n%s\n%s", u.ID, i, first, got)
+			}
+		}
+	}
+}
+
+var firstPersonRe = regexp.MustCompile(`(?i)\b(i|i'm|im|i've|i'd|i'll|me|my|myself)\b`)
+
+func checkArtifacts(t *testing.T, u *tasks.User, a tasks.Artifacts) {
+	t.Helper()
+	if a.Backend != "heuristic" {
+		t.Errorf("backend %q", a.Backend)
+	}
+	if n := wordCount(a.Persona); n == 0 || n > 100 {
+		t.Errorf("%s: persona has %d words: %s", u.ID, n, a.Persona)
+	}
+	if !strings.HasPrefix(a.Persona, "The user") {
+		t.Errorf("persona not third person: %s", a.Persona)
+	}
+	if a.Profile != "" {
+		if n := wordCount(a.Profile); n < 100 || n > 400 {
+			t.Errorf("%s: profile has %d words", u.ID, n)
+		}
+	}
+	if !strings.HasPrefix(a.Style, "The user writes") {
+		t.Errorf("style: %q", a.Style)
+	}
+	if len(a.Topics) != len(u.Records) {
+		t.Fatalf("%d topics for %d records", len(a.Topics), len(u.Records))
+	}
+	for i, tp := range a.Topics {
+		if tp != "" && normSpace(tp) == normSpace(u.Records[i].Text) {
+			t.Errorf("topic %d equals the text: %q", i, tp)
+		}
+		if wordCount(tp) > 16 {
+			t.Errorf("topic %d too long: %q", i, tp)
+		}
+	}
+	if len(a.Thoughts) > DefaultHeuristicConfig().MaxThoughts {
+		t.Errorf("%d thoughts over the cap", len(a.Thoughts))
+	}
+	for _, th := range a.Thoughts {
+		if th.Record < 0 || th.Record >= len(u.Records) {
+			t.Fatalf("thought record %d out of range", th.Record)
+		}
+		src := u.Records[th.Record].Text
+		if !strings.Contains(src, th.Thought) {
+			t.Errorf("thought not verbatim in record %d: %q", th.Record, th.Thought)
+		}
+		if !firstPersonRe.MatchString(th.Thought) {
+			t.Errorf("thought not first person: %q", th.Thought)
+		}
+		if th.Scenario == "" || strings.Contains(th.Scenario, th.Thought) || strings.Contains(normSpace(th.Scenario), normSpace(th.Thought)) {
+			t.Errorf("scenario %q contains thought %q", th.Scenario, th.Thought)
+		}
+		if regexp.MustCompile(`\bI\b`).MatchString(th.Scenario) {
+			t.Errorf("scenario still first person: %q", th.Scenario)
+		}
+	}
+}
+
+func TestHeuristicBlogger(t *testing.T) {
+	h := NewHeuristic(DefaultHeuristicConfig())
+	for _, name := range []string{formalBlogger, casualBlogger, personalBlog, shortBlogger} {
+		u := loadBlogger(t, name)
+		a, err := h.Synthesize(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkArtifacts(t, u, a)
+		if !strings.Contains(a.Persona, u.Meta["age"]+"-year-old") {
+			t.Errorf("persona lacks the age from metadata: %s", a.Persona)
+		}
+		if a.Profile == "" {
+			t.Errorf("%s: no profile from %d posts", name, len(u.Records))
+		}
+	}
+	// The diary author: many thoughts, self-description and family.
+	u := loadBlogger(t, personalBlog)
+	a, _ := h.Synthesize(context.Background(), u)
+	if len(a.Thoughts) != 20 {
+		t.Errorf("diary author: %d thoughts, want the cap 20", len(a.Thoughts))
+	}
+	for _, want := range []string{"36-year-old woman", "technology", "84 blog posts", "husband"} {
+		if !strings.Contains(a.Persona, want) {
+			t.Errorf("persona lacks %q: %s", want, a.Persona)
+		}
+	}
+	// Thoughts span the history (evenly spaced picks), in record order.
+	if a.Thoughts[0].Record > 10 || a.Thoughts[19].Record < len(u.Records)/2 {
+		t.Errorf("thoughts do not span the history: first %d last %d", a.Thoughts[0].Record, a.Thoughts[19].Record)
+	}
+	// A thought in a record's first sentence gets a topic scenario.
+	cfg := DefaultHeuristicConfig()
+	cfg.MaxThoughts = 5
+	small := NewHeuristic(cfg).Thoughts(&tasks.User{Records: []tasks.Record{{Text: "I really hate rainy Mondays at the office. Then it got worse."}}}, nil)
+	if len(small) != 1 || !strings.HasPrefix(small[0].Scenario, "The user was writing about ") {
+		t.Errorf("first-sentence thought: %+v", small)
+	}
+}
+
+func TestHeuristicFormalVsCasual(t *testing.T) {
+	f := MeasureStyle(texts(loadBlogger(t, formalBlogger)))
+	c := MeasureStyle(texts(loadBlogger(t, casualBlogger)))
+	for _, s := range []StyleFeatures{f, c} {
+		if s.MeanSentenceWords < 3 || s.MeanSentenceWords > 40 || s.MATTR < 0.3 || s.MATTR > 1 || s.FScore < 20 || s.FScore > 80 {
+			t.Errorf("features out of sane range: %+v", s)
+		}
+		for _, r := range []float64{s.LowercaseShare, s.CapsWordRate, s.EmojiRate, s.FirstPersonRate, s.ContractionRate, s.InformalRate} {
+			if r < 0 || r > 1 {
+				t.Errorf("rate out of [0,1]: %+v", s)
+			}
+		}
+	}
+	if !(c.InformalRate > f.InformalRate+0.01 && c.LowercaseShare > f.LowercaseShare+0.3 && f.FScore > c.FScore+3 && c.FirstPersonRate > f.FirstPersonRate+0.03) {
+		t.Errorf("formal and casual authors not told apart:\nformal %+v\ncasual %+v", f, c)
+	}
+	if sim := StyleSimilarity(f, c); sim > 0.7 {
+		t.Errorf("formal/casual similarity %v too high", sim)
+	}
+	if df, dc := DescribeStyle(f), DescribeStyle(c); !strings.Contains(df, "tone is formal") || !strings.Contains(dc, "tone is casual") {
+		t.Errorf("descriptions:\n%s\n%s", df, dc)
+	}
+	// The same author's halves are more alike than the two authors.
+	ct := texts(loadBlogger(t, casualBlogger))
+	h1, h2 := MeasureStyle(ct[:len(ct)/2]), MeasureStyle(ct[len(ct)/2:])
+	if StyleSimilarity(h1, h2) <= StyleSimilarity(h1, f) {
+		t.Errorf("self similarity %v not above cross %v", StyleSimilarity(h1, h2), StyleSimilarity(h1, f))
+	}
+}
+
+func TestHeuristicTwitter(t *testing.T) {
+	u := loadTwitter(t, "RepCloakroom")
+	a, err := NewHeuristic(HeuristicConfig{}).Synthesize(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkArtifacts(t, u, a)
+	for _, want := range []string{"tweets", "June 2017", "account description"} {
+		if !strings.Contains(a.Persona, want) {
+			t.Errorf("persona lacks %q: %s", want, a.Persona)
+		}
+	}
+	if strings.Contains(a.Persona, "http") {
+		t.Errorf("persona leaks a URL: %s", a.Persona)
+	}
+}
+
+func TestHeuristicEdgeCases(t *testing.T) {
+	h := NewHeuristic(HeuristicConfig{})
+	a, err := h.Synthesize(context.Background(), &tasks.User{})
+	if err != nil || a.Persona != "" || a.Backend != "heuristic" {
+		t.Fatalf("empty user: %+v %v", a, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Synthesize(ctx, &tasks.User{}); err == nil {
+		t.Fatal("cancelled context not reported")
+	}
+	// Amazon-like reviews: rating and categories, topic from item title.
+	u := &tasks.User{Source: tasks.SourceAmazon, Records: []tasks.Record{
+		{Kind: tasks.KindReview, Community: "Guitars", Rating: 5, Title: "great", ItemTitle: "Nylon strings", Text: "These strings sound warm and stay in tune. I love them.", Time: time.Date(2013, 1, 2, 0, 0, 0, 0, time.UTC).Unix()},
+		{Kind: tasks.KindReview, Community: "Guitars", Rating: 3, Text: "The tuner works but the clip is weak and the display is dim.", Time: time.Date(2014, 3, 2, 0, 0, 0, 0, time.UTC).Unix()},
+	}}
+	a, _ = h.Synthesize(context.Background(), u)
+	for _, want := range []string{"Amazon shopper", "2 product reviews", "Guitars", "4.0 out of 5"} {
+		if !strings.Contains(a.Persona, want) {
+			t.Errorf("amazon persona lacks %q: %s", want, a.Persona)
+		}
+	}
+	if a.Profile != "" {
+		t.Errorf("profile from 2 records: %s", a.Profile)
+	}
+	if a.Topics[0] != "a review of Nylon strings: great" || a.Topics[1] == "" {
+		t.Errorf("topics %q", a.Topics)
+	}
+}
+
+func BenchmarkHeuristicLargeUser(b *testing.B) {
+	u := loadBlogger(b, "109656.male.36.LawEnforcement-Security.Pisces.xml") // 428 posts
+	h := NewHeuristic(HeuristicConfig{})
+	for b.Loop() {
+		h.Synthesize(context.Background(), u)
+	}
+}
