@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -70,8 +71,10 @@ type Config struct {
 	// MinReviewWords drops reviews of fewer words (paper: > 5 words).
 	MinReviewWords int `mapstructure:"min_review_words"`
 
-	// Scrub enables the PII scrub; see Scrubber.
-	Scrub bool `mapstructure:"scrub_pii"`
+	// Scrub enables the PII scrub; PII selects what it replaces (see
+	// Scrubber and PIIOptions).
+	Scrub bool       `mapstructure:"scrub_pii"`
+	PII   PIIOptions `mapstructure:"pii"`
 	// NearDupHamming is the SimHash distance at or below which a user's
 	// later record is a near-duplicate of an earlier one (-1 disables).
 	NearDupHamming int `mapstructure:"near_dup_hamming"`
@@ -108,6 +111,7 @@ func Default() Config {
 		MinReviewWords: 6,
 
 		Scrub:          true,
+		PII:            DefaultPII(),
 		NearDupHamming: 3,
 
 		AmazonTopItemsFraction: 0.5,
@@ -117,7 +121,17 @@ func Default() Config {
 	}
 }
 
-var scrubber = NewScrubber()
+var scrubbers sync.Map // PIIOptions -> *Scrubber
+
+// Scrubber returns the shared scrubber for c.PII (built once per distinct
+// options).
+func (c *Config) Scrubber() *Scrubber {
+	if s, ok := scrubbers.Load(c.PII); ok {
+		return s.(*Scrubber)
+	}
+	s, _ := scrubbers.LoadOrStore(c.PII, NewScrubberWith(c.PII))
+	return s.(*Scrubber)
+}
 
 // Record applies the record-level rules to r, normalising it in place
 // ("[removed]" and "[deleted]" bodies become empty; PII is scrubbed). It
@@ -187,6 +201,7 @@ func (c *Config) Record(r *tasks.Record) string {
 		}
 	}
 	if c.Scrub {
+		scrubber := c.Scrubber()
 		r.Text, _ = scrubber.Scrub(r.Text)
 		r.Title, _ = scrubber.Scrub(r.Title)
 		if r.ParentText != "" {

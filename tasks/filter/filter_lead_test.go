@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 	"github.com/humanllm/humanllm/tasks"
@@ -268,11 +269,20 @@ func FuzzScrub(f *testing.F) {
 		f.Add(s)
 	}
 	sc := NewScrubber()
+	dom := NewScrubberWith(PIIOptions{Emails: true, Phones: true, Handles: true, Addresses: true, URLs: "domain"})
 	f.Fuzz(func(t *testing.T, s string) {
-		out, _ := sc.Scrub(s)
-		again, _ := sc.Scrub(out)
-		if again != out {
-			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
+		for _, sc := range []*Scrubber{sc, dom} {
+			out, n := sc.Scrub(s)
+			if utf8.ValidString(s) && !utf8.ValidString(out) {
+				t.Fatalf("invalid UTF-8 out of valid input: %q -> %q", s, out)
+			}
+			if n == 0 && out != s {
+				t.Fatalf("n = 0 but text changed: %q -> %q", s, out)
+			}
+			again, _ := sc.Scrub(out)
+			if again != out {
+				t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
+			}
 		}
 	})
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"math/bits"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -14,11 +16,31 @@ import (
 // the first 8 bytes (big-endian) of HMAC-SHA256(salt, source "\x00" user).
 // Different salts give unlinkable ids.
 func UserHash64(salt, source, user string) uint64 {
-	m := hmac.New(sha256.New, []byte(salt))
-	m.Write([]byte(source))
-	m.Write([]byte{0})
-	m.Write([]byte(user))
-	return binary.BigEndian.Uint64(m.Sum(nil))
+	pool, ok := hmacPools.Load(salt)
+	if !ok {
+		key := []byte(salt)
+		pool, _ = hmacPools.LoadOrStore(salt, &sync.Pool{New: func() any {
+			return &userHasher{h: hmac.New(sha256.New, key)}
+		}})
+	}
+	p := pool.(*sync.Pool)
+	u := p.Get().(*userHasher)
+	u.buf = append(append(append(u.buf[:0], source...), 0), user...)
+	u.h.Reset() // back to the keyed state
+	u.h.Write(u.buf)
+	v := binary.BigEndian.Uint64(u.h.Sum(u.sum[:0]))
+	p.Put(u)
+	return v
+}
+
+// hmacPools caches, per salt, keyed HMAC states (hmac.New costs more than
+// hashing a short id).
+var hmacPools sync.Map // salt -> *sync.Pool of *userHasher
+
+type userHasher struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
 }
 
 // UserHash is UserHash64 as 16 hex digits: the id written to outputs.
@@ -40,23 +62,43 @@ func TextHash(s string) uint64 {
 	h := uint64(offset)
 	sep := false
 	started := false
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				sep = true
+				continue
+			}
 			if sep && started {
 				h ^= ' '
 				h *= prime
 			}
-			sep = false
-			started = true
-			r = unicode.ToLower(r)
-			var b [4]byte
-			n := utf8.EncodeRune(b[:], r)
-			for i := 0; i < n; i++ {
-				h ^= uint64(b[i])
-				h *= prime
-			}
-		} else {
+			sep, started = false, true
+			h ^= uint64(c)
+			h *= prime
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			sep = true
+			continue
+		}
+		if sep && started {
+			h ^= ' '
+			h *= prime
+		}
+		sep, started = false, true
+		var b [4]byte
+		m := utf8.EncodeRune(b[:], unicode.ToLower(r))
+		for k := 0; k < m; k++ {
+			h ^= uint64(b[k])
+			h *= prime
 		}
 	}
 	return h
@@ -133,45 +175,97 @@ func mix(h uint64) uint64 {
 // digits, lower-cased). Near-identical texts (a word or two edited) have
 // hashes at a small Hamming distance.
 func SimHash(s string) uint64 {
-	var words []uint64
-	cur := uint64(14695981039346656037)
-	in := false
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			r = unicode.ToLower(r)
-			cur ^= uint64(r)
-			cur *= 1099511628211
-			in = true
-		} else if in {
-			words = append(words, cur)
-			cur, in = 14695981039346656037, false
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	// Per-bit counts of 1s over the words' mixed hashes, kept as byte lanes:
+	// acc[j] holds the counts of bits j, j+8, ..., j+56 in its 8 bytes, so
+	// one word costs 8 table look-ups and adds; lanes are flushed into ones
+	// before they can overflow.
+	var ones [64]int
+	var acc [8]uint64
+	n, pending := 0, 0
+	flush := func() {
+		for j := 0; j < 8; j++ {
+			for lane := 0; lane < 8; lane++ {
+				ones[lane*8+j] += int(acc[j] >> (8 * lane) & 0xff)
+			}
+			acc[j] = 0
 		}
+		pending = 0
+	}
+	add := func(w uint64) {
+		f := mix(w)
+		for j := 0; j < 8; j++ {
+			acc[j] += spread[byte(f>>j)&0x01|byte(f>>(j+7))&0x02|byte(f>>(j+14))&0x04|byte(f>>(j+21))&0x08|
+				byte(f>>(j+28))&0x10|byte(f>>(j+35))&0x20|byte(f>>(j+42))&0x40|byte(f>>(j+49))&0x80]
+		}
+		n++
+		if pending++; pending == 255 {
+			flush()
+		}
+	}
+	cur := uint64(offset)
+	in := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		var r rune
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				if in {
+					add(cur)
+					cur, in = offset, false
+				}
+				continue
+			}
+			r = rune(c)
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				if in {
+					add(cur)
+					cur, in = offset, false
+				}
+				continue
+			}
+			r = unicode.ToLower(r)
+		}
+		cur ^= uint64(r)
+		cur *= prime
+		in = true
 	}
 	if in {
-		words = append(words, cur)
+		add(cur)
 	}
-	var v [64]int
-	add := func(f uint64) {
-		f = mix(f)
-		for b := 0; b < 64; b++ {
-			if f&(1<<b) != 0 {
-				v[b]++
-			} else {
-				v[b]--
-			}
-		}
-	}
-	for _, w := range words {
-		add(w)
-	}
+	flush()
 	var h uint64
 	for b := 0; b < 64; b++ {
-		if v[b] > 0 {
+		if 2*ones[b] > n {
 			h |= 1 << b
 		}
 	}
 	return h
 }
+
+// spread[x] has byte k = bit k of x: adding it counts 8 bits at once.
+var spread = func() (t [256]uint64) {
+	for x := 0; x < 256; x++ {
+		for k := 0; k < 8; k++ {
+			if x&(1<<k) != 0 {
+				t[x] |= 1 << (8 * k)
+			}
+		}
+	}
+	return
+}()
 
 // NearDup marks texts[i] true when an earlier, unmarked text has a SimHash
 // within maxHamming bits. Candidates are found through four 16-bit bands

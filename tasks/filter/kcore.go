@@ -1,6 +1,9 @@
 package filter
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // TopItems returns the most frequent items making up the top frac of the
 // distinct items (the paper keeps the top 50%), ties broken by item id so
@@ -66,22 +69,30 @@ func (k *KCore) Add(user uint64, item string) {
 // Run computes the core over the edges whose item passes allow (nil: all).
 func (k *KCore) Run(userK, itemK int, allow func(item string) bool) {
 	nu, ni := len(k.userIdx), len(k.items)
-	// Distinct edges only.
-	type edge struct{ u, i uint32 }
-	seen := make(map[edge]struct{}, len(k.eu))
-	eu, ei := k.eu[:0:0], k.ei[:0:0]
+	// Distinct edges only: pack (user, item) into one uint64, sort, and
+	// drop repeats (8 bytes an edge, no hash map).
+	packed := make([]uint64, 0, len(k.eu))
 	for j := range k.eu {
-		e := edge{k.eu[j], k.ei[j]}
-		if _, dup := seen[e]; dup {
-			continue
-		}
-		if allow != nil && !allow(k.items[e.i]) {
-			continue
-		}
-		seen[e] = struct{}{}
-		eu, ei = append(eu, e.u), append(ei, e.i)
+		packed = append(packed, uint64(k.eu[j])<<32|uint64(k.ei[j]))
 	}
-	seen = nil
+	slices.Sort(packed)
+	packed = slices.Compact(packed)
+	var allowed []bool // per item; nil: all
+	if allow != nil {
+		allowed = make([]bool, ni)
+		for i, id := range k.items {
+			allowed[i] = allow(id)
+		}
+	}
+	eu, ei := make([]uint32, 0, len(packed)), make([]uint32, 0, len(packed))
+	for _, e := range packed {
+		u, i := uint32(e>>32), uint32(e)
+		if allowed != nil && !allowed[i] {
+			continue
+		}
+		eu, ei = append(eu, u), append(ei, i)
+	}
+	packed = nil
 	k.keepUser = make([]bool, nu)
 	k.keepItem = make([]bool, ni)
 	for j := range eu {

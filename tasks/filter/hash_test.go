@@ -1,0 +1,108 @@
+package filter
+
+import (
+	"math/rand/v2"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The first implementations of TextHash and SimHash (rune by rune), kept as
+// references: the fast paths must give the same values.
+func refTextHash(s string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	sep := false
+	started := false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if sep && started {
+				h ^= ' '
+				h *= prime
+			}
+			sep = false
+			started = true
+			r = unicode.ToLower(r)
+			var b [4]byte
+			n := utf8.EncodeRune(b[:], r)
+			for i := 0; i < n; i++ {
+				h ^= uint64(b[i])
+				h *= prime
+			}
+		} else {
+			sep = true
+		}
+	}
+	return h
+}
+func refSimHash(s string) uint64 {
+	var words []uint64
+	cur := uint64(14695981039346656037)
+	in := false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			r = unicode.ToLower(r)
+			cur ^= uint64(r)
+			cur *= 1099511628211
+			in = true
+		} else if in {
+			words = append(words, cur)
+			cur, in = 14695981039346656037, false
+		}
+	}
+	if in {
+		words = append(words, cur)
+	}
+	var v [64]int
+	add := func(f uint64) {
+		f = mix(f)
+		for b := 0; b < 64; b++ {
+			if f&(1<<b) != 0 {
+				v[b]++
+			} else {
+				v[b]--
+			}
+		}
+	}
+	for _, w := range words {
+		add(w)
+	}
+	var h uint64
+	for b := 0; b < 64; b++ {
+		if v[b] > 0 {
+			h |= 1 << b
+		}
+	}
+	return h
+}
+
+func TestHashesMatchReference(t *testing.T) {
+	texts, _ := bloggerTexts(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []rune("aZ09 .,!?-_\n\tÉéßİıΣσ日本\u0301\u00a0'@#")
+	for i := 0; i < 3000; i++ {
+		r := make([]rune, rng.IntN(80))
+		for k := range r {
+			r[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		texts = append(texts, string(r), string([]byte{0xff, 'a', 0xc3}))
+	}
+	for _, s := range texts {
+		if TextHash(s) != refTextHash(s) {
+			t.Fatalf("TextHash differs on %q", s)
+		}
+		if SimHash(s) != refSimHash(s) {
+			t.Fatalf("SimHash differs on %q", s)
+		}
+	}
+	long := make([]byte, 0, 1<<20) // > 255 words: lane flushes
+	for len(long) < 1<<20 {
+		long = append(long, texts[rng.IntN(len(texts))]...)
+	}
+	if SimHash(string(long)) != refSimHash(string(long)) {
+		t.Fatal("SimHash differs on a long text")
+	}
+}
