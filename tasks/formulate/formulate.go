@@ -1,0 +1,293 @@
+package formulate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// Formulator turns one user's history and artifacts into samples of one
+// task kind. Formulate must be deterministic given rng's state and must not
+// keep u, a or rng; it is called concurrently for different users (a
+// Formulator holds only its configuration).
+type Formulator interface {
+	Kind() string
+	Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample))
+}
+
+// base is what every formulator shares: the configuration and the sample
+// builder.
+type base struct {
+	cfg Config
+}
+
+// sample builds the chat: [system?, user, assistant].
+func (b base) sample(u *tasks.User, task, prompt, target string) tasks.Sample {
+	msgs := make([]tasks.Message, 0, 3)
+	if b.cfg.SystemPrompt != "" {
+		msgs = append(msgs, tasks.Message{Role: "system", Content: b.cfg.SystemPrompt})
+	}
+	msgs = append(msgs,
+		tasks.Message{Role: "user", Content: prompt},
+		tasks.Message{Role: "assistant", Content: target})
+	return tasks.Sample{Messages: msgs, Task: task, Source: u.Source, User: u.ID}
+}
+
+// ---- text helpers -------------------------------------------------------
+
+func wordCount(s string) int { return len(strings.Fields(s)) }
+
+// wordSpans returns the [start, end) byte offsets of the words of s (runs of
+// non-space runes).
+func wordSpans(s string) [][2]int {
+	var out [][2]int
+	start := -1
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			if start >= 0 {
+				out = append(out, [2]int{start, i})
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, [2]int{start, len(s)})
+	}
+	return out
+}
+
+// cutWords keeps the first n words of s with their original spacing; a cut
+// text ends in " [...]".
+func cutWords(s string, n int) string {
+	s = strings.TrimSpace(s)
+	sp := wordSpans(s)
+	if n <= 0 || len(sp) <= n {
+		return s
+	}
+	return s[:sp[n-1][1]] + " [...]"
+}
+
+// roundWords is the "about {num} words" of the paper: n rounded to the
+// nearest multiple of 10, at least 10.
+func roundWords(n int) int {
+	r := (n + 5) / 10 * 10
+	if r < 10 {
+		r = 10
+	}
+	return r
+}
+
+func aboutWords(text string) string {
+	return fmt.Sprintf("Please write about %d words.", roundWords(wordCount(text)))
+}
+
+func formatDate(t int64) string {
+	if t == 0 {
+		return ""
+	}
+	return time.Unix(t, 0).UTC().Format("2006-01-02")
+}
+
+func formatRating(r float64) string {
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+func sameText(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// community is how a record's community is shown: "r/name" on Reddit.
+func community(r tasks.Record) string {
+	c := strings.TrimSpace(r.Community)
+	if c == "" {
+		return ""
+	}
+	if r.Source == tasks.SourceReddit && !strings.HasPrefix(c, "r/") && !strings.HasPrefix(c, "/r/") {
+		c = "r/" + c
+	}
+	return c
+}
+
+// itemName is how a reviewed item is shown in action prompts.
+func itemName(r tasks.Record) string {
+	if t := strings.TrimSpace(r.ItemTitle); t != "" {
+		return t
+	}
+	if r.ItemID != "" {
+		return FallbackTitle(r.ItemID)
+	}
+	return ""
+}
+
+// authoredTitle reports whether r.Title was written by the user (posts,
+// reviews, blog posts) rather than being the thread it answers (comments).
+func authoredTitle(r tasks.Record) bool {
+	return r.Kind != tasks.KindComment && strings.TrimSpace(r.Title) != "" && !sameText(r.Title, r.Text)
+}
+
+// noun is what a record is called in prompts.
+func noun(r tasks.Record) string {
+	switch r.Kind {
+	case tasks.KindComment:
+		return "Comment"
+	case tasks.KindTweet:
+		return "Tweet"
+	case tasks.KindReview:
+		return "Review"
+	default:
+		return "Post"
+	}
+}
+
+// plural is the lower-case plural of what the user's records are called:
+// "posts", "tweets", "reviews", or "posts" for a mix.
+func plural(recs []tasks.Record) string {
+	n := ""
+	for _, r := range recs {
+		k := noun(r)
+		if k == "Comment" {
+			k = "Post"
+		}
+		if n != "" && n != k {
+			return "posts"
+		}
+		n = k
+	}
+	if n == "" {
+		return "posts"
+	}
+	return strings.ToLower(n) + "s"
+}
+
+// parentWords is the most words of the post a past comment replied to that
+// a history shows.
+const parentWords = 30
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// formatRecord renders one past record: a header line (kind, number, date,
+// community or item and rating), the title (or the thread of a comment),
+// the start of the post a comment replies to and the text cut to maxWords.
+func formatRecord(r tasks.Record, num, maxWords int) string {
+	var hdr []string
+	if d := formatDate(r.Time); d != "" {
+		hdr = append(hdr, d)
+	}
+	if r.Kind == tasks.KindReview || r.ItemID != "" {
+		if it := itemName(r); it != "" {
+			hdr = append(hdr, "of \""+it+"\"")
+		}
+		if r.Rating > 0 {
+			hdr = append(hdr, "rated "+formatRating(r.Rating)+"/5")
+		}
+	} else if c := community(r); c != "" {
+		hdr = append(hdr, "in "+c)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d", noun(r), num)
+	if len(hdr) > 0 {
+		b.WriteString(" (" + strings.Join(hdr, ", ") + ")")
+	}
+	b.WriteString(":\n")
+	if t := strings.TrimSpace(r.Title); t != "" && !sameText(t, r.Text) {
+		if authoredTitle(r) {
+			b.WriteString("Title: " + t + "\n")
+		} else {
+			b.WriteString("In the thread: " + t + "\n")
+		}
+	}
+	if pt := strings.TrimSpace(r.ParentText); pt != "" {
+		b.WriteString("Replying to: " + oneLine(cutWords(pt, parentWords)) + "\n")
+	}
+	b.WriteString(cutWords(r.Text, maxWords))
+	return b.String()
+}
+
+// formatHistory renders past records, oldest first, numbered from 1.
+func formatHistory(recs []tasks.Record, maxWords int) string {
+	parts := make([]string, len(recs))
+	for i, r := range recs {
+		parts[i] = formatRecord(r, i+1, maxWords)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// demographics is the sentence of explicit demographics in u.Meta (gender,
+// age, industry, star sign), "" when there are none. Nothing is inferred.
+func demographics(u *tasks.User) string {
+	var parts []string
+	get := func(k string) string {
+		v := strings.TrimSpace(u.Meta[k])
+		switch strings.ToLower(v) {
+		case "", "unknown", "n/a", "na", "none", "null", "indunk":
+			return ""
+		}
+		return v
+	}
+	if v := get("age"); v != "" {
+		parts = append(parts, "age "+v)
+	}
+	if v := get("gender"); v != "" {
+		parts = append(parts, "gender "+strings.ToLower(v))
+	}
+	if v := get("industry"); v != "" {
+		parts = append(parts, "industry "+v)
+	}
+	if v := get("sign"); v != "" {
+		parts = append(parts, "star sign "+v)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Known facts about you: " + strings.Join(parts, ", ") + "."
+}
+
+// pickDesc is the paper's "desc": the persona or the profile, drawn with rng
+// when both exist; "" when neither does.
+func pickDesc(a *tasks.Artifacts, rng *rand.Rand) string {
+	p, q := strings.TrimSpace(a.Persona), strings.TrimSpace(a.Profile)
+	switch {
+	case p != "" && q != "":
+		if rng.IntN(2) == 0 {
+			return p
+		}
+		return q
+	case p != "":
+		return p
+	default:
+		return q
+	}
+}
+
+// descBlock is the opening of a prompt about the person: the description
+// and the explicit demographics, or "" when neither exists.
+func descBlock(u *tasks.User, desc string) string {
+	var parts []string
+	if desc != "" {
+		parts = append(parts, "You are the person described here:\n"+desc)
+	}
+	if d := demographics(u); d != "" {
+		parts = append(parts, d)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "\n") + "\n\n"
+}
+
+// latestFirst returns the last n of idx (which is oldest first), newest
+// first.
+func latestFirst(idx []int, n int) []int {
+	out := make([]int, 0, min(n, len(idx)))
+	for i := len(idx) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, idx[i])
+	}
+	return out
+}

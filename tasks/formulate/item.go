@@ -1,0 +1,133 @@
+package formulate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// itemFormulator is the paper's item selection (#19): from the titles of
+// the items a user reviewed before, pick the next one among Candidates
+// titles; the answer is the exact title.
+type itemFormulator struct {
+	base
+	cat Catalog
+}
+
+func (f *itemFormulator) Kind() string { return tasks.TaskItemSelection }
+
+// title is an item's display title: the record's own item title, else the
+// catalog's (which falls back to FallbackTitle).
+func (f *itemFormulator) title(r tasks.Record) string {
+	if t := strings.TrimSpace(r.ItemTitle); t != "" {
+		return t
+	}
+	return f.cat.Title(r.ItemID)
+}
+
+func (f *itemFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	if f.cat == nil {
+		return
+	}
+	c := f.cfg.ItemSelection
+	// Target: the user's last review of an item. Records arrive quality
+	// filtered, so the paper's "last quality-passed review if its index is
+	// >= 7, else the last item" is the last review.
+	t := -1
+	for i := len(u.Records) - 1; i >= 0; i-- {
+		if u.Records[i].ItemID != "" {
+			t = i
+			break
+		}
+	}
+	if t < 0 {
+		return
+	}
+	target := u.Records[t]
+	targetTitle := f.title(target)
+
+	// Everything the user ever reviewed is excluded from the negatives,
+	// by id and by title.
+	ownIDs := map[string]bool{}
+	ownTitles := map[string]bool{normLower(targetTitle): true}
+	for _, r := range u.Records {
+		if r.ItemID != "" {
+			ownIDs[r.ItemID] = true
+			ownTitles[normLower(f.title(r))] = true
+		}
+	}
+
+	// History: the distinct items reviewed before the target, oldest
+	// first, without the target item or its title.
+	var hist []string
+	seen := map[string]bool{normLower(targetTitle): true}
+	for _, r := range u.Records[:t] {
+		if r.ItemID == "" || r.ItemID == target.ItemID {
+			continue
+		}
+		ti := f.title(r)
+		if seen[normLower(ti)] {
+			continue
+		}
+		seen[normLower(ti)] = true
+		hist = append(hist, ti)
+	}
+	if len(hist) < c.MinHistory || len(hist) == 0 {
+		return
+	}
+	hist = hist[max(0, len(hist)-c.History):]
+
+	// Negatives: distinct titles, none of the user's.
+	need := c.Candidates - 1
+	var neg []string
+	picked := map[string]bool{}
+	exclude := func(id string) bool {
+		return ownIDs[id] || picked[id] || ownTitles[normLower(f.cat.Title(id))]
+	}
+	for round := 0; round < 3 && len(neg) < need; round++ {
+		for _, id := range f.cat.Sample(rng, target.Community, need-len(neg), exclude) {
+			picked[id] = true
+			if ti := f.cat.Title(id); !ownTitles[normLower(ti)] {
+				ownTitles[normLower(ti)] = true
+				neg = append(neg, ti)
+			}
+		}
+	}
+	if len(neg) < need {
+		return
+	}
+	cands := append([]string{targetTitle}, neg...)
+	rng.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+
+	mode := "history"
+	desc := ""
+	if c.DescMix {
+		if desc = pickDesc(a, rng); desc != "" {
+			switch x := rng.Float64(); {
+			case x < 0.15:
+				mode = "desc"
+			case x < 0.5:
+				mode = "both"
+			}
+		}
+	}
+	var b strings.Builder
+	if mode != "history" {
+		b.WriteString(descBlock(u, desc))
+	}
+	if mode != "desc" {
+		b.WriteString("Here are the products you bought and reviewed before, oldest first:\n")
+		for i, h := range hist {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, h)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "Which one of these %d products are you going to buy and review next?\n", len(cands))
+	for i, ca := range cands {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, ca)
+	}
+	b.WriteString("\nAnswer with the exact title of one product and nothing else.")
+	emit(f.sample(u, tasks.TaskItemSelection, b.String(), targetTitle))
+}

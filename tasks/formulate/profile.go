@@ -1,0 +1,38 @@
+package formulate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// profileFormulator writes the synthesised profile from the user's history
+// (history2profile) and from the persona (persona2profile, the paper's #1).
+type profileFormulator struct{ base }
+
+func (f *profileFormulator) Kind() string { return tasks.TaskProfile }
+
+func (f *profileFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	profile := strings.TrimSpace(a.Profile)
+	if profile == "" {
+		return
+	}
+	c := f.cfg.Profile
+	n := len(u.Records)
+	if n > 0 && n >= c.MinHistory {
+		hist := u.Records[max(0, n-c.History):]
+		var b strings.Builder
+		fmt.Fprintf(&b, "Here are %s written by one person, oldest first:\n\n%s\n\n", plural(hist), formatHistory(hist, f.cfg.HistoryWords))
+		fmt.Fprintf(&b, "Write a profile of this person in the third person: who they are, their interests, values and personality, and the experiences they mention. State only what the %s show. %s",
+			plural(hist), aboutWords(profile))
+		emit(f.sample(u, tasks.TaskProfile+".history2profile", b.String(), profile))
+	}
+	if persona := strings.TrimSpace(a.Persona); persona != "" && !sameText(persona, profile) {
+		prompt := "Here is a short description of a person:\n" + persona + "\n\n" +
+			"Expand it into a fuller profile of this person in the third person, covering their background, interests, values, personality and experiences. " +
+			aboutWords(profile)
+		emit(f.sample(u, tasks.TaskProfile+".persona2profile", prompt, profile))
+	}
+}
