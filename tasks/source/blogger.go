@@ -1,0 +1,294 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// bloggerAdapter reads the Blog Authorship Corpus: one file per author,
+// named <id>.<gender>.<age>.<industry>.<sign>.xml, holding <date>…</date>
+// <post>…</post> pairs inside <Blog>. The files are not well-formed XML
+// (raw "&" and "<", HTML fragments, Latin-1/CP1252 bytes mixed with UTF-8,
+// CRLF/CR/NEL line ends), so a tolerant scanner is used instead of
+// encoding/xml. Each file is read whole (one author; a few MB at most).
+//
+// Per post: Text is the content decoded to UTF-8 (invalid bytes as CP1252),
+// HTML entities decoded, the corpus' "urlLink" markers removed and white
+// space collapsed; Time is the <date> ("31,May,2004"; month names in
+// English, French, Spanish, Italian, German, Portuguese and Dutch) at 00:00
+// UTC, 0 when it does not parse; User and Meta (gender, age, industry,
+// sign) come from the file name (User is the whole base name when it does
+// not follow the pattern); Line is the line of the <post> tag; ID is
+// "<user>/<n>" with n the post's 1-based index in the file. An empty post is
+// still a record (filters drop it).
+type bloggerAdapter struct{}
+
+// maxBlogFile bounds one Blogger file.
+const maxBlogFile = 256 << 20
+
+var blogName = regexp.MustCompile(`^(\d+)\.([a-zA-Z]+)\.(\d+)\.([^.]+)\.([^.]+)\.xml$`)
+
+func (a *bloggerAdapter) Name() string { return tasks.SourceBlogger }
+
+func (a *bloggerAdapter) Detect(name string, head []byte) bool {
+	h := trimBOM(head)
+	switch firstNonSpace(h) {
+	case '<':
+	case 0:
+		return blogName.MatchString(baseName(name))
+	default:
+		return false
+	}
+	if blogName.MatchString(baseName(name)) {
+		return true
+	}
+	if len(h) > 4096 {
+		h = h[:4096]
+	}
+	lower := bytes.ToLower(h)
+	if bytes.Contains(lower, []byte("<blog>")) || bytes.Contains(lower, []byte("<date>")) && bytes.Contains(lower, []byte("<post>")) {
+		return true
+	}
+	return false
+}
+
+func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad) error {
+	data, err := io.ReadAll(io.LimitReader(in.Reader, maxBlogFile+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxBlogFile {
+		return fmt.Errorf("blogger file larger than %d bytes", maxBlogFile)
+	}
+	user, meta := blogUser(in.Name)
+	lc := lineCounter{data: data, line: 1}
+	tf := tagFinder{data: data}
+	date, haveDate := "", false
+	n := 0
+	for pos := 0; pos < len(data); {
+		i := bytes.IndexByte(data[pos:], '<')
+		if i < 0 {
+			break
+		}
+		i += pos
+		switch {
+		case hasTagAt(data, i, "<date>"):
+			start := i + len("<date>")
+			end := tf.next("</date>", start)
+			if end < 0 || end-start > 200 {
+				// no closing tag nearby: the date runs to the end of its line
+				end = start + bytes.IndexAny(data[start:], "\r\n<")
+				if end < start {
+					end = len(data)
+				}
+				pos = end
+			} else {
+				pos = end + len("</date>")
+			}
+			date, haveDate = string(bytes.TrimSpace(data[start:end])), true
+		case hasTagAt(data, i, "<post>"):
+			if n&255 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			n++
+			start := i + len("<post>")
+			end := tf.next("</post>", start)
+			next := end + len("</post>")
+			// Unterminated: the post runs to the next <date>, <post> or
+			// </Blog> (whichever comes before any later </post>).
+			limit := end
+			if limit < 0 {
+				limit = len(data)
+			}
+			for _, t := range []string{"<date>", "<post>", "</blog>"} {
+				if k := tf.next(t, start); k >= 0 && k < limit {
+					limit = k
+				}
+			}
+			if limit != end {
+				end, next = limit, limit
+			}
+			line := lc.at(i)
+			rec := tasks.Record{Source: tasks.SourceBlogger, Kind: tasks.KindPost, User: user,
+				ID: user + "/" + strconv.Itoa(n), Text: cleanBlogText(data[start:end]), File: in.Name, Line: line}
+			if haveDate {
+				rec.Time, _ = parseBlogDate(date)
+			}
+			if len(meta) > 0 {
+				rec.Meta = make(map[string]string, len(meta))
+				for k, v := range meta {
+					rec.Meta[k] = v
+				}
+			}
+			date, haveDate = "", false
+			if err := emit(rec); err != nil {
+				return err
+			}
+			pos = next
+		default:
+			pos = i + 1
+		}
+	}
+	return nil
+}
+
+// blogUser returns the user id and Meta from a corpus file name.
+func blogUser(name string) (string, map[string]string) {
+	b := baseName(name)
+	if m := blogName.FindStringSubmatch(b); m != nil {
+		return m[1], map[string]string{"gender": strings.ToLower(m[2]), "age": m[3], "industry": m[4], "sign": m[5]}
+	}
+	b = strings.TrimSuffix(b, filepath.Ext(b))
+	if b == "" || b == "-" {
+		b = "blogger"
+	}
+	return b, nil
+}
+
+// hasTagAt reports whether data[i:] starts with tag, ignoring ASCII case.
+func hasTagAt(data []byte, i int, tag string) bool {
+	return len(data)-i >= len(tag) && bytes.EqualFold(data[i:i+len(tag)], []byte(tag))
+}
+
+// indexFold finds tag (ASCII, starting with '<') in data[from:], ignoring
+// case; it returns the absolute index or -1.
+func indexFold(data []byte, from int, tag string) int {
+	for p := from; p < len(data); {
+		i := bytes.IndexByte(data[p:], '<')
+		if i < 0 {
+			return -1
+		}
+		if hasTagAt(data, p+i, tag) {
+			return p + i
+		}
+		p += i + 1
+	}
+	return -1
+}
+
+// tagFinder answers "next occurrence of tag at or after from" for queries
+// whose from never decreases (per tag), in amortised linear time: it
+// remembers the last answer per tag and rescans only when from passes it.
+// (A plain search per post would be quadratic on a file full of
+// unterminated <post> tags.)
+type tagFinder struct {
+	data  []byte
+	cache map[string][2]int // tag -> {searched from, found at or -1}
+}
+
+func (f *tagFinder) next(tag string, from int) int {
+	if f.cache == nil {
+		f.cache = make(map[string][2]int, 4)
+	}
+	if c, ok := f.cache[tag]; ok && c[0] <= from && (c[1] < 0 || c[1] >= from) {
+		return c[1]
+	}
+	k := indexFold(f.data, from, tag)
+	f.cache[tag] = [2]int{from, k}
+	return k
+}
+
+// lineCounter turns increasing byte offsets into 1-based line numbers,
+// counting LF, CRLF, a lone CR and the UTF-8 NEL (C2 85) as line ends.
+type lineCounter struct {
+	data []byte
+	off  int
+	line int
+}
+
+func (c *lineCounter) at(off int) int {
+	d := c.data
+	for i := c.off; i < off && i < len(d); i++ {
+		switch d[i] {
+		case '\n':
+			c.line++
+		case '\r':
+			if i+1 >= len(d) || d[i+1] != '\n' {
+				c.line++
+			}
+		case 0xC2:
+			if i+1 < len(d) && d[i+1] == 0x85 {
+				c.line++
+			}
+		}
+	}
+	if off > c.off {
+		c.off = off
+	}
+	return c.line
+}
+
+// cleanBlogText decodes a post to clean UTF-8 text.
+func cleanBlogText(raw []byte) string {
+	s := fixUTF8Bytes(raw)
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	f := strings.Fields(s) // also splits on NBSP and NEL
+	out := f[:0]
+	for _, w := range f {
+		if w == "urlLink" {
+			continue
+		}
+		if strings.HasPrefix(w, "urlLink") {
+			w = w[len("urlLink"):]
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
+// months maps lower-cased month names (and common abbreviations) in the
+// corpus' languages to month numbers.
+var months = func() map[string]time.Month {
+	m := map[string]time.Month{}
+	add := func(mo time.Month, names ...string) {
+		for _, n := range names {
+			m[n] = mo
+		}
+	}
+	add(time.January, "january", "jan", "janvier", "enero", "gennaio", "januar", "janeiro", "januari", "jänner")
+	add(time.February, "february", "feb", "février", "fevrier", "febrero", "febbraio", "februar", "fevereiro", "februari")
+	add(time.March, "march", "mar", "mars", "marzo", "märz", "marz", "março", "marco", "maart")
+	add(time.April, "april", "apr", "avril", "abril", "aprile")
+	add(time.May, "may", "mai", "mayo", "maggio", "maio", "mei")
+	add(time.June, "june", "jun", "juin", "junio", "giugno", "juni", "junho")
+	add(time.July, "july", "jul", "juillet", "julio", "luglio", "juli", "julho")
+	add(time.August, "august", "aug", "août", "aout", "agosto", "augustus")
+	add(time.September, "september", "sep", "sept", "septembre", "septiembre", "settembre", "setembro")
+	add(time.October, "october", "oct", "octobre", "octubre", "ottobre", "oktober", "outubro")
+	add(time.November, "november", "nov", "novembre", "noviembre", "novembro")
+	add(time.December, "december", "dec", "décembre", "decembre", "diciembre", "dicembre", "dezember", "dezembro")
+	return m
+}()
+
+// parseBlogDate reads "31,May,2004" as unix seconds at 00:00 UTC.
+func parseBlogDate(s string) (int64, bool) {
+	parts := strings.Split(fixUTF8(s), ",")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	d, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
+	y, err2 := strconv.Atoi(strings.TrimSpace(parts[2]))
+	mo, ok := months[strings.ToLower(strings.TrimSpace(parts[1]))]
+	if err1 != nil || err2 != nil || !ok || d < 1 || d > 31 || y < 1900 || y > 2100 {
+		return 0, false
+	}
+	t := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return 0, false
+	}
+	return t.Unix(), true
+}
