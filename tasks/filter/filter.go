@@ -215,6 +215,12 @@ func (c *Config) Record(r *tasks.Record) string {
 	if n < c.minChars(r) {
 		return ReasonTooShort
 	}
+	// A post with a title and no body (a Reddit link post, an untitled
+	// export) is what its author wrote in the title: make that its text, so
+	// synthesis and the formulators, which work on Text, see it.
+	if r.Kind == tasks.KindPost && strings.TrimSpace(r.Text) == "" {
+		r.Text, r.Title = r.Title, ""
+	}
 	return ""
 }
 

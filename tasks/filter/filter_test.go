@@ -416,3 +416,22 @@ func TestUserHashConcurrentAndHex(t *testing.T) {
 		t.Error("UserHash must be the hex of UserHash64")
 	}
 }
+
+// A link post (title, no body) keeps its title as its text; a post with a
+// body keeps both.
+func TestRecordLinkPostTitleBecomesText(t *testing.T) {
+	c := Default()
+	c.MinCharsPost = 10
+	title := "Manufacturers intend to make 2019 the year 8K begins"
+	r := tasks.Record{Source: "reddit", Kind: "post", User: "u", Title: title, Meta: map[string]string{"score": "5", "num_comments": "3"}}
+	if got := c.Record(&r); got != "" {
+		t.Fatalf("dropped: %q", got)
+	}
+	if r.Text != title || r.Title != "" {
+		t.Errorf("link post: text %q title %q", r.Text, r.Title)
+	}
+	r = tasks.Record{Source: "reddit", Kind: "post", User: "u", Title: "A title", Text: "And a body of some length.", Meta: map[string]string{"score": "5", "num_comments": "3"}}
+	if got := c.Record(&r); got != "" || r.Title != "A title" || r.Text != "And a body of some length." {
+		t.Errorf("self post changed: %q %q %q", got, r.Title, r.Text)
+	}
+}
