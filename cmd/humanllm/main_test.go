@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestHelpExplainsFlagsWithDefaults(t *testing.T) {
+	out, err := run(t, "prepare", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--input", "--out", `--source string`, `(default "auto")`, "--shard", "--strict", "--seed uint", "(default 2025)", "--config", "train.jsonl", "report.json", `(default "user")`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("prepare --help lacks %q", want)
+		}
+	}
+	out, err = run(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"prepare", "bench", "HUMANLLM_"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+func TestPrepareErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := run(t, "prepare", "--out", dir); err == nil || !strings.Contains(err.Error(), "input") {
+		t.Errorf("missing --input: %v", err)
+	}
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("filter:\n  min_chars_psot: 3\n"), 0o644)
+	_, err := run(t, "prepare", "--config", cfg, "--demo", "--out", dir)
+	if err == nil || !strings.Contains(err.Error(), "min_chars_psot") || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("unknown config key: %v", err)
+	}
+	if _, err := run(t, "prepare", "--demo", "--out", dir, "--shard", "3/2"); err == nil || !strings.Contains(err.Error(), "shard") {
+		t.Errorf("bad shard: %v", err)
+	}
+	if _, err := run(t, "prepare", "--demo", "--out", dir, "--source", "myspace"); err == nil || !strings.Contains(err.Error(), "myspace") {
+		t.Errorf("bad source: %v", err)
+	}
+}
+
+func TestPrepareDemoEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HUMANLLM_SPLIT_TEST_FRACTION", "0.2")
+	out, err := run(t, "prepare", "--config", "../../configs/demo.yaml", "--demo", "--out", dir, "--seed", "7")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"records in", "record_filter", "item_selection", "wrote"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"train.jsonl", "test.jsonl", "report.json"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+}

@@ -1,0 +1,823 @@
+package prepare
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/tasks"
+	"github.com/humanllm/humanllm/tasks/filter"
+	"github.com/humanllm/humanllm/tasks/formulate"
+	"github.com/humanllm/humanllm/tasks/qc"
+	"github.com/humanllm/humanllm/tasks/source"
+	"github.com/humanllm/humanllm/tasks/synth"
+)
+
+// testSpillMaxBytes, when set by a test, replaces spill_max_mb so that the
+// re-partitioning of oversized spill files runs on small inputs.
+var testSpillMaxBytes int64
+
+// ErrMalformed is returned (wrapped) by Prepare in strict mode.
+var ErrMalformed = errors.New("malformed record")
+
+// Prepare runs the whole pipeline and writes cfg.Out/train.jsonl,
+// cfg.Out/test.jsonl and cfg.Out/report.json. Outputs are written to
+// temporary files and renamed at the end, so an interrupted run never leaves
+// a half-written file and a re-run overwrites cleanly. status, if non-nil,
+// receives a live progress line (pass a terminal, or nil).
+func Prepare(ctx context.Context, cfg Config, status io.Writer) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	p := &pipeline{cfg: cfg, rep: &Report{
+		QCDropped:      map[string]int64{},
+		Tasks:          map[string]map[string]int64{},
+		TasksByVariant: map[string]int64{},
+		Lengths:        map[string]*Histogram{"prompt_words": {}, "target_words": {}},
+	}, prog: newProgress(status)}
+	defer p.prog.close()
+	p.shardI, p.shardN, _ = cfg.shard()
+	if cfg.Shard != "" {
+		p.rep.Shard = cfg.Shard
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("out %s: %w", cfg.Out, err)
+	}
+	spillRoot := cfg.SpillDir
+	if spillRoot == "" {
+		spillRoot = cfg.Out
+	}
+	dir, err := os.MkdirTemp(spillRoot, ".spill-")
+	if err != nil {
+		return nil, fmt.Errorf("spill dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	p.spillDir = dir
+
+	// Stages in report order.
+	p.rep.stage("record_filter", "records")
+	p.rep.stage("dedup_exact", "records")
+	if p.shardN > 1 {
+		p.rep.stage("shard", "records")
+	}
+	if err := p.ingest(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.process(ctx); err != nil {
+		return nil, err
+	}
+	p.rep.Seconds = time.Since(start).Seconds()
+	if err := p.rep.Balanced(); err != nil {
+		return p.rep, err
+	}
+	if err := writeJSONAtomic(filepath.Join(cfg.Out, "report.json"), p.rep); err != nil {
+		return p.rep, err
+	}
+	return p.rep, nil
+}
+
+type pipeline struct {
+	cfg      Config
+	rep      *Report
+	prog     *progress
+	spillDir string
+	demoDir  string // where @demo was extracted; shown as "@demo"
+
+	shardI, shardN uint64
+
+	// Amazon: item popularity, k-core and catalog, collected while reading.
+	itemCount map[string]int
+	kcore     *filter.KCore
+	items     map[string]itemInfo
+}
+
+type itemInfo struct{ title, category string }
+
+// ---- phase 1: read, record filters, dedup, spill ----------------------
+
+type batch struct {
+	idx   int
+	items []ingested
+}
+
+type ingested struct {
+	rec    tasks.Record
+	hash   uint64
+	text   uint64
+	reason string
+}
+
+const batchSize = 256
+
+func (p *pipeline) ingest(ctx context.Context) error {
+	p.prog.setPhase("reading")
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	work := make(chan *batch, 4*p.cfg.workers())
+	done := make(chan *batch, 4*p.cfg.workers())
+	var wg sync.WaitGroup
+	for w := 0; w < p.cfg.workers(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := p.cfg.Filter // each worker owns its copy of any scratch state
+			for b := range work {
+				for i := range b.items {
+					it := &b.items[i]
+					it.hash = filter.UserHash64(p.cfg.Salt, it.rec.Source, it.rec.User)
+					it.reason = f.Record(&it.rec)
+					if it.reason == "" {
+						it.text = filter.TextHash(it.rec.Title + "\n" + it.rec.Text)
+					}
+				}
+				done <- b
+			}
+		}()
+	}
+
+	// Sink: in input order, so "first occurrence wins" is deterministic.
+	sinkErr := make(chan error, 1)
+	go func() {
+		sinkErr <- p.sink(done)
+	}()
+
+	// Producer.
+	prodErr := p.produce(ctx, work)
+	close(work)
+	wg.Wait()
+	close(done)
+	serr := <-sinkErr
+	if prodErr != nil {
+		return prodErr
+	}
+	if serr != nil {
+		return serr
+	}
+	return context.Cause(ctx)
+}
+
+func (p *pipeline) produce(ctx context.Context, work chan<- *batch) error {
+	var adapters []source.Adapter
+	var forced source.Adapter
+	if p.cfg.Source != "auto" {
+		a, err := source.ByName(p.cfg.Source, p.cfg.Sources)
+		if err != nil {
+			return err
+		}
+		forced = a
+	} else {
+		adapters = source.Adapters(p.cfg.Sources)
+	}
+	idx := 0
+	cur := &batch{idx: idx}
+	flush := func() {
+		if len(cur.items) == 0 {
+			return
+		}
+		work <- cur
+		idx++
+		cur = &batch{idx: idx, items: make([]ingested, 0, batchSize)}
+	}
+	paths, err := p.expandDemo(p.cfg.Inputs)
+	if err != nil {
+		return err
+	}
+	err = source.Open(paths, func(in source.Input) error {
+		in.Name = p.displayName(in.Name)
+		br := bufio.NewReaderSize(in.Reader, 256<<10)
+		head, _ := br.Peek(64 << 10)
+		a := forced
+		if a == nil {
+			var err error
+			if a, err = source.Detect(in.Name, head, adapters); err != nil {
+				return err
+			}
+		}
+		fr := FileReport{File: in.Name, Format: a.Name()}
+		var strictErr error
+		emit := func(r tasks.Record) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fr.Records++
+			p.rep.RecordsIn++
+			p.prog.records.Add(1)
+			p.rep.source(r.Source).RecordsIn++
+			cur.items = append(cur.items, ingested{rec: r})
+			if len(cur.items) == batchSize {
+				flush()
+			}
+			return nil
+		}
+		bad := func(m tasks.Malformed) {
+			fr.Records++
+			fr.Malformed++
+			p.rep.RecordsIn++
+			p.rep.Malformed++
+			p.prog.records.Add(1)
+			if len(p.rep.MalformedExamples) < p.cfg.MalformedExamples {
+				p.rep.MalformedExamples = append(p.rep.MalformedExamples, m)
+			}
+			if p.cfg.Strict && strictErr == nil {
+				strictErr = fmt.Errorf("%s:%d: %w: %s", m.File, m.Line, ErrMalformed, m.Err)
+			}
+		}
+		cr := &countingReader{r: br}
+		err := a.Parse(ctx, source.Input{Reader: cr, Name: in.Name}, func(r tasks.Record) error {
+			if strictErr != nil {
+				return strictErr
+			}
+			return emit(r)
+		}, bad)
+		fr.Bytes = in.Bytes()
+		p.rep.BytesIn += fr.Bytes
+		p.rep.Files = append(p.rep.Files, fr)
+		if strictErr != nil {
+			return strictErr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Name, err)
+		}
+		return nil
+	}, &p.prog.bytes)
+	flush()
+	return err
+}
+
+// countingReader is a plain pass-through; kept so adapters see an io.Reader
+// that is not a *bufio.Reader they might type-assert on.
+type countingReader struct{ r io.Reader }
+
+func (c *countingReader) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+func (p *pipeline) sink(done <-chan *batch) error {
+	sw, err := newSpillWriter(p.spillDir)
+	if err != nil {
+		for range done {
+		}
+		return err
+	}
+	exact := &filter.ExactSet{}
+	p.itemCount = map[string]int{}
+	p.kcore = filter.NewKCore()
+	p.items = map[string]itemInfo{}
+	recStage := p.rep.stage("record_filter", "records")
+	dupStage := p.rep.stage("dedup_exact", "records")
+	var shardStage *StageReport
+	if p.shardN > 1 {
+		shardStage = p.rep.stage("shard", "records")
+	}
+	pending := map[int]*batch{}
+	next := 0
+	var seq uint64
+	var firstErr error
+	for b := range done {
+		pending[b.idx] = b
+		for {
+			b, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if firstErr != nil {
+				continue
+			}
+			for i := range b.items {
+				it := &b.items[i]
+				seq++
+				recStage.In++
+				if it.rec.Source == tasks.SourceAmazon && (it.reason == "" || it.reason == filter.ReasonTooShort) {
+					// The paper's item popularity and k-core are computed on
+					// all parsed reviews; the length rule applies after.
+					p.itemCount[it.rec.ItemID]++
+					p.kcore.Add(it.hash, it.rec.ItemID)
+					if inf, ok := p.items[it.rec.ItemID]; !ok || (inf.title == "" && it.rec.ItemTitle != "") {
+						p.items[it.rec.ItemID] = itemInfo{title: it.rec.ItemTitle, category: it.rec.Community}
+					}
+				}
+				if it.reason != "" {
+					recStage.Dropped[it.reason]++
+					continue
+				}
+				recStage.Out++
+				dupStage.In++
+				if !exact.Add(it.text) {
+					dupStage.Dropped[filter.ReasonDuplicateExact]++
+					continue
+				}
+				dupStage.Out++
+				if shardStage != nil {
+					shardStage.In++
+					if shardOf(it.hash, p.shardN) != p.shardI {
+						shardStage.Dropped["other_shard"]++
+						continue
+					}
+					shardStage.Out++
+				}
+				if err := sw.add(&spilled{hash: it.hash, seq: seq, rec: it.rec}); err != nil {
+					firstErr = err
+				}
+			}
+		}
+	}
+	if err := sw.close(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return firstErr
+}
+
+// shardOf maps a 64-bit hash to one of n contiguous ranges, so shard order
+// equals hash order.
+func shardOf(h, n uint64) uint64 {
+	hi, _ := bits.Mul64(h, n)
+	return hi
+}
+
+// ---- phase 2+3: per-user stages --------------------------------------
+
+type userJob struct {
+	idx  int
+	user *tasks.User
+	// outputs
+	samples []tasks.Sample
+	split   []bool // true = test
+	drops   map[string]int64
+	qcDrops map[string]int64
+	err     error
+	kept    bool
+}
+
+func (p *pipeline) process(ctx context.Context) error {
+	// Amazon: top items, then iterative k-core.
+	top := filter.TopItems(p.itemCount, p.cfg.Filter.AmazonTopItemsFraction)
+	p.kcore.Run(p.cfg.Filter.AmazonKCoreUsers, p.cfg.Filter.AmazonKCoreItems, func(item string) bool { return top[item] })
+	cat := formulate.NewMemCatalog()
+	for id, inf := range p.items {
+		if top[id] && p.kcore.KeepItem(id) {
+			cat.Add(id, inf.title, inf.category)
+		}
+	}
+	p.itemCount, p.items = nil, nil
+
+	syn, err := p.synthesizer()
+	if err != nil {
+		return err
+	}
+	forms := formulate.New(p.cfg.Formulate, cat)
+
+	out, err := newSplitWriter(p.cfg.Out)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+
+	files, err := filepath.Glob(filepath.Join(p.spillDir, "shard-*.bin"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	p.prog.setPhase("users")
+	userStage := p.rep.stage("user_filter", "records")
+	for len(files) > 0 {
+		f := files[0]
+		files = files[1:]
+		st, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		limit := int64(p.cfg.SpillMaxMB) << 20
+		if testSpillMaxBytes > 0 {
+			limit = testSpillMaxBytes
+		}
+		if st.Size() > limit {
+			depth := spillBits + 4*strings.Count(filepath.Base(f), ".") - 4
+			if depth+4 <= 64 {
+				parts, err := splitSpill(f, depth)
+				if err != nil {
+					return err
+				}
+				files = append(parts, files...)
+				continue
+			}
+		}
+		users, err := p.loadUsers(f, top)
+		if err != nil {
+			return err
+		}
+		os.Remove(f)
+		if err := p.runUsers(ctx, users, syn, forms, userStage, out); err != nil {
+			return err
+		}
+	}
+	if c, ok := syn.(interface{ Counters() map[string]int64 }); ok {
+		p.rep.Synth = c.Counters()
+	}
+	if err := out.commit(); err != nil {
+		return err
+	}
+	p.rep.Train, p.rep.Test = out.n[0], out.n[1]
+	return nil
+}
+
+func (p *pipeline) synthesizer() (synth.Synthesizer, error) {
+	if p.cfg.Synth.Backend == "llm" {
+		l, err := synth.NewLLM(p.cfg.Synth.LLM)
+		if err != nil || !p.cfg.Synth.Judge {
+			return l, err
+		}
+		return qc.WithJudge(l, qc.NewJudge(l.Client())), nil
+	}
+	return synth.NewHeuristic(p.cfg.Synth.Heuristic), nil
+}
+
+// loadUsers reads one spill file and groups it by user, in hash order.
+func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, error) {
+	groups := map[uint64][]spilled{}
+	err := readSpill(path, func(s *spilled) error {
+		groups[s.hash] = append(groups[s.hash], *s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([]uint64, 0, len(groups))
+	for h := range groups {
+		hashes = append(hashes, h)
+	}
+	sort.Slice(hashes, func(i, j int) bool { return hashes[i] < hashes[j] })
+	users := make([]*tasks.User, 0, len(hashes))
+	stage := p.rep.stage("user_filter", "records")
+	for _, h := range hashes {
+		g := groups[h]
+		sort.SliceStable(g, func(i, j int) bool {
+			if g[i].rec.Time != g[j].rec.Time {
+				return g[i].rec.Time < g[j].rec.Time
+			}
+			return g[i].seq < g[j].seq
+		})
+		u := &tasks.User{Source: g[0].rec.Source, ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
+		for _, s := range g {
+			stage.In++
+			r := s.rec
+			if r.Source == tasks.SourceAmazon {
+				if !top[r.ItemID] {
+					stage.Dropped[filter.ReasonAmazonItemNotTop]++
+					continue
+				}
+				if !p.kcore.KeepUser(h) || !p.kcore.KeepItem(r.ItemID) {
+					stage.Dropped[filter.ReasonAmazonKCore]++
+					continue
+				}
+			}
+			if r.UserName != "" {
+				u.Name = r.UserName
+			}
+			for k, v := range r.Meta {
+				u.Meta[k] = v
+			}
+			r.User = u.ID // the raw id never leaves this function
+			u.Records = append(u.Records, r)
+		}
+		if n := len(u.Records) - p.cfg.MaxUserRecords; n > 0 {
+			stage.Dropped["user_record_cap"] += int64(n)
+			u.Records = u.Records[n:]
+		}
+		p.rep.UsersIn++
+		p.rep.source(u.Source).UsersIn++
+		users = append(users, u)
+		delete(groups, h)
+	}
+	return users, nil
+}
+
+func (p *pipeline) runUsers(ctx context.Context, users []*tasks.User, syn synth.Synthesizer, forms []formulate.Formulator, stage *StageReport, out *splitWriter) error {
+	p.prog.total.Add(int64(len(users)))
+	nw := p.cfg.workers()
+	if p.cfg.Synth.Backend == "llm" {
+		nw = max(nw, p.cfg.Synth.LLM.Concurrency)
+	}
+	jobs := make(chan *userJob)
+	results := make(chan *userJob, nw)
+	var wg sync.WaitGroup
+	for w := 0; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				p.runUser(ctx, j, syn, forms)
+				results <- j
+			}
+		}()
+	}
+	go func() {
+		for i, u := range users {
+			if ctx.Err() != nil {
+				break
+			}
+			jobs <- &userJob{idx: i, user: u}
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	pending := map[int]*userJob{}
+	next := 0
+	var firstErr error
+	for j := range results {
+		pending[j.idx] = j
+		for {
+			j, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			p.prog.users.Add(1)
+			if firstErr != nil {
+				continue
+			}
+			if j.err != nil {
+				firstErr = j.err
+				continue
+			}
+			firstErr = p.collect(j, stage, out)
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// runUser applies the per-user filter, synthesis, formulation and QC. It
+// runs concurrently; everything it touches is the job's own.
+func (p *pipeline) runUser(ctx context.Context, j *userJob, syn synth.Synthesizer, forms []formulate.Formulator) {
+	u := j.user
+	j.drops = map[string]int64{}
+	j.qcDrops = map[string]int64{}
+	n0 := len(u.Records)
+	dropped, keep := p.cfg.Filter.User(u)
+	for k, v := range dropped {
+		j.drops[k] += int64(v)
+	}
+	if !keep || len(u.Records) == 0 {
+		// Whatever the filter did not name is still accounted for.
+		var named int64
+		for _, v := range j.drops {
+			named += v
+		}
+		if rest := int64(n0) - named; rest > 0 {
+			j.drops[filter.ReasonUserTooFewPosts] += rest
+		}
+		return
+	}
+	art, err := syn.Synthesize(ctx, u)
+	if err != nil {
+		if ctx.Err() != nil {
+			j.err = ctx.Err()
+			return
+		}
+		j.drops["synth_failed"] += int64(len(u.Records))
+		return
+	}
+	j.kept = true
+	uh := userHashFromID(u.ID)
+	rng := rand.New(rand.NewPCG(p.cfg.Seed, uh))
+	testUser := splitDraw(p.cfg.Seed, uh, 0) < p.cfg.Split.TestFraction
+	for _, f := range forms {
+		f.Formulate(u, &art, rng, func(s tasks.Sample) {
+			if reason := qc.Check(s, p.cfg.QC); reason != "" {
+				j.qcDrops[reason]++
+				return
+			}
+			test := testUser
+			if p.cfg.Split.Mode == "sample" {
+				test = splitDraw(p.cfg.Seed, uh, uint64(len(j.samples))+1) < p.cfg.Split.TestFraction
+			}
+			j.samples = append(j.samples, s)
+			j.split = append(j.split, test)
+		})
+	}
+}
+
+func userHashFromID(id string) uint64 {
+	var h uint64
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= '0' && c <= '9':
+			h = h<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			h = h<<4 | uint64(c-'a'+10)
+		}
+	}
+	return h
+}
+
+// splitDraw is a uniform number in [0,1) fixed by (seed, user, i).
+func splitDraw(seed, user, i uint64) float64 {
+	h := fnv.New64a()
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], seed)
+	binary.LittleEndian.PutUint64(b[8:], user)
+	binary.LittleEndian.PutUint64(b[16:], i)
+	h.Write(b[:])
+	return float64(h.Sum64()>>11) / (1 << 53)
+}
+
+func (p *pipeline) collect(j *userJob, stage *StageReport, out *splitWriter) error {
+	u := j.user
+	var dropped int64
+	for k, v := range j.drops {
+		stage.Dropped[k] += v
+		dropped += v
+	}
+	kept := int64(len(u.Records))
+	if !j.kept {
+		kept = 0
+	}
+	stage.Out += kept
+	if j.kept {
+		// Records the user filter removed were counted in drops; what is
+		// left in u.Records is used.
+		p.rep.RecordsUsed += kept
+		p.rep.source(u.Source).RecordsUsed += kept
+		p.rep.UsersKept++
+		p.rep.source(u.Source).UsersKept++
+	}
+	for k, v := range j.qcDrops {
+		p.rep.QCDropped[k] += v
+		p.rep.SamplesFormulated += v
+	}
+	for i, s := range j.samples {
+		p.rep.SamplesFormulated++
+		p.rep.SamplesKept++
+		kind, _, _ := strings.Cut(s.Task, ".")
+		if p.rep.Tasks[kind] == nil {
+			p.rep.Tasks[kind] = map[string]int64{}
+		}
+		p.rep.Tasks[kind][s.Source]++
+		p.rep.TasksByVariant[s.Task]++
+		p.rep.source(s.Source).Samples++
+		var pw int
+		for _, m := range s.Messages[:len(s.Messages)-1] {
+			pw += wordCount(m.Content)
+		}
+		p.rep.Lengths["prompt_words"].Add(int64(pw))
+		p.rep.Lengths["target_words"].Add(int64(wordCount(s.Messages[len(s.Messages)-1].Content)))
+		if err := out.write(&s, j.split[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func wordCount(s string) int {
+	n, in := 0, false
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+		sp := r == ' ' || r == '\n' || r == '\t' || r == '\r'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
+}
+
+// ---- output ------------------------------------------------------------
+
+// splitWriter writes train.jsonl and test.jsonl through temporary files that
+// replace the real ones only on commit.
+type splitWriter struct {
+	dir   string
+	files [2]*os.File
+	bufs  [2]*bufio.Writer
+	n     [2]int64
+	buf   []byte
+}
+
+var splitNames = [2]string{"train.jsonl", "test.jsonl"}
+
+func newSplitWriter(dir string) (*splitWriter, error) {
+	w := &splitWriter{dir: dir}
+	for i, name := range splitNames {
+		f, err := os.CreateTemp(dir, "."+name+".tmp-")
+		if err != nil {
+			w.abort()
+			return nil, fmt.Errorf("out %s: %w", dir, err)
+		}
+		w.files[i] = f
+		w.bufs[i] = bufio.NewWriterSize(f, 256<<10)
+	}
+	return w, nil
+}
+
+func (w *splitWriter) write(s *tasks.Sample, test bool) error {
+	i := 0
+	if test {
+		i = 1
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	w.n[i]++
+	_, err = w.bufs[i].Write(b)
+	return err
+}
+
+func (w *splitWriter) commit() error {
+	for i, f := range w.files {
+		if err := w.bufs[i].Flush(); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for i, f := range w.files {
+		if err := os.Rename(f.Name(), filepath.Join(w.dir, splitNames[i])); err != nil {
+			return err
+		}
+		w.files[i] = nil
+	}
+	return syncDir(w.dir)
+}
+
+func (w *splitWriter) abort() {
+	for i, f := range w.files {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+			w.files[i] = nil
+		}
+	}
+}
+
+// writeJSONAtomic writes v as indented JSON via temp file, fsync, rename.
+func writeJSONAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path so that readers see either the old
+// file or the whole new one: temp file in the same directory, fsync,
+// rename, fsync of the directory.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
