@@ -1,0 +1,3 @@
+module github.com/humanllm/humanllm/kernels/cpu/_asm
+
+go 1.26.0

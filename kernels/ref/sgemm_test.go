@@ -1,0 +1,13 @@
+package ref_test
+
+import (
+	"testing"
+
+	"github.com/humanllm/humanllm/kernels/kernelstest"
+	"github.com/humanllm/humanllm/kernels/ref"
+)
+
+func TestSgemm(t *testing.T) { kernelstest.TestSgemm(t, ref.Implementation{}) }
+func TestSgemmStridedBatched(t *testing.T) {
+	kernelstest.TestSgemmStridedBatched(t, ref.Implementation{})
+}
