@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/humanllm/humanllm/internal/sharedtest"
 	"github.com/humanllm/humanllm/tasks/prepare"
 	"github.com/humanllm/humanllm/tasks/replay"
 )
@@ -45,13 +45,14 @@ type benchResult struct {
 
 func newBenchPrepare() *cobra.Command {
 	var (
-		records   int64
-		work      string
-		shared    string
-		cfgFile   string
-		asJSON    bool
-		keepOut   bool
-		threadsFl int
+		records    int64
+		work       string
+		shared     string
+		cfgFile    string
+		asJSON     bool
+		keepOut    bool
+		cpuProfile string
+		threadsFl  int
 	)
 	cmd := &cobra.Command{
 		Use:   "prepare",
@@ -65,7 +66,10 @@ Use --threads to measure 1 and 2 cores (it sets GOMAXPROCS and the worker count)
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if shared == "" {
-				shared = sharedtest.Root()
+				shared = os.Getenv("HUMANLLM_SHARED")
+			}
+			if shared == "" {
+				shared = filepath.Join("..", "shared")
 			}
 			if threadsFl > 0 {
 				runtime.GOMAXPROCS(threadsFl)
@@ -88,6 +92,17 @@ Use --threads to measure 1 and 2 cores (it sets GOMAXPROCS and the worker count)
 			cfg.Workers = threads
 			fmt.Fprintf(cmd.ErrOrStderr(), "bench prepare: %d records, %.1f MB in %d copies; running prepare on %d thread(s)\n",
 				st.Records, float64(st.Bytes)/1e6, st.Copies, threads)
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			t0 := time.Now()
 			rep, err := prepare.Prepare(cmd.Context(), cfg, nil)
 			if err != nil {
@@ -124,10 +139,11 @@ Use --threads to measure 1 and 2 cores (it sets GOMAXPROCS and the worker count)
 	f := cmd.Flags()
 	f.Int64Var(&records, "records", 5_500_000, "minimum number of input records to build (HumanLLM processed 5.5M user logs)")
 	f.StringVar(&work, "work", "out/bench-prepare", "working directory: the replayed input (kept for reuse) and the outputs")
-	f.StringVar(&shared, "shared", "", "folder holding data/ with the real samples (default: ../shared beside the repository)")
+	f.StringVar(&shared, "shared", "", "folder holding data/ with the real samples (default: $HUMANLLM_SHARED, else ../shared from the current directory)")
 	f.StringVar(&cfgFile, "config", "", "prepare config to benchmark (default: built-in defaults)")
 	f.IntVar(&threadsFl, "threads", 0, "threads (GOMAXPROCS and workers); 0 = all CPUs")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.BoolVar(&keepOut, "keep", false, "keep the prepared outputs under --work/out")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the prepare run to this file")
 	return cmd
 }

@@ -98,10 +98,11 @@ func gunzipFile(path string) ([]byte, error) {
 }
 
 // Build writes copies of the shared samples into dst until at least
-// minRecords records exist. An existing complete build (marked by
-// dst/COMPLETE holding the same record target) is reused.
+// minRecords records exist. An existing complete build (marked by the
+// sibling file dst+".complete", outside dst so that dst holds only inputs,
+// with at least that many records) is reused.
 func Build(shared, dst string, minRecords int64) (Stats, error) {
-	marker := filepath.Join(dst, "COMPLETE")
+	marker := filepath.Clean(dst) + ".complete"
 	if b, err := os.ReadFile(marker); err == nil {
 		var st Stats
 		if json.Unmarshal(b, &st) == nil && st.Records >= minRecords {
@@ -110,6 +111,9 @@ func Build(shared, dst string, minRecords int64) (Stats, error) {
 	}
 	s, err := load(shared)
 	if err != nil {
+		return Stats{}, err
+	}
+	if err := os.Remove(marker); err != nil && !os.IsNotExist(err) {
 		return Stats{}, err
 	}
 	if err := os.RemoveAll(dst); err != nil {
