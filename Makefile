@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels clean deps
 
 all: build
 
@@ -58,6 +58,17 @@ bench-prepare: build
 	  /usr/bin/time -v $(BIN) bench prepare --records $(RECORDS) --threads $$t 2> out/bench-prepare-$$t.time || { cat out/bench-prepare-$$t.time; exit 1; }; \
 	  grep -E "Maximum resident|Elapsed" out/bench-prepare-$$t.time; \
 	done
+
+# SGEMM against gonum and OpenBLAS in one run. Installs libopenblas-dev (apt)
+# when missing, builds a cgo binary with -tags openblas, and unsets
+# OPENBLAS_CORETYPE for that command only: the environment presets it to
+# Haswell (AVX2), which halves OpenBLAS on AVX-512 machines.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+KERNEL_ARGS ?=
+bench-kernels: deps
+	@dpkg -s libopenblas-dev >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y libopenblas-dev; }
+	CGO_ENABLED=1 $(GO) build -tags openblas -o bin/humanllm-openblas ./cmd/humanllm
+	env -u OPENBLAS_CORETYPE bin/humanllm-openblas bench kernels $(KERNEL_ARGS)
 
 clean:
 	rm -rf bin out

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,32 @@ func TestPrepareDemoEndToEnd(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
+	}
+}
+
+// bench kernels measures every requested implementation on the same shape
+// and reports ratios; a tiny run checks the plumbing, not the speed.
+func TestBenchKernelsJSON(t *testing.T) {
+	out, err := run(t, "bench", "kernels", "--shapes", "33x17x65:TN", "--threads", "1", "--impls", "ours,generic,gonum", "--min-time", "1ms", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep kernelReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(rep.Rows) < 2 {
+		t.Fatalf("want a row per implementation, got %+v", rep.Rows)
+	}
+	for _, r := range rep.Rows {
+		if r.M != 33 || r.N != 17 || r.K != 65 || r.Trans != "TN" || r.Threads != 1 || !(r.GFLOPS > 0) || r.Reps < 3 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if _, err := run(t, "bench", "kernels", "--impls", "mkl"); err == nil || !strings.Contains(err.Error(), "mkl") {
+		t.Errorf("unknown impl: %v", err)
+	}
+	if _, err := run(t, "bench", "kernels", "--shapes", "12x3"); err == nil || !strings.Contains(err.Error(), "12x3") {
+		t.Errorf("bad shape: %v", err)
 	}
 }

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/humanllm/humanllm/kernels"
+	"github.com/humanllm/humanllm/kernels/cpu"
+	"github.com/humanllm/humanllm/kernels/openblas"
+)
+
+// gonumSgemm adapts gonum's pure-Go Sgemm (what gorgonia uses by default)
+// to kernels.Sgemmer.
+type gonumSgemm struct{ gonum.Implementation }
+
+func (g gonumSgemm) Sgemm(tA, tB kernels.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g.Implementation.Sgemm(blas.Transpose(tA), blas.Transpose(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+type kernelShape struct {
+	Op      string
+	TA, TB  kernels.Transpose
+	M, N, K int
+}
+
+// defaultKernelShapes are the squares and the training shapes of the
+// issue (GPT-2 small, 4096 tokens: the MLP up and down projections).
+var defaultKernelShapes = []kernelShape{
+	{"sgemm", 'N', 'N', 256, 256, 256},
+	{"sgemm", 'N', 'N', 512, 512, 512},
+	{"sgemm", 'N', 'N', 1024, 1024, 1024},
+	{"sgemm", 'N', 'N', 2048, 2048, 2048},
+	{"sgemm", 'N', 'N', 4096, 3072, 768},
+	{"sgemm", 'N', 'N', 4096, 768, 3072},
+}
+
+type kernelRow struct {
+	Impl          string  `json:"impl"`
+	Op            string  `json:"op"`
+	Trans         string  `json:"trans"`
+	M             int     `json:"m"`
+	N             int     `json:"n"`
+	K             int     `json:"k"`
+	Threads       int     `json:"threads"`
+	GFLOPS        float64 `json:"gflops"`
+	RatioOpenBLAS float64 `json:"ratio_openblas,omitempty"`
+	RatioPeak     float64 `json:"ratio_peak,omitempty"`
+	Reps          int     `json:"reps"`
+}
+
+type kernelReport struct {
+	CPUKernel    string      `json:"cpu_kernel"`
+	OpenBLASCore string      `json:"openblas_core,omitempty"`
+	Peaks        []cpu.Peak  `json:"peaks"`
+	Rows         []kernelRow `json:"rows"`
+}
+
+func newBenchKernels() *cobra.Command {
+	var (
+		threadsFl string
+		shapesFl  string
+		implsFl   string
+		minTime   time.Duration
+		asJSON    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "kernels",
+		Short: "Compare our SGEMM with gonum and OpenBLAS, and with the measured FMA peak",
+		Long: `Measures SGEMM GFLOP/s of each implementation on each shape and thread count,
+in the same run and interleaved (one repetition of each implementation in turn,
+median over rounds), so that the ratios are fair on a noisy shared machine.
+
+Implementations:
+  ours      kernels/cpu with the variant chosen for this CPU (HUMANLLM_CPU_KERNEL overrides)
+  avx512, avx2, generic   a forced kernels/cpu variant
+  gonum     gonum's pure-Go Sgemm (gorgonia's default)
+  openblas  OpenBLAS cblas_sgemm; needs a build with CGO_ENABLED=1 -tags openblas
+            (make bench-kernels installs libopenblas-dev, builds so and unsets
+            OPENBLAS_CORETYPE, whose preset in this environment halves OpenBLAS)
+
+The FMA peak probe (12 independent FMA chains per thread) runs first; each row's
+ratio_peak is against the widest vector peak at the same thread count.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			threads, err := parseInts(threadsFl)
+			if err != nil {
+				return fmt.Errorf("--threads: %w", err)
+			}
+			shapes := defaultKernelShapes
+			if shapesFl != "" {
+				if shapes, err = parseShapes(shapesFl); err != nil {
+					return fmt.Errorf("--shapes: %w", err)
+				}
+			}
+			impls, err := kernelImpls(strings.Split(implsFl, ","))
+			if err != nil {
+				return err
+			}
+			rep := kernelReport{CPUKernel: cpu.Implementation{}.Name(), OpenBLASCore: openblas.CoreName()}
+			prev := runtime.GOMAXPROCS(0)
+			defer runtime.GOMAXPROCS(prev)
+			peak := map[int]float64{}
+			for _, t := range threads {
+				runtime.GOMAXPROCS(t)
+				for _, p := range cpu.MeasurePeak(t, 300*time.Millisecond) {
+					rep.Peaks = append(rep.Peaks, p)
+					peak[t] = max(peak[t], p.GFLOPS)
+				}
+			}
+			for _, s := range shapes {
+				for _, t := range threads {
+					runtime.GOMAXPROCS(t)
+					openblas.SetThreads(t)
+					rows := benchShape(s, t, impls, minTime)
+					var ob float64
+					for _, r := range rows {
+						if r.Impl == "openblas" {
+							ob = r.GFLOPS
+						}
+					}
+					for i := range rows {
+						if ob > 0 {
+							rows[i].RatioOpenBLAS = rows[i].GFLOPS / ob
+						}
+						if peak[t] > 0 {
+							rows[i].RatioPeak = rows[i].GFLOPS / peak[t]
+						}
+						if !asJSON {
+							fmt.Fprintf(cmd.ErrOrStderr(), "  %-8s %s %dx%dx%d t%d: %.1f GFLOP/s\n", rows[i].Impl, rows[i].Trans, s.M, s.N, s.K, t, rows[i].GFLOPS)
+						}
+					}
+					rep.Rows = append(rep.Rows, rows...)
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			printKernelReport(cmd, rep)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&threadsFl, "threads", "1,2", "comma-separated thread counts (GOMAXPROCS and OpenBLAS threads)")
+	f.StringVar(&shapesFl, "shapes", "", "comma-separated MxNxK[:TT] shapes, e.g. 512x512x512,2048x768x768:NT (default: 256³…2048³, 4096x3072x768, 4096x768x3072)")
+	f.StringVar(&implsFl, "impls", "ours,avx2,gonum,openblas", "comma-separated implementations: ours, avx512, avx2, generic, gonum, openblas (unavailable ones are skipped with a note)")
+	f.DurationVar(&minTime, "min-time", time.Second, "minimum time per implementation, shape and thread count (at least 3 rounds)")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON (rows with impl, op, m, n, k, threads, gflops, ratio_openblas)")
+	return cmd
+}
+
+type namedSgemm struct {
+	name string
+	s    kernels.Sgemmer
+}
+
+func kernelImpls(names []string) ([]namedSgemm, error) {
+	var out []namedSgemm
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		switch n {
+		case "":
+		case "ours":
+			out = append(out, namedSgemm{"ours", cpu.Implementation{}})
+		case "avx512", "avx2", "generic":
+			impl, ok := cpu.Lookup(n)
+			if !ok {
+				fmt.Fprintf(os.Stderr, "note: kernel variant %s is not supported by this CPU or build; skipped\n", n)
+				continue
+			}
+			if impl.Name() == (cpu.Implementation{}).Name() && slices.ContainsFunc(out, func(x namedSgemm) bool { return x.name == "ours" }) {
+				continue // the same as ours
+			}
+			out = append(out, namedSgemm{n, impl})
+		case "gonum":
+			out = append(out, namedSgemm{"gonum", gonumSgemm{}})
+		case "openblas":
+			impl, err := openblas.New()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "note: %v; skipped\n", err)
+				continue
+			}
+			out = append(out, namedSgemm{"openblas", impl})
+		default:
+			return nil, fmt.Errorf("--impls: unknown implementation %q (ours, avx512, avx2, generic, gonum, openblas)", n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--impls: no implementation to run")
+	}
+	return out, nil
+}
+
+// benchShape runs every implementation on one shape, interleaved, until each
+// has run for minTime and at least 3 rounds; GFLOP/s is from the median.
+func benchShape(s kernelShape, threads int, impls []namedSgemm, minTime time.Duration) []kernelRow {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	a, b, c := fill(s.M*s.K), fill(s.K*s.N), make([]float32, s.M*s.N)
+	lda, ldb := s.K, s.N
+	if s.TA == kernels.Trans {
+		lda = s.M
+	}
+	if s.TB == kernels.Trans {
+		ldb = s.K
+	}
+	times := make([][]time.Duration, len(impls))
+	spent := make([]time.Duration, len(impls))
+	for _, im := range impls { // warm-up: packing buffers, helper threads, page faults
+		im.s.Sgemm(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+	}
+	for round := 0; ; round++ {
+		done := round >= 3
+		for i, im := range impls {
+			t0 := time.Now()
+			im.s.Sgemm(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+			d := time.Since(t0)
+			times[i] = append(times[i], d)
+			spent[i] += d
+			if spent[i] < minTime {
+				done = false
+			}
+		}
+		if done {
+			break
+		}
+	}
+	flops := 2 * float64(s.M) * float64(s.N) * float64(s.K)
+	rows := make([]kernelRow, len(impls))
+	for i, im := range impls {
+		slices.Sort(times[i])
+		med := times[i][len(times[i])/2]
+		rows[i] = kernelRow{Impl: im.name, Op: s.Op, Trans: string([]byte{byte(s.TA), byte(s.TB)}), M: s.M, N: s.N, K: s.K,
+			Threads: threads, GFLOPS: flops / med.Seconds() / 1e9, Reps: len(times[i])}
+	}
+	return rows
+}
+
+func printKernelReport(cmd *cobra.Command, rep kernelReport) {
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "our kernel: %s", rep.CPUKernel)
+	if rep.OpenBLASCore != "" {
+		fmt.Fprintf(w, "   OpenBLAS core: %s", rep.OpenBLASCore)
+	}
+	fmt.Fprintln(w)
+	for _, p := range rep.Peaks {
+		fmt.Fprintf(w, "FMA peak %s, %d thread(s): %.1f GFLOP/s\n", p.Width, p.Threads, p.GFLOPS)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nIMPL\tSHAPE (MxNxK)\tTHREADS\tGFLOP/s\tvs OpenBLAS\tvs peak")
+	for _, r := range rep.Rows {
+		ob, pk := "-", "-"
+		if r.RatioOpenBLAS > 0 {
+			ob = fmt.Sprintf("%.0f%%", 100*r.RatioOpenBLAS)
+		}
+		if r.RatioPeak > 0 {
+			pk = fmt.Sprintf("%.0f%%", 100*r.RatioPeak)
+		}
+		fmt.Fprintf(tw, "%s\t%s %dx%dx%d\t%d\t%.1f\t%s\t%s\n", r.Impl, r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, ob, pk)
+	}
+	tw.Flush()
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseShapes(s string) ([]kernelShape, error) {
+	var out []kernelShape
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		dims, tt, _ := strings.Cut(f, ":")
+		var sh kernelShape
+		sh.Op, sh.TA, sh.TB = "sgemm", 'N', 'N'
+		if _, err := fmt.Sscanf(dims, "%dx%dx%d", &sh.M, &sh.N, &sh.K); err != nil || sh.M <= 0 || sh.N <= 0 || sh.K <= 0 {
+			return nil, fmt.Errorf("%q is not MxNxK with positive sizes", f)
+		}
+		if tt != "" {
+			if len(tt) != 2 || strings.Trim(tt, "NT") != "" {
+				return nil, fmt.Errorf("%q: transposes must be two of N/T, e.g. :NT", f)
+			}
+			sh.TA, sh.TB = kernels.Transpose(tt[0]), kernels.Transpose(tt[1])
+		}
+		out = append(out, sh)
+	}
+	return out, nil
+}
