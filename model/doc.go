@@ -1,6 +1,11 @@
-// Package model will hold the transformer architectures (Llama family,
-// GPT-2) as gorgonia graphs, the tokenizers and the weight formats
-// (safetensors, GGUF, llama2.c), each checked against a reference
-// implementation. Nothing is implemented here yet: it is the subject of the
-// model issue, and no command depends on it.
+// Package model holds what the transformer architectures share: the Llama
+// family Config (shapes, parameter count, memory estimate and the check that
+// refuses a model that will not fit in RAM) and Weights, a format-neutral set
+// of named float32 tensors using Hugging Face names
+// ("model.layers.0.self_attn.q_proj.weight").
+//
+// Subpackages: llama2c reads and writes llama2.c's legacy .bin checkpoints;
+// llama has the plain-Go reference forward pass (float64, KV cache,
+// generation) and the gorgonia training graph; tokenizer holds the
+// tokenizers.
 package model
