@@ -41,7 +41,7 @@ fmt-check:
 # Run every fuzz target for FUZZTIME each (seed corpora always run in `make test`).
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in ./tasks/source ./tasks/filter; do \
+	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
