@@ -11,21 +11,28 @@ import (
 const minPartWork = 1 << 20
 
 // job is one parallel call: parts claimed from next by the caller and by
-// helpers; done counts finished parts.
+// helpers; done counts finished parts. A part is a piece of a gemm (g), or
+// for a parallel loop (parFor in parallel.go, g nil) one call of fn.
 type job struct {
-	g    *gemmArgs
-	next atomic.Int64
-	done sync.WaitGroup
+	g     *gemmArgs
+	fn    func(ws *workspace, i int)
+	parts int
+	next  atomic.Int64
+	done  sync.WaitGroup
 }
 
 // work claims and computes parts until none are left.
 func (j *job) work(ws *workspace) {
 	for {
 		i := int(j.next.Add(1)) - 1
-		if i >= j.g.parts {
+		if i >= j.parts {
 			return
 		}
-		j.g.part(ws, i)
+		if j.fn != nil {
+			j.fn(ws, i)
+		} else {
+			j.g.part(ws, i)
+		}
 		j.done.Done()
 	}
 }
@@ -94,9 +101,14 @@ func run(g *gemmArgs) {
 	}
 	g.parts = g.batch * g.pm * g.pn
 
-	j := &job{g: g}
-	j.done.Add(g.parts)
-	want := min(procs, g.parts) - 1
+	dispatch(&job{g: g, parts: g.parts}, procs)
+}
+
+// dispatch offers j to up to procs-1 idle helpers, works on it on the
+// calling goroutine too, and returns when all its parts are done.
+func dispatch(j *job, procs int) {
+	j.done.Add(j.parts)
+	want := min(procs, j.parts) - 1
 	ensureHelpers(want)
 	for range want {
 		select {

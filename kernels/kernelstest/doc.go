@@ -34,4 +34,12 @@
 // suite checks that A and B are bit-for-bit unchanged, and that every
 // element of C's buffer outside the matrix still holds the sentinel. A kernel
 // reading a gap of A or B pulls the NaN into C, which the comparison catches.
+//
+// # Fused operations
+//
+// TestFused, TestFusedDeterminism and BenchmarkFused do the same for
+// kernels.Fused (normalisations, activations, RoPE, softmax, attention,
+// cross-entropy, embedding, AdamW); their oracle and tolerances are
+// documented on TestFused. BenchmarkBandwidth is the memory-bandwidth probe
+// the memory-bound ops are compared with.
 package kernelstest
