@@ -64,7 +64,8 @@ func NewGraph(w *model.Weights, b, t int, opt GraphOptions) (gr *Graph, err erro
 		opt.Ops = &BuiltinOps{}
 	}
 	g := G.NewGraph()
-	c := &Ctx{G: g, Config: cfg, B: b, T: t, Dtype: opt.Dtype}
+	c := &Ctx{G: g, Config: cfg, B: b, T: t, Dtype: opt.Dtype, Pos: make([]int32, b*t), Start: make([]int32, b*t)}
+	plainLayout(c.Pos, c.Start, t)
 	gr = &Graph{Config: cfg, B: b, T: t, Dtype: opt.Dtype, ctx: c, g: g,
 		params: map[string]*G.Node{}, grads: map[string]*G.Node{}}
 	defer func() {
@@ -182,9 +183,46 @@ func (gr *Graph) build(ops Ops, ids, targets *G.Node) error {
 // may hold IgnoreIndex — runs forward (and backward) and returns the loss.
 // Logits, gradients and the loss stay readable until the next Run.
 func (gr *Graph) Run(ids, targets []int32) (float64, error) {
+	return gr.RunPacked(ids, targets, nil, nil)
+}
+
+// plainLayout sets positions 0..t-1 and start 0 in every row.
+func plainLayout(pos, start []int32, t int) {
+	for i := range pos {
+		pos[i], start[i] = int32(i%t), 0
+	}
+}
+
+// RunPacked is Run for a batch of packed samples: pos[j] is token j's
+// position inside its sample and start[j] the row offset of its sample's
+// first token (trainer/data.Batch's Positions and Start), so attention and
+// positions do not cross sample boundaries. nil pos and start mean the
+// plain layout. Only Ops that read Ctx.Pos and Ctx.Start (FusedOps) can run
+// packed batches; BuiltinOps fails on them.
+func (gr *Graph) RunPacked(ids, targets, pos, start []int32) (float64, error) {
 	n := gr.B * gr.T
 	if len(ids) != n || len(targets) != n {
 		return 0, fmt.Errorf("llama: run: %d ids and %d targets for batch %d x %d", len(ids), len(targets), gr.B, gr.T)
+	}
+	c := gr.ctx
+	if pos == nil && start == nil {
+		if c.packed {
+			plainLayout(c.Pos, c.Start, gr.T)
+			c.packed = false
+		}
+	} else {
+		if len(pos) != n || len(start) != n {
+			return 0, fmt.Errorf("llama: run: %d positions and %d starts for batch %d x %d", len(pos), len(start), gr.B, gr.T)
+		}
+		for j := range n {
+			t := int32(j % gr.T)
+			if start[j] < 0 || start[j] > t || pos[j] < 0 || int(pos[j]) >= gr.T {
+				return 0, fmt.Errorf("llama: run: token %d has position %d and start %d (row offset %d)", j, pos[j], start[j], t)
+			}
+		}
+		copy(c.Pos, pos)
+		copy(c.Start, start)
+		c.packed = true
 	}
 	v := int32(gr.Config.Vocab)
 	for i, id := range ids {

@@ -50,6 +50,14 @@ type Ctx struct {
 	B, T   int
 	Dtype  tensor.Dtype // tensor.Float32 or tensor.Float64
 
+	// Pos and Start ([B·T] each) are the position of every token and the
+	// row offset of the first token of its sample (what it may attend
+	// from). Graph.Run sets the plain layout (Pos = t, Start = 0);
+	// Graph.RunPacked sets those of packed samples. Ops read them at run
+	// time and must keep the slices, not copies.
+	Pos, Start []int32
+	packed     bool // the current batch is not the plain layout
+
 	feeders []Feeder
 }
 
@@ -117,6 +125,14 @@ type BuiltinOps struct {
 func (o *BuiltinOps) forCtx(c *Ctx) {
 	if o.ctx != c {
 		*o = BuiltinOps{ctx: c, rope: map[int][2]*G.Node{}}
+		// The RoPE tables and the causal mask are built for the plain
+		// layout only.
+		c.OnFeed(func(_, _ []int32) error {
+			if c.packed {
+				return fmt.Errorf("llama: BuiltinOps cannot run packed batches (positions and attention starts per sample); use FusedOps")
+			}
+			return nil
+		})
 	}
 }
 
