@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers clean deps
 
 all: build
 
@@ -69,6 +69,17 @@ bench-kernels: deps
 	@dpkg -s libopenblas-dev >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y libopenblas-dev; }
 	CGO_ENABLED=1 $(GO) build -tags openblas -o bin/humanllm-openblas ./cmd/humanllm
 	env -u OPENBLAS_CORETYPE bin/humanllm-openblas bench kernels $(KERNEL_ARGS)
+
+# Training throughput: our step and the PyTorch peer (shared/notes/peers), as
+# Debian ships it and tuned, alternating in one invocation, small and medium
+# at 1 and 2 threads. Installs python3-torch, libopenblas0-openmp and
+# libjemalloc2 (apt) when missing.
+PEER_ARGS ?= --rounds 2
+bench-peers: build
+	@dpkg -s python3-torch libopenblas0-openmp libjemalloc2 >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-torch libopenblas0-openmp libjemalloc2; }
+	@for m in small medium; do \
+	  $(BIN) bench train --model $$m --threads 2,1 --peers $(PEER_ARGS) || exit 1; \
+	done
 
 clean:
 	rm -rf bin out

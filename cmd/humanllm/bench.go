@@ -24,7 +24,7 @@ func newBench() *cobra.Command {
 reports throughput. Absolute figures drift by 10-15% on a shared machine:
 compare runs made side by side.`,
 	}
-	cmd.AddCommand(newBenchPrepare(), newBenchKernels())
+	cmd.AddCommand(newBenchPrepare(), newBenchKernels(), newBenchTrain())
 	return cmd
 }
 

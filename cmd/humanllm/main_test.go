@@ -105,3 +105,25 @@ func TestBenchKernelsJSON(t *testing.T) {
 		t.Errorf("bad shape: %v", err)
 	}
 }
+
+// bench train runs our real step on the benchmark model and reports it;
+// a two-step run checks the plumbing and the report's fields.
+func TestBenchTrainJSON(t *testing.T) {
+	out, err := run(t, "bench", "train", "--model", "small", "--batch", "1", "--warmup", "0", "--steps", "2", "--threads", "1", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []trainRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(rows) != 1 || rows[0].Impl != "ours" || !(rows[0].TokensPerS > 0) || !(rows[0].StepMSMedian > 0) || !(rows[0].PeakRSSMB > 0) || !(rows[0].GFLOPS > 0) {
+		t.Fatalf("rows %+v", rows)
+	}
+	if _, err := run(t, "bench", "train", "--model", "huge"); err == nil || !strings.Contains(err.Error(), "huge") {
+		t.Errorf("unknown model: %v", err)
+	}
+	if _, err := run(t, "bench", "train", "--peers", "--peer-script", "/nonexistent.py"); err == nil || !strings.Contains(err.Error(), "nonexistent") {
+		t.Errorf("missing peer script: %v", err)
+	}
+}

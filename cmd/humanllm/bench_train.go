@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/humanllm/humanllm/kernels"
+	"github.com/humanllm/humanllm/kernels/cpu"
+	ggops "github.com/humanllm/humanllm/kernels/gorgonia"
+	"github.com/humanllm/humanllm/model/gpt2"
+)
+
+type trainRow struct {
+	Impl         string  `json:"impl"`
+	Model        string  `json:"model"`
+	Threads      int     `json:"threads"`
+	Batch        int     `json:"batch"`
+	TokensPerS   float64 `json:"tokens_per_s"`
+	StepMSMedian float64 `json:"step_ms_median"`
+	StepMSMin    float64 `json:"step_ms_min,omitempty"`
+	StepMSMax    float64 `json:"step_ms_max,omitempty"`
+	GFLOPS       float64 `json:"model_gflops,omitempty"`
+	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
+	AllocsStep   float64 `json:"allocs_per_step,omitempty"`
+	MBAllocStep  float64 `json:"mb_alloc_per_step,omitempty"`
+	Ratio        float64 `json:"ratio,omitempty"` // ours / this row, on peer rows
+	Note         string  `json:"note,omitempty"`
+}
+
+// peerSettings are the environments of shared/notes/peers/run_torch_peers.sh:
+// PyTorch as Debian ships it here, and tuned (AVX-512 OpenMP OpenBLAS,
+// jemalloc with transparent huge pages).
+func peerSettings(threads int) []struct{ name, env string } {
+	t := strconv.Itoa(threads)
+	je := "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 MALLOC_CONF=thp:always,metadata_thp:always,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+	return []struct{ name, env string }{
+		{"torch-as-shipped", "OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=" + t + " OMP_NUM_THREADS=" + t},
+		{"torch-tuned", "OPENBLAS_CORETYPE=Cooperlake LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp " + je + " OMP_NUM_THREADS=" + t + " OPENBLAS_NUM_THREADS=" + t},
+	}
+}
+
+func newBenchTrain() *cobra.Command {
+	var (
+		modelName  string
+		threadsFl  string
+		batch      int
+		warmup     int
+		steps      int
+		rounds     int
+		asJSON     bool
+		peers      bool
+		peerScript string
+		python     string
+		cpuProfile string
+	)
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Time our training step (GPT-2 benchmark model) and, with --peers, PyTorch's in the same run",
+		Long: `Runs the real training step — the gorgonia graph with our fused kernels and SGEMM,
+forward + cross-entropy + backward + AdamW — of the GPT-2-style benchmark model of
+shared/notes/peers (small: 4 layers, 4 heads, width 256; medium: 6 layers, 6 heads,
+width 384; context 256, vocab 8192, fp32) on random tokens, for --warmup untimed and
+--steps timed steps, and reports the median and spread of the step time, tokens/s,
+model GFLOP/s (6·N + 12·L·T·C per token), peak RSS and allocations per step.
+
+With --peers it also runs shared/notes/peers/torch_gpt_bench.py with /usr/bin/python3
+(Debian python3-torch; make bench-peers installs it with libopenblas0-openmp and
+libjemalloc2) in the same invocation, as shipped and tuned, alternating with our runs
+for --rounds rounds, and prints one table with our ratio to each.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var cfg gpt2.Config
+			switch modelName {
+			case "small":
+				cfg = gpt2.Small
+			case "medium":
+				cfg = gpt2.Medium
+			default:
+				return fmt.Errorf("--model: %q is not small or medium", modelName)
+			}
+			threads, err := parseInts(threadsFl)
+			if err != nil {
+				return fmt.Errorf("--threads: %w", err)
+			}
+			if batch < 1 || steps < 1 || warmup < 0 || rounds < 1 {
+				return fmt.Errorf("--batch, --steps and --rounds must be >= 1, --warmup >= 0")
+			}
+			if peers {
+				if _, err := os.Stat(peerScript); err != nil {
+					return fmt.Errorf("--peers: peer script: %w", err)
+				}
+				if _, err := os.Stat(python); err != nil {
+					return fmt.Errorf("--peers: %s: %w (make bench-peers installs python3-torch)", python, err)
+				}
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			prev := runtime.GOMAXPROCS(0)
+			defer runtime.GOMAXPROCS(prev)
+			var rows []trainRow
+			for _, t := range threads {
+				byImpl := map[string][]trainRow{}
+				for r := range rounds {
+					runtime.GOMAXPROCS(t)
+					ours, err := benchOurStep(cfg, modelName, batch, warmup, steps)
+					if err != nil {
+						return err
+					}
+					ours.Threads = t
+					byImpl["ours"] = append(byImpl["ours"], ours)
+					if !asJSON {
+						fmt.Fprintf(cmd.ErrOrStderr(), "round %d, %d thread(s): ours %.0f tok/s\n", r+1, t, ours.TokensPerS)
+					}
+					if !peers {
+						continue
+					}
+					for _, s := range peerSettings(t) {
+						pr, err := runTorchPeer(python, peerScript, s.env, modelName, batch, t, warmup, steps)
+						if err != nil {
+							return fmt.Errorf("%s: %w", s.name, err)
+						}
+						pr.Impl, pr.Threads = s.name, t
+						byImpl[s.name] = append(byImpl[s.name], pr)
+						if !asJSON {
+							fmt.Fprintf(cmd.ErrOrStderr(), "round %d, %d thread(s): %s %.0f tok/s\n", r+1, t, s.name, pr.TokensPerS)
+						}
+					}
+				}
+				// Per implementation, the round with the median tokens/s.
+				med := map[string]trainRow{}
+				for _, name := range []string{"ours", "torch-as-shipped", "torch-tuned"} {
+					rs := byImpl[name]
+					if len(rs) == 0 {
+						continue
+					}
+					slices.SortFunc(rs, func(a, b trainRow) int {
+						if a.TokensPerS < b.TokensPerS {
+							return -1
+						}
+						return 1
+					})
+					med[name] = rs[len(rs)/2]
+				}
+				for _, name := range []string{"ours", "torch-as-shipped", "torch-tuned"} {
+					r, ok := med[name]
+					if !ok {
+						continue
+					}
+					if name != "ours" && r.TokensPerS > 0 {
+						r.Ratio = med["ours"].TokensPerS / r.TokensPerS
+					}
+					rows = append(rows, r)
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "IMPL\tMODEL\tTHREADS\tTOKENS/S\tSTEP MS (min-max)\tGFLOP/s\tPEAK RSS MB\tALLOCS/STEP\tOURS/THIS")
+			for _, r := range rows {
+				ratio := "-"
+				if r.Ratio > 0 {
+					ratio = fmt.Sprintf("%.2fx", r.Ratio)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f (%.1f-%.1f)\t%.1f\t%.0f\t%.0f\t%s\n", r.Impl, r.Model, r.Threads, r.TokensPerS,
+					r.StepMSMedian, r.StepMSMin, r.StepMSMax, r.GFLOPS, r.PeakRSSMB, r.AllocsStep, ratio)
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modelName, "model", "small", "benchmark model: small (L4 H4 C256) or medium (L6 H6 C384), context 256, vocab 8192")
+	f.StringVar(&threadsFl, "threads", "2", "comma-separated thread counts")
+	f.IntVar(&batch, "batch", 8, "sequences per step")
+	f.IntVar(&warmup, "warmup", 3, "untimed steps first")
+	f.IntVar(&steps, "steps", 10, "timed steps")
+	f.IntVar(&rounds, "rounds", 1, "alternating rounds of ours and the peers; the median round is reported")
+	f.BoolVar(&asJSON, "json", false, "print rows as JSON (tokens_per_s, step_ms_median, peak_rss_mb, ratio)")
+	f.BoolVar(&peers, "peers", false, "also run the PyTorch peer, as shipped and tuned, in this invocation")
+	f.StringVar(&peerScript, "peer-script", filepath.Join("..", "shared", "notes", "peers", "torch_gpt_bench.py"), "the PyTorch peer benchmark")
+	f.StringVar(&python, "python", "/usr/bin/python3", "python with Debian's python3-torch")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of our steps to this file")
+	return cmd
+}
+
+// benchOurStep times forward + loss + backward + AdamW (lr 3e-4, betas 0.9
+// and 0.95, eps 1e-8, no weight decay: the peer's settings) on random
+// tokens.
+func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int) (trainRow, error) {
+	k := cpu.Implementation{}
+	ggops.Use(k)
+	defer ggops.UseGonum()
+	w, err := gpt2.Init(cfg, 1337)
+	if err != nil {
+		return trainRow{}, err
+	}
+	gr, err := gpt2.NewGraph(w, batch, cfg.Context, k)
+	if err != nil {
+		return trainRow{}, err
+	}
+	defer gr.Close()
+	n := batch * cfg.Context
+	rng := rand.New(rand.NewPCG(1337, 1))
+	data := make([]int32, (warmup+steps)*(n+batch))
+	for i := range data {
+		data[i] = int32(rng.IntN(cfg.Vocab))
+	}
+	m, v := map[string][]float32{}, map[string][]float32{}
+	for _, p := range gr.Names() {
+		m[p], v[p] = make([]float32, len(gr.Param(p))), make([]float32, len(gr.Param(p)))
+	}
+	ids, targets := make([]int32, n), make([]int32, n)
+	var times []time.Duration
+	var ms0, ms1 runtime.MemStats
+	for i := range warmup + steps {
+		if i == warmup {
+			runtime.ReadMemStats(&ms0)
+		}
+		// sequence b of step i: T+1 tokens, inputs the first T, targets the last T
+		base := i * (n + batch)
+		for b := range batch {
+			seq := data[base+b*(cfg.Context+1):]
+			copy(ids[b*cfg.Context:(b+1)*cfg.Context], seq[:cfg.Context])
+			copy(targets[b*cfg.Context:(b+1)*cfg.Context], seq[1:cfg.Context+1])
+		}
+		t0 := time.Now()
+		if _, err := gr.Run(ids, targets); err != nil {
+			return trainRow{}, err
+		}
+		for _, p := range gr.Names() {
+			prm := gr.Param(p)
+			k.AdamW(prm, gr.Grad(p), m[p], v[p], len(prm), kernels.AdamWParams{LR: 3e-4, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, Step: i + 1})
+		}
+		if i >= warmup {
+			times = append(times, time.Since(t0))
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	slices.Sort(times)
+	med := times[len(times)/2]
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	tps := float64(n) / med.Seconds()
+	return trainRow{
+		Impl: "ours", Model: name, Batch: batch, TokensPerS: tps,
+		StepMSMedian: ms(med), StepMSMin: ms(times[0]), StepMSMax: ms(times[len(times)-1]),
+		GFLOPS: cfg.FLOPsPerToken() * tps / 1e9, PeakRSSMB: float64(ru.Maxrss) / 1024,
+		AllocsStep:  float64(ms1.Mallocs-ms0.Mallocs) / float64(steps),
+		MBAllocStep: float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(steps) / 1e6,
+	}, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+var (
+	peerResult = regexp.MustCompile(`RESULT .*ms_per_step=([0-9.]+) tokens_per_s=([0-9.]+)`)
+	peerSpread = regexp.MustCompile(`step ms: median ([0-9.]+) min ([0-9.]+) max ([0-9.]+)`)
+)
+
+// runTorchPeer runs the peer script under env (space-separated VAR=value;
+// OPENBLAS_CORETYPE, LD_PRELOAD... replace the inherited ones) and parses
+// its RESULT line.
+func runTorchPeer(python, script, env, model string, batch, threads, warmup, steps int) (trainRow, error) {
+	c := exec.Command(python, script, "--config", model, "--batch", strconv.Itoa(batch), "--threads", strconv.Itoa(threads),
+		"--warmup", strconv.Itoa(warmup), "--steps", strconv.Itoa(steps))
+	set := map[string]bool{}
+	for _, kv := range strings.Fields(env) {
+		set[kv[:strings.IndexByte(kv, '=')]] = true
+	}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !set[k] {
+			c.Env = append(c.Env, kv)
+		}
+	}
+	c.Env = append(c.Env, strings.Fields(env)...)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Run(); err != nil {
+		return trainRow{}, fmt.Errorf("%v\n%s", err, out.String())
+	}
+	m := peerResult.FindStringSubmatch(out.String())
+	if m == nil {
+		return trainRow{}, fmt.Errorf("no RESULT line in the peer's output:\n%s", out.String())
+	}
+	msStep, _ := strconv.ParseFloat(m[1], 64)
+	tps, _ := strconv.ParseFloat(m[2], 64)
+	r := trainRow{Model: model, Batch: batch, TokensPerS: tps, StepMSMedian: msStep, Note: env}
+	if s := peerSpread.FindStringSubmatch(out.String()); s != nil {
+		r.StepMSMin, _ = strconv.ParseFloat(s[2], 64)
+		r.StepMSMax, _ = strconv.ParseFloat(s[3], 64)
+	}
+	return r, nil
+}
