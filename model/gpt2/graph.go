@@ -13,9 +13,10 @@ import (
 
 // Graph is the float32 training graph of a GPT-2 model for batches [B, T]:
 // ids in, logits [B·T, V] and the mean cross-entropy over non-ignored
-// targets out, and the gradient of every parameter. LayerNorm, GELU,
-// attention, cross-entropy and the embeddings are fused ops running on K;
-// the matmuls are gorgonia's (our SGEMM once ggops.Use installed it).
+// targets out, and the gradient of every parameter. Every operation but the
+// residual additions is a fused op of kernels/gorgonia running on k
+// (Linear with its bias, LayerNorm, GELU, attention, cross-entropy, the
+// embeddings).
 // Build once, Run every step; parameters live in tensors the graph owns and
 // an optimizer updates in place (Param, Grad).
 type Graph struct {
@@ -110,8 +111,7 @@ func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node) error {
 	var e errs
 	x := e.n(G.Add(e.n(ggops.Embedding(p["wte.weight"], ids, k)), e.n(ggops.Embedding(p["wpe.weight"], pos, k))))
 	linear := func(h *G.Node, name string) *G.Node {
-		y := e.n(G.Mul(h, p[name+".weight"]))
-		return e.n(G.BroadcastAdd(y, p[name+".bias"], nil, []byte{0}))
+		return e.n(ggops.Linear(h, p[name+".weight"], p[name+".bias"], false, k))
 	}
 	heads := func(h *G.Node) *G.Node { return e.n(ggops.Reshape(h, tensor.Shape{B, T, H, C / H})) }
 	ap := kernels.AttentionParams{B: B, T: T, H: H, KVH: H, D: C / H, Scale: float32(1 / math.Sqrt(float64(C/H))), Start: gr.start}
@@ -135,8 +135,7 @@ func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node) error {
 		}
 	}
 	x = e.n(ggops.LayerNorm(x, p["ln_f.weight"], p["ln_f.bias"], eps, k))
-	wt := e.n(G.Transpose(p["wte.weight"]))
-	gr.Logits = e.n(G.Mul(x, wt))
+	gr.Logits = e.n(ggops.Linear(x, p["wte.weight"], nil, true, k))
 	gr.Loss = e.n(ggops.CrossEntropy(gr.Logits, targets, k))
 	return e.err
 }

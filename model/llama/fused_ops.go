@@ -14,16 +14,14 @@ import (
 
 // FusedOps implements Ops with the fused custom ops of kernels/gorgonia
 // running on K (RMSNorm, RoPE, causal attention, SwiGLU, cross-entropy and
-// embedding each one op with a hand-written backward), and Linear as
-// gorgonia's matmul (which runs on our SGEMM once ggops.Use has installed
-// it). It is float32 only. Unlike BuiltinOps it honours packed batches:
+// embedding, and Linear, each one op with a hand-written backward). It is
+// float32 only. Unlike BuiltinOps it honours packed batches:
 // the positions and attention starts given to Graph.RunPacked.
 type FusedOps struct {
 	K kernels.Kernels
 
 	ctx      *Ctx
 	cos, sin []float32
-	builtin  BuiltinOps
 }
 
 var _ Ops = (*FusedOps)(nil)
@@ -50,9 +48,12 @@ func (o *FusedOps) Embedding(c *Ctx, table, ids *G.Node) (*G.Node, error) {
 	return ggops.Embedding(table, ids, o.K)
 }
 
-// Linear is x·wᵀ through gorgonia's matmul.
+// Linear is x·wᵀ as one op on K's SGEMM (no copy of the transposed w).
 func (o *FusedOps) Linear(c *Ctx, x, w *G.Node) (*G.Node, error) {
-	return o.builtin.Linear(c, x, w)
+	if err := o.forCtx(c); err != nil {
+		return nil, err
+	}
+	return ggops.Linear(x, w, nil, true, o.K)
 }
 
 // RMSNorm is one fused op.
