@@ -234,3 +234,39 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestLoaderNextInEpochIsOnePass(t *testing.T) {
+	samples := makeSamples(11)
+	var want int
+	for i := range samples {
+		want += samples[i].TrainedTokens()
+	}
+	for _, pack := range []bool{true, false} {
+		l, err := NewLoader(samples, Config{SeqLen: 32, Pack: pack, Overlong: "truncate"}, 3, 5, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pass := range 2 {
+			seen := map[int]int{}
+			trained := 0
+			for bt := l.NextInEpoch(); bt != nil; bt = l.NextInEpoch() {
+				for _, s := range bt.Segments {
+					seen[s.Sample]++
+				}
+				trained += bt.TrainedTokens
+			}
+			if len(seen) != len(samples) || trained != want {
+				t.Fatalf("pack %v pass %d: %d distinct samples, %d trained tokens; want %d, %d", pack, pass, len(seen), trained, len(samples), want)
+			}
+			for s, n := range seen {
+				if n != 1 {
+					t.Fatalf("pack %v: sample %d placed %d times", pack, s, n)
+				}
+			}
+			if l.Position().Epoch != 0 {
+				t.Fatalf("NextInEpoch moved to epoch %d", l.Position().Epoch)
+			}
+			l.SetPosition(Position{})
+		}
+	}
+}

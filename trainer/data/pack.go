@@ -214,7 +214,20 @@ func epochOrder(n int, seed uint64, epoch int, shuffle bool, buf []int) []int {
 // the following call. An epoch ends at the first batch that would need a
 // sample beyond the order's end: that batch is filled from the next epoch,
 // so every batch is full and no sample of an epoch is skipped.
-func (l *Loader) Next() *Batch {
+func (l *Loader) Next() *Batch { return l.next(true) }
+
+// NextInEpoch is Next for a single pass (evaluation): it never starts a new
+// epoch, so rows after the epoch's last sample stay padding, and it returns
+// nil once every sample of the current epoch has been placed. SetPosition
+// (Position{}) starts the pass again.
+func (l *Loader) NextInEpoch() *Batch {
+	if l.pos.Next >= len(l.order) {
+		return nil
+	}
+	return l.next(false)
+}
+
+func (l *Loader) next(wrap bool) *Batch {
 	bt := &l.batch
 	T := bt.T
 	for i := range bt.Inputs {
@@ -229,6 +242,9 @@ func (l *Loader) Next() *Batch {
 		off := 0
 		for {
 			if l.pos.Next >= len(l.order) {
+				if !wrap {
+					return bt
+				}
 				l.SetPosition(Position{Epoch: l.pos.Epoch + 1})
 			}
 			si := l.order[l.pos.Next]

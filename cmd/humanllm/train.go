@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/humanllm/humanllm/internal/config"
+	"github.com/humanllm/humanllm/model"
+	"github.com/humanllm/humanllm/model/llama"
+	"github.com/humanllm/humanllm/model/llama2c"
+	"github.com/humanllm/humanllm/trainer"
+	"github.com/humanllm/humanllm/trainer/data"
+)
+
+// newRenderer returns the chat-template renderer that turns samples into
+// token ids with the completion-only mask, for the model being trained.
+// The chat templates live with the tokenizers (model/tokenizer) and are
+// wired in here once they land; tests replace this function.
+var newRenderer = func(cfg trainer.Config) (data.Renderer, error) {
+	return nil, errors.New("train: no chat template is available yet: the tokenizers and chat templates (model/tokenizer) are not wired into humanllm train")
+}
+
+// trainFlagKeys maps each flag to the config key it overrides.
+var trainFlagKeys = map[string]string{
+	"out": "out", "resume": "resume", "seed": "seed", "threads": "threads", "max-steps": "max_steps",
+	"micro-batch": "micro_batch", "grad-accum": "grad_accum",
+	"model": "model.source", "data": "data.path", "eval-data": "data.eval_path", "seq-len": "data.seq_len",
+	"pack": "data.pack", "overlong": "data.overlong",
+	"ops": "engine.ops", "kernels": "engine.kernels",
+	"lr": "schedule.lr", "min-lr": "schedule.min_lr", "schedule": "schedule.kind", "warmup": "schedule.warmup_steps",
+	"weight-decay": "optim.weight_decay", "grad-clip": "optim.grad_clip",
+	"eval-every": "eval.every", "patience": "eval.patience",
+	"ckpt-every": "checkpoint.every", "keep-last": "checkpoint.keep_last",
+	"metrics-port": "metrics.port", "log-every": "log.every", "quiet": "log.quiet",
+}
+
+func newTrain() *cobra.Command {
+	def := trainer.DefaultConfig()
+	var cfgFile string
+	cmd := &cobra.Command{
+		Use:   "train --config FILE --data PATH --out RUN_DIR [flags]",
+		Short: "Fine-tune a Llama-family model on chat-messages SFT data, with exact resume",
+		Long: `train fine-tunes a model on the chat-messages JSONL that humanllm prepare
+writes (or any file in that format), with completion-only loss: assistant
+tokens and their end-of-turn token are trained, everything else is masked.
+
+The model starts from a llama2.c .bin checkpoint (--model PATH, e.g.
+stories260K.bin) or from fresh random weights of the model.fresh shape
+(--model fresh). Optimisation is AdamW (no decay on norms and biases) with
+warmup + cosine/linear/constant LR, clipping by global norm and gradient
+accumulation normalised by the trained tokens of the whole step. A step
+whose loss or gradient is not finite is skipped; guard.max_consecutive_skips
+in a row stop the run with a checkpoint of the last good weights.
+
+The run directory (--out) receives:
+
+  config.yaml      the resolved configuration
+  metrics.jsonl    one JSON line per step, evaluation and event
+  loss.svg         the loss curve (train and eval), at each eval and at the end
+  ckpt-<step>/     checkpoints: model.safetensors, optimizer.safetensors,
+                   state.json (step, data position, RNG, config hash,
+                   checksums) and DONE, written last
+
+Checkpoints are written atomically (temporary directory, fsync, rename, then
+DONE); --resume auto continues from the newest complete one and gives
+bit-identical weights and losses to an uninterrupted run, at any --threads.
+SIGINT or SIGTERM writes a checkpoint at the end of the current step and
+exits (code 130); a second signal exits at once. With --metrics-port,
+Prometheus metrics are served on http://127.0.0.1:PORT/metrics.
+
+Every option of configs/sft-demo.yaml can be set there, by a HUMANLLM_*
+variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
+		Example: `  humanllm train --config configs/sft-demo.yaml --data out/demo --out runs/demo
+  humanllm train --config configs/sft-demo.yaml --data out/demo --out runs/demo --resume auto
+  humanllm train --model stories260K.bin --data train.jsonl --out runs/s --max-steps 200 --threads 2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := trainer.DefaultConfig()
+			if err := config.Load(&cfg, cfgFile, cmd.Flags(), trainFlagKeys); err != nil {
+				return err
+			}
+			return runTrain(cmd.Context(), cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfgFile, "config", "", "YAML config file (configs/sft-demo.yaml lists every key)")
+	f.String("out", "", "run directory: config, log, loss plot, checkpoints (config: out)")
+	f.String("resume", "", `"auto": continue from the newest complete checkpoint of --out (or start if none); a ckpt-<step> directory: continue from it; "": new run (config: resume)`)
+	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh) or a llama2.c .bin path (config: model.source)`)
+	f.String("data", "", "training data: a humanllm prepare output directory (train.jsonl, test.jsonl) or a chat-messages JSONL file (config: data.path)")
+	f.String("eval-data", "", "held-out JSONL; default: test.jsonl of a --data directory (config: data.eval_path)")
+	f.Int("max-steps", def.MaxSteps, "optimizer steps to train (config: max_steps)")
+	f.Uint64("seed", def.Seed, "seed of the data order and of fresh weights (config: seed)")
+	f.Int("threads", def.Threads, "threads (GOMAXPROCS); 0 = all CPUs; results do not depend on it (config: threads)")
+	f.Int("micro-batch", def.MicroBatch, "sequences per forward/backward pass (config: micro_batch)")
+	f.Int("grad-accum", def.GradAccum, "micro-batches per optimizer step (config: grad_accum)")
+	f.Int("seq-len", def.Data.SeqLen, "tokens per sequence (config: data.seq_len)")
+	f.Bool("pack", def.Data.Pack, "pack several samples per sequence (needs --ops fused); false pads each sample (config: data.pack)")
+	f.String("overlong", def.Data.Overlong, "samples longer than --seq-len: truncate or drop (config: data.overlong)")
+	f.String("ops", def.Engine.Ops, "graph ops: builtin (gorgonia's) or fused (kernels/gorgonia; needed for --pack) (config: engine.ops)")
+	f.String("kernels", def.Engine.Kernels, "matrix products and fused ops: cpu (SIMD), ref (plain Go) or gonum (builtin ops only) (config: engine.kernels)")
+	f.Float64("lr", def.Schedule.LR, "peak learning rate (config: schedule.lr)")
+	f.Float64("min-lr", def.Schedule.MinLR, "learning rate at the end of the decay (config: schedule.min_lr)")
+	f.String("schedule", def.Schedule.Kind, "LR decay after warmup: cosine, linear or constant (config: schedule.kind)")
+	f.Int("warmup", def.Schedule.WarmupSteps, "linear warmup steps (config: schedule.warmup_steps)")
+	f.Float64("weight-decay", def.Optim.WeightDecay, "AdamW decoupled weight decay of matrices (config: optim.weight_decay)")
+	f.Float64("grad-clip", def.Optim.GradClip, "largest global gradient norm; 0 = no clipping (config: optim.grad_clip)")
+	f.Int("eval-every", def.Eval.Every, "evaluate every N steps; 0 = only at the end (config: eval.every)")
+	f.Int("patience", def.Eval.Patience, "stop after N evaluations without improvement; 0 = never (config: eval.patience)")
+	f.Int("ckpt-every", def.Checkpoint.Every, "checkpoint every N steps; 0 = only at the end and on interruption (config: checkpoint.every)")
+	f.Int("keep-last", def.Checkpoint.KeepLast, "complete checkpoints kept (plus those marked KEEP); 0 = all (config: checkpoint.keep_last)")
+	f.Int("metrics-port", def.Metrics.Port, "serve Prometheus /metrics on 127.0.0.1:PORT; 0 = off (config: metrics.port)")
+	f.Int("log-every", def.Log.Every, "progress line every N steps when stderr is not a terminal (config: log.every)")
+	f.BoolP("quiet", "q", def.Log.Quiet, "no progress line (config: log.quiet)")
+	return cmd
+}
+
+// runTrain loads the data and the model and trains. The first SIGINT or
+// SIGTERM makes the trainer checkpoint at the end of the step and return;
+// a second one exits the process at once.
+func runTrain(ctx context.Context, cfg trainer.Config, stdout, stderr io.Writer) error {
+	if cfg.Out == "" && cfg.Resume != "" && cfg.Resume != "auto" {
+		cfg.Out = filepath.Dir(filepath.Clean(cfg.Resume)) // the checkpoint's run directory
+	}
+	if cfg.Data.Path == "" {
+		return errors.New("train: no data: give --data (a prepare output directory or a JSONL file)")
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs)
+	}()
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(stderr, "\nhumanllm train: stopping: a checkpoint is written at the end of this step (signal again to exit at once)")
+				cancel()
+				continue
+			}
+			fmt.Fprintln(stderr, "humanllm train: second signal: exiting now (the last complete checkpoint is intact)")
+			os.Exit(130)
+		}
+	}()
+
+	r, err := newRenderer(cfg)
+	if err != nil {
+		return err
+	}
+	trainPath, err := data.ResolvePath(cfg.Data.Path, "train")
+	if err != nil {
+		return err
+	}
+	train, err := loadSplit(trainPath, "train", r, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	evalPath := cfg.Data.EvalPath
+	if evalPath == "" {
+		if st, err := os.Stat(cfg.Data.Path); err == nil && st.IsDir() {
+			if p := filepath.Join(cfg.Data.Path, "test.jsonl"); fileExists(p) {
+				evalPath = p
+			}
+		}
+	}
+	var eval []data.Tokenized
+	if evalPath != "" {
+		if eval, err = loadSplit(evalPath, "eval", r, cfg, stderr); err != nil {
+			return err
+		}
+	}
+	isTerm := false
+	if f, ok := stderr.(*os.File); ok {
+		isTerm = term.IsTerminal(int(f.Fd()))
+	}
+	tr, err := trainer.New(trainer.Options{
+		Config:   cfg,
+		Weights:  func() (*model.Weights, error) { return loadModel(cfg) },
+		Train:    train,
+		Eval:     eval,
+		Stderr:   stderr,
+		Terminal: isTerm,
+	})
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
+	res, err := tr.Run(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "trained %d steps in %s (%.0f tokens/s overall, evaluation and checkpoints included), %d skipped\n", res.Steps, res.Elapsed.Round(1e9), res.TokensPerSec, res.Skipped)
+	if res.Stopped != "" {
+		fmt.Fprintf(stdout, "stopped early: %s\n", res.Stopped)
+	}
+	if res.Eval != nil && res.Eval.EvalLoss != nil {
+		fmt.Fprintf(stdout, "eval loss %.4f (ppl %.2f) at step %d\n", *res.Eval.EvalLoss, *res.Eval.EvalPPL, res.Eval.Step)
+		kinds := make([]string, 0, len(res.Eval.Kinds))
+		for k := range res.Eval.Kinds {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			ke := res.Eval.Kinds[k]
+			fmt.Fprintf(stdout, "  %-16s loss %.4f  ppl %8.2f  (%d samples, %d tokens)\n", k, ke.Loss, ke.PPL, ke.Samples, ke.Tokens)
+		}
+	}
+	fmt.Fprintf(stdout, "checkpoint %s\nrun directory %s (config.yaml, metrics.jsonl, loss.svg)\n", res.Checkpoint, cfg.Out)
+	return nil
+}
+
+func loadSplit(path, split string, r data.Renderer, cfg trainer.Config, stderr io.Writer) ([]data.Tokenized, error) {
+	samples, err := data.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	toks, st, err := data.Prepare(samples, r, cfg.Data.Loader())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !cfg.Log.Quiet {
+		fmt.Fprintf(stderr, "data %s: %s: %d samples, %d kept, %d truncated, %d dropped (longer than %d tokens), %d without a trained token; %d tokens, %d trained\n",
+			split, path, st.Samples, st.Kept, st.Truncated, st.Dropped, cfg.Data.SeqLen, st.NoTarget, st.Tokens, st.TrainedTokens)
+	}
+	return toks, nil
+}
+
+// loadModel reads the starting weights named by model.source.
+func loadModel(cfg trainer.Config) (*model.Weights, error) {
+	if cfg.Model.Source == "fresh" {
+		return llama.InitWeights(cfg.Model.Fresh.Config(), cfg.Seed)
+	}
+	w, err := llama2c.Read(cfg.Model.Source)
+	if err != nil {
+		return nil, fmt.Errorf("model.source %s: %w (only llama2.c .bin files and \"fresh\" are supported for now)", cfg.Model.Source, err)
+	}
+	return w, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}

@@ -1,0 +1,278 @@
+package trainer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/humanllm/humanllm/model"
+	"github.com/humanllm/humanllm/trainer/data"
+)
+
+// Config is every option of a training run (configs/sft-demo.yaml lists
+// them all with their defaults). Keys are the mapstructure tags.
+type Config struct {
+	// Out is the run directory: resolved config, metrics.jsonl, loss.svg
+	// and checkpoints.
+	Out string `json:"out" mapstructure:"out" yaml:"out"`
+	// Resume: "" starts a new run (refused if Out already has
+	// checkpoints), "auto" resumes from Out's newest complete checkpoint
+	// (or starts new when there is none), anything else is a checkpoint
+	// directory to resume from.
+	Resume string `json:"resume" mapstructure:"resume" yaml:"resume"`
+	// Seed drives the data order (and fresh weights).
+	Seed uint64 `json:"seed" mapstructure:"seed" yaml:"seed"`
+	// Threads sets GOMAXPROCS (0: leave it). Results do not depend on it.
+	Threads int `json:"threads" mapstructure:"threads" yaml:"threads"`
+	// MaxSteps is the number of optimizer steps of the run.
+	MaxSteps int `json:"max_steps" mapstructure:"max_steps" yaml:"max_steps"`
+	// MicroBatch sequences run through the graph at once; GradAccum
+	// micro-batches make one step.
+	MicroBatch int `json:"micro_batch" mapstructure:"micro_batch" yaml:"micro_batch"`
+	GradAccum  int `json:"grad_accum" mapstructure:"grad_accum" yaml:"grad_accum"`
+
+	Model      ModelSource      `json:"model" mapstructure:"model" yaml:"model"`
+	Data       DataConfig       `json:"data" mapstructure:"data" yaml:"data"`
+	Engine     Engine           `json:"engine" mapstructure:"engine" yaml:"engine"`
+	Schedule   Schedule         `json:"schedule" mapstructure:"schedule" yaml:"schedule"`
+	Optim      AdamWConfig      `json:"optim" mapstructure:"optim" yaml:"optim"`
+	Eval       EvalConfig       `json:"eval" mapstructure:"eval" yaml:"eval"`
+	Checkpoint CheckpointConfig `json:"checkpoint" mapstructure:"checkpoint" yaml:"checkpoint"`
+	Guard      GuardConfig      `json:"guard" mapstructure:"guard" yaml:"guard"`
+	Log        LogConfig        `json:"log" mapstructure:"log" yaml:"log"`
+	Metrics    MetricsConfig    `json:"metrics" mapstructure:"metrics" yaml:"metrics"`
+}
+
+// ModelSource says where the starting weights come from.
+type ModelSource struct {
+	// Source is "fresh" (random weights of Fresh's shape, from Seed) or the
+	// path of a llama2.c .bin checkpoint (stories260K.bin, ...).
+	Source string     `json:"source" mapstructure:"source" yaml:"source"`
+	Fresh  FreshModel `json:"fresh" mapstructure:"fresh" yaml:"fresh"`
+}
+
+// FreshModel is the shape of a fresh Llama model.
+type FreshModel struct {
+	Dim            int     `json:"dim" mapstructure:"dim" yaml:"dim"`
+	HiddenDim      int     `json:"hidden_dim" mapstructure:"hidden_dim" yaml:"hidden_dim"`
+	NLayers        int     `json:"n_layers" mapstructure:"n_layers" yaml:"n_layers"`
+	NHeads         int     `json:"n_heads" mapstructure:"n_heads" yaml:"n_heads"`
+	NKVHeads       int     `json:"n_kv_heads" mapstructure:"n_kv_heads" yaml:"n_kv_heads"`
+	Vocab          int     `json:"vocab_size" mapstructure:"vocab_size" yaml:"vocab_size"`
+	MaxSeqLen      int     `json:"max_seq_len" mapstructure:"max_seq_len" yaml:"max_seq_len"`
+	RopeTheta      float64 `json:"rope_theta" mapstructure:"rope_theta" yaml:"rope_theta"`
+	RMSEps         float64 `json:"rms_eps" mapstructure:"rms_eps" yaml:"rms_eps"`
+	TiedEmbeddings bool    `json:"tied_embeddings" mapstructure:"tied_embeddings" yaml:"tied_embeddings"`
+}
+
+// Config converts to a model.Config (rotate-half RoPE).
+func (f FreshModel) Config() model.Config {
+	return model.Config{Dim: f.Dim, HiddenDim: f.HiddenDim, NLayers: f.NLayers, NHeads: f.NHeads, NKVHeads: f.NKVHeads,
+		Vocab: f.Vocab, MaxSeqLen: f.MaxSeqLen, RopeTheta: f.RopeTheta, RMSEps: f.RMSEps, TiedEmbeddings: f.TiedEmbeddings}
+}
+
+// DataConfig says what is trained on and how samples become sequences.
+type DataConfig struct {
+	// Path is a humanllm prepare output directory (train.jsonl, and
+	// test.jsonl for evaluation) or a chat-messages JSONL file.
+	Path string `json:"path" mapstructure:"path" yaml:"path"`
+	// EvalPath is the held-out JSONL; "" uses Path's test.jsonl when Path
+	// is a directory, and no evaluation otherwise.
+	EvalPath string `json:"eval_path" mapstructure:"eval_path" yaml:"eval_path"`
+	SeqLen   int    `json:"seq_len" mapstructure:"seq_len" yaml:"seq_len"`
+	// Pack several samples per sequence (needs engine.ops fused); false
+	// pads each sample to seq_len.
+	Pack bool `json:"pack" mapstructure:"pack" yaml:"pack"`
+	// Overlong: "truncate" or "drop" samples longer than seq_len.
+	Overlong string `json:"overlong" mapstructure:"overlong" yaml:"overlong"`
+	// PadID fills unused positions (never a target).
+	PadID int32 `json:"pad_id" mapstructure:"pad_id" yaml:"pad_id"`
+}
+
+// Loader is the data.Config of these options.
+func (d DataConfig) Loader() data.Config {
+	return data.Config{SeqLen: d.SeqLen, Pack: d.Pack, Overlong: d.Overlong, PadID: d.PadID}
+}
+
+// EvalConfig schedules evaluation and early stopping.
+type EvalConfig struct {
+	// Every N steps (0: only at the end, when there is eval data).
+	Every int `json:"every" mapstructure:"every" yaml:"every"`
+	// MaxBatches per task kind (0: the whole held-out set).
+	MaxBatches int `json:"max_batches" mapstructure:"max_batches" yaml:"max_batches"`
+	// Patience: stop after this many evaluations without an improvement of
+	// the eval loss by more than MinDelta (0: never stop early).
+	Patience int     `json:"patience" mapstructure:"patience" yaml:"patience"`
+	MinDelta float64 `json:"min_delta" mapstructure:"min_delta" yaml:"min_delta"`
+}
+
+// CheckpointConfig schedules checkpoints.
+type CheckpointConfig struct {
+	// Every N steps (0: only at the end and on interruption).
+	Every int `json:"every" mapstructure:"every" yaml:"every"`
+	// KeepLast complete checkpoints are kept (0: all).
+	KeepLast int `json:"keep_last" mapstructure:"keep_last" yaml:"keep_last"`
+	// KeepEvery marks the checkpoints of multiples of this step KEEP (never
+	// pruned); 0: none. `touch ckpt-N/KEEP` does the same by hand.
+	KeepEvery int `json:"keep_every" mapstructure:"keep_every" yaml:"keep_every"`
+}
+
+// GuardConfig bounds non-finite steps.
+type GuardConfig struct {
+	// MaxConsecutiveSkips non-finite steps in a row stop the run with a
+	// checkpoint of the last good weights.
+	MaxConsecutiveSkips int `json:"max_consecutive_skips" mapstructure:"max_consecutive_skips" yaml:"max_consecutive_skips"`
+}
+
+// LogConfig controls what is printed.
+type LogConfig struct {
+	// Every N steps a plain progress line is printed when stderr is not a
+	// terminal (a terminal gets a line updated every step).
+	Every int `json:"every" mapstructure:"every" yaml:"every"`
+	// Quiet prints no progress line.
+	Quiet bool `json:"quiet" mapstructure:"quiet" yaml:"quiet"`
+}
+
+// MetricsConfig exposes Prometheus metrics.
+type MetricsConfig struct {
+	// Port serves /metrics on Host:Port; 0 disables it.
+	Port int    `json:"port" mapstructure:"port" yaml:"port"`
+	Host string `json:"host" mapstructure:"host" yaml:"host"`
+}
+
+// DefaultConfig is the built-in defaults (a small fresh model).
+func DefaultConfig() Config {
+	return Config{
+		Seed: 1, MaxSteps: 100, MicroBatch: 4, GradAccum: 1,
+		Model: ModelSource{Source: "fresh", Fresh: FreshModel{
+			Dim: 64, HiddenDim: 172, NLayers: 4, NHeads: 4, NKVHeads: 4, Vocab: 512, MaxSeqLen: 256,
+			RopeTheta: 10000, RMSEps: 1e-5,
+		}},
+		Data:       DataConfig{SeqLen: 256, Pack: false, Overlong: "truncate"},
+		Engine:     Engine{Ops: "builtin", Kernels: "cpu"},
+		Schedule:   Schedule{Kind: "cosine", LR: 5e-4, MinLR: 5e-5, WarmupSteps: 10},
+		Optim:      AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, GradClip: 1},
+		Eval:       EvalConfig{Every: 50},
+		Checkpoint: CheckpointConfig{Every: 50, KeepLast: 3},
+		Guard:      GuardConfig{MaxConsecutiveSkips: 5},
+		Log:        LogConfig{Every: 10},
+		Metrics:    MetricsConfig{Host: "127.0.0.1"},
+	}
+}
+
+// Validate names the first bad option.
+func (c Config) Validate() error {
+	switch {
+	case c.Out == "":
+		return fmt.Errorf("out: a run directory is needed (--out)")
+	case c.MaxSteps < 1:
+		return fmt.Errorf("max_steps: %d must be >= 1", c.MaxSteps)
+	case c.MicroBatch < 1:
+		return fmt.Errorf("micro_batch: %d must be >= 1", c.MicroBatch)
+	case c.GradAccum < 1:
+		return fmt.Errorf("grad_accum: %d must be >= 1", c.GradAccum)
+	case c.Threads < 0:
+		return fmt.Errorf("threads: %d must be >= 0", c.Threads)
+	case c.Model.Source == "":
+		return fmt.Errorf("model.source: give fresh or a llama2.c .bin path (--model)")
+	case c.Eval.Every < 0 || c.Eval.MaxBatches < 0 || c.Eval.Patience < 0 || c.Eval.MinDelta < 0:
+		return fmt.Errorf("eval: every, max_batches, patience and min_delta must be >= 0")
+	case c.Checkpoint.Every < 0 || c.Checkpoint.KeepLast < 0 || c.Checkpoint.KeepEvery < 0:
+		return fmt.Errorf("checkpoint: every, keep_last and keep_every must be >= 0")
+	case c.Guard.MaxConsecutiveSkips < 1:
+		return fmt.Errorf("guard.max_consecutive_skips: %d must be >= 1", c.Guard.MaxConsecutiveSkips)
+	case c.Log.Every < 1:
+		return fmt.Errorf("log.every: %d must be >= 1", c.Log.Every)
+	case c.Metrics.Port < 0 || c.Metrics.Port > 65535:
+		return fmt.Errorf("metrics.port: %d is not a port (0 disables metrics)", c.Metrics.Port)
+	}
+	if err := c.Data.Loader().Validate(); err != nil {
+		return fmt.Errorf("data.%w", err)
+	}
+	if err := c.Engine.Validate(); err != nil {
+		return err
+	}
+	if c.Data.Pack && c.Engine.Ops != "fused" {
+		return fmt.Errorf("data.pack needs engine.ops fused (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return err
+	}
+	return c.Optim.Validate()
+}
+
+// ResolvedSchedule is Schedule with TotalSteps defaulting to MaxSteps.
+func (c Config) ResolvedSchedule() Schedule {
+	s := c.Schedule
+	if s.TotalSteps == 0 {
+		s.TotalSteps = c.MaxSteps
+	}
+	return s
+}
+
+// trainingSubset holds the options that determine the trajectory of a run
+// (weights and losses step by step). Run control (out, resume, threads,
+// eval, checkpoint, guard, log, metrics) is left out: changing it does not
+// change what is computed.
+type trainingSubset struct {
+	Seed       uint64      `json:"seed"`
+	MaxSteps   int         `json:"max_steps"`
+	MicroBatch int         `json:"micro_batch"`
+	GradAccum  int         `json:"grad_accum"`
+	Model      ModelSource `json:"model"`
+	Data       DataConfig  `json:"data"`
+	Engine     Engine      `json:"engine"`
+	Schedule   Schedule    `json:"schedule"`
+	Optim      AdamWConfig `json:"optim"`
+}
+
+// TrainingSubset returns the JSON of the trajectory-determining options
+// and its SHA-256 (the config hash stored in checkpoints).
+func (c Config) TrainingSubset() (json.RawMessage, string) {
+	b, err := json.Marshal(trainingSubset{Seed: c.Seed, MaxSteps: c.MaxSteps, MicroBatch: c.MicroBatch, GradAccum: c.GradAccum,
+		Model: c.Model, Data: c.Data, Engine: c.Engine, Schedule: c.ResolvedSchedule(), Optim: c.Optim})
+	if err != nil {
+		panic(err) // plain values only
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:])
+}
+
+// diffJSON lists the dotted keys whose values differ between two JSON
+// objects.
+func diffJSON(a, b json.RawMessage) []string {
+	var ma, mb map[string]any
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return []string{"(unreadable)"}
+	}
+	var out []string
+	var walk func(prefix string, x, y map[string]any)
+	walk = func(prefix string, x, y map[string]any) {
+		keys := map[string]bool{}
+		for k := range x {
+			keys[k] = true
+		}
+		for k := range y {
+			keys[k] = true
+		}
+		for k := range keys {
+			xv, yv := x[k], y[k]
+			xm, xok := xv.(map[string]any)
+			ym, yok := yv.(map[string]any)
+			if xok && yok {
+				walk(prefix+k+".", xm, ym)
+				continue
+			}
+			xb, _ := json.Marshal(xv)
+			yb, _ := json.Marshal(yv)
+			if string(xb) != string(yb) {
+				out = append(out, fmt.Sprintf("%s%s: %s -> %s", prefix, k, xb, yb))
+			}
+		}
+	}
+	walk("", ma, mb)
+	sort.Strings(out)
+	return out
+}
