@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp clean deps
 
 all: build
 
@@ -25,7 +25,7 @@ demo: build
 	@for k in action thought style profile item_selection; do \
 	  grep -m1 "\"task\":\"$$k" $(DEMO_OUT)/train.jsonl | cut -c1-400; echo; done
 
-test: deps fmt-check vet
+test: deps llamacpp fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./tasks/... ./internal/... ./kernels/...
 	$(GO) test -count=1 -tags purego ./kernels/...
@@ -80,6 +80,23 @@ bench-peers: build
 	@for m in small medium; do \
 	  $(BIN) bench train --model $$m --threads 2,1 --peers $(PEER_ARGS) || exit 1; \
 	done
+
+# Real llama.cpp for the GGUF export check (model/gguf TestLlamaCppStories260K):
+# the prebuilt CPU binaries shipped in the npm package node-llama-cpp, installed
+# into the git-ignored .cache/llamacpp (~85 MB, ~10 s; no compiler, no CUDA/Vulkan
+# packages, no install scripts). Needs Node >= 20 and npm; Linux x64.
+NODE_LLAMA_CPP ?= 3.22.1
+LLAMACPP_DIR   := .cache/llamacpp
+
+llamacpp:
+	@command -v npm >/dev/null || { echo "llamacpp: npm (Node.js >= 20) is required"; exit 1; }
+	@mkdir -p $(LLAMACPP_DIR)
+	@[ -f $(LLAMACPP_DIR)/package.json ] || echo '{"private": true}' > $(LLAMACPP_DIR)/package.json
+	@[ -d $(LLAMACPP_DIR)/node_modules/@node-llama-cpp/linux-x64 ] || { cd $(LLAMACPP_DIR) && npm install --no-audit --no-fund --omit=optional --ignore-scripts --save-exact \
+	  node-llama-cpp@$(NODE_LLAMA_CPP) @node-llama-cpp/linux-x64@$(NODE_LLAMA_CPP); }
+
+test-llamacpp: llamacpp
+	HUMANLLM_REQUIRE_LLAMACPP=1 $(GO) test -count=1 -run LlamaCpp -v ./model/gguf/
 
 clean:
 	rm -rf bin out
