@@ -89,6 +89,12 @@ type DataConfig struct {
 	Overlong string `json:"overlong" mapstructure:"overlong" yaml:"overlong"`
 	// PadID fills unused positions (never a target).
 	PadID int32 `json:"pad_id" mapstructure:"pad_id" yaml:"pad_id"`
+	// Tokenizer is builtin:tok512 (stories260K's, embedded), a llama2.c
+	// tokenizer .bin, a Hugging Face tokenizer.json, or a directory with
+	// GPT-2's encoder.json and vocab.bpe.
+	Tokenizer string `json:"tokenizer" mapstructure:"tokenizer" yaml:"tokenizer"`
+	// Template is the chat template: chatml, llama3 or plain.
+	Template string `json:"template" mapstructure:"template" yaml:"template"`
 }
 
 // Loader is the data.Config of these options.
@@ -150,7 +156,7 @@ func DefaultConfig() Config {
 			Dim: 64, HiddenDim: 172, NLayers: 4, NHeads: 4, NKVHeads: 4, Vocab: 512, MaxSeqLen: 256,
 			RopeTheta: 10000, RMSEps: 1e-5,
 		}},
-		Data:       DataConfig{SeqLen: 256, Pack: false, Overlong: "truncate"},
+		Data:       DataConfig{SeqLen: 256, Pack: false, Overlong: "truncate", Tokenizer: "builtin:tok512", Template: "plain"},
 		Engine:     Engine{Ops: "builtin", Kernels: "cpu"},
 		Schedule:   Schedule{Kind: "cosine", LR: 5e-4, MinLR: 5e-5, WarmupSteps: 10},
 		Optim:      AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, GradClip: 1},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,25 +10,65 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/humanllm/humanllm/internal/config"
+	"github.com/humanllm/humanllm/internal/demodata"
 	"github.com/humanllm/humanllm/model"
+	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/llama"
 	"github.com/humanllm/humanllm/model/llama2c"
+	"github.com/humanllm/humanllm/model/tokenizer"
 	"github.com/humanllm/humanllm/trainer"
 	"github.com/humanllm/humanllm/trainer/data"
 )
 
-// newRenderer returns the chat-template renderer that turns samples into
-// token ids with the completion-only mask, for the model being trained.
-// The chat templates live with the tokenizers (model/tokenizer) and are
-// wired in here once they land; tests replace this function.
+// newRenderer returns the chat-template renderer (model/chat) that turns
+// samples into token ids with the completion-only mask, for the model being
+// trained; tests replace it.
 var newRenderer = func(cfg trainer.Config) (data.Renderer, error) {
-	return nil, errors.New("train: no chat template is available yet: the tokenizers and chat templates (model/tokenizer) are not wired into humanllm train")
+	tok, err := loadTokenizer(cfg.Data.Tokenizer, cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := chat.New(cfg.Data.Template, tok)
+	if err != nil {
+		return nil, fmt.Errorf("data.template: %w", err)
+	}
+	return chat.Renderer{T: tpl}, nil
+}
+
+// loadTokenizer opens data.tokenizer. A llama2.c tokenizer file does not
+// record its vocabulary size: it is the model's.
+func loadTokenizer(src string, m trainer.ModelSource) (tokenizer.Tokenizer, error) {
+	vocab := m.Fresh.Vocab
+	if m.Source != "fresh" {
+		w, err := llama2c.Read(m.Source)
+		if err != nil {
+			return nil, fmt.Errorf("model.source %s: %w", m.Source, err)
+		}
+		vocab = w.Config.Vocab
+	}
+	switch {
+	case src == "":
+		return nil, errors.New("data.tokenizer: no tokenizer given (--tokenizer)")
+	case src == "builtin:tok512":
+		return tokenizer.ReadSentencePiece(bytes.NewReader(demodata.Tok512()), 512)
+	case strings.HasSuffix(src, ".json"):
+		return tokenizer.LoadHF(src)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, fmt.Errorf("data.tokenizer: %w", err)
+	}
+	if st.IsDir() {
+		return tokenizer.LoadGPT2Dir(src)
+	}
+	return tokenizer.LoadSentencePiece(src, vocab)
 }
 
 // trainFlagKeys maps each flag to the config key it overrides.
@@ -35,7 +76,7 @@ var trainFlagKeys = map[string]string{
 	"out": "out", "resume": "resume", "seed": "seed", "threads": "threads", "max-steps": "max_steps",
 	"micro-batch": "micro_batch", "grad-accum": "grad_accum",
 	"model": "model.source", "data": "data.path", "eval-data": "data.eval_path", "seq-len": "data.seq_len",
-	"pack": "data.pack", "overlong": "data.overlong",
+	"pack": "data.pack", "overlong": "data.overlong", "tokenizer": "data.tokenizer", "template": "data.template",
 	"ops": "engine.ops", "kernels": "engine.kernels",
 	"lr": "schedule.lr", "min-lr": "schedule.min_lr", "schedule": "schedule.kind", "warmup": "schedule.warmup_steps",
 	"weight-decay": "optim.weight_decay", "grad-clip": "optim.grad_clip",
@@ -96,6 +137,8 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.StringVar(&cfgFile, "config", "", "YAML config file (configs/sft-demo.yaml lists every key)")
 	f.String("out", "", "run directory: config, log, loss plot, checkpoints (config: out)")
 	f.String("resume", "", `"auto": continue from the newest complete checkpoint of --out (or start if none); a ckpt-<step> directory: continue from it; "": new run (config: resume)`)
+	f.String("tokenizer", "", "builtin:tok512 | llama2.c tokenizer .bin | tokenizer.json | GPT-2 directory (config: data.tokenizer)")
+	f.String("template", "", "chat template: plain | chatml | llama3 (config: data.template)")
 	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh) or a llama2.c .bin path (config: model.source)`)
 	f.String("data", "", "training data: a humanllm prepare output directory (train.jsonl, test.jsonl) or a chat-messages JSONL file (config: data.path)")
 	f.String("eval-data", "", "held-out JSONL; default: test.jsonl of a --data directory (config: data.eval_path)")
@@ -106,7 +149,7 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.Int("grad-accum", def.GradAccum, "micro-batches per optimizer step (config: grad_accum)")
 	f.Int("seq-len", def.Data.SeqLen, "tokens per sequence (config: data.seq_len)")
 	f.Bool("pack", def.Data.Pack, "pack several samples per sequence (needs --ops fused); false pads each sample (config: data.pack)")
-	f.String("overlong", def.Data.Overlong, "samples longer than --seq-len: truncate or drop (config: data.overlong)")
+	f.String("overlong", def.Data.Overlong, "samples longer than --seq-len: truncate (keep the start), keep_end (keep the end, where the answer is) or drop (config: data.overlong)")
 	f.String("ops", def.Engine.Ops, "graph ops: builtin (gorgonia's) or fused (kernels/gorgonia; needed for --pack) (config: engine.ops)")
 	f.String("kernels", def.Engine.Kernels, "matrix products and fused ops: cpu (SIMD), ref (plain Go) or gonum (builtin ops only) (config: engine.kernels)")
 	f.Float64("lr", def.Schedule.LR, "peak learning rate (config: schedule.lr)")

@@ -135,10 +135,14 @@ func TestTrainEndToEndAndResume(t *testing.T) {
 	if steps != 6 {
 		t.Errorf("metrics.jsonl has %d step records, want 6", steps)
 	}
-	// Without a chat template the command says so.
+	// With the real renderer, an unknown chat template or a tokenizer that
+	// does not exist is named.
 	newRenderer = old
-	if _, err := run(t, append(args, "--out", filepath.Join(dir, "r2"))...); err == nil || !strings.Contains(err.Error(), "chat template") {
-		t.Errorf("no renderer: %v", err)
+	if _, err := run(t, append(args, "--out", filepath.Join(dir, "r2"), "--template", "alpaca")...); err == nil || !strings.Contains(err.Error(), "alpaca") {
+		t.Errorf("unknown template: %v", err)
+	}
+	if _, err := run(t, append(args, "--out", filepath.Join(dir, "r2"), "--tokenizer", filepath.Join(dir, "nope.bin"))...); err == nil || !strings.Contains(err.Error(), "nope.bin") {
+		t.Errorf("missing tokenizer: %v", err)
 	}
 	if _, err := run(t, "train", "--out", filepath.Join(dir, "r3")); err == nil || !strings.Contains(err.Error(), "--data") {
 		t.Errorf("no data: %v", err)

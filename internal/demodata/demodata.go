@@ -40,3 +40,10 @@ func Extract(dir string) (string, error) {
 	})
 	return dir, err
 }
+
+//go:embed tokenizer/tok512.bin
+var tok512 []byte
+
+// Tok512 is stories260K's 512-token llama2.c tokenizer file (see
+// PROVENANCE.md), the tokenizer of the demo's model.
+func Tok512() []byte { return append([]byte(nil), tok512...) }

@@ -67,6 +67,10 @@ func TestPrepareOverlongAndNoTarget(t *testing.T) {
 	if st.Kept != 2 || st.Truncated != 2 || st.NoTarget != 1 || len(got) != 2 || got[0].Kind != "action" || got[1].Kind != "thought" || len(got[1].IDs) != 16 {
 		t.Errorf("truncate: %+v kinds %v", st, got)
 	}
+	got, st, err = Prepare(ss, byteRenderer{}, Config{SeqLen: 16, Overlong: "keep_end"})
+	if err != nil || st.Kept != 3 || st.Truncated != 2 || got[1].IDs[15] != '\n' || !got[1].Trained[15] || got[1].Trained[0] {
+		t.Errorf("keep_end: %v %+v", err, st)
+	}
 	got, st, err = Prepare(ss, byteRenderer{}, Config{SeqLen: 16, Overlong: "drop"})
 	if err != nil || st.Kept != 1 || st.Dropped != 2 || len(got) != 1 {
 		t.Errorf("drop: %v %+v", err, st)

@@ -44,7 +44,9 @@ type Config struct {
 	// restart at each sample); false pads every sample to SeqLen.
 	Pack bool
 	// Overlong is what happens to a sample longer than SeqLen: "truncate"
-	// keeps its first SeqLen tokens, "drop" leaves it out.
+	// keeps its first SeqLen tokens, "keep_end" its last SeqLen tokens (the
+	// answer survives, the start of the prompt is cut: TRL's keep_end),
+	// "drop" leaves it out.
 	Overlong string
 	// PadID fills unused positions (never a target).
 	PadID int32
@@ -56,9 +58,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("seq_len: %d must be >= 2", c.SeqLen)
 	}
 	switch c.Overlong {
-	case "truncate", "drop":
+	case "truncate", "keep_end", "drop":
 	default:
-		return fmt.Errorf("overlong: %q is not truncate or drop", c.Overlong)
+		return fmt.Errorf("overlong: %q is not truncate, keep_end or drop", c.Overlong)
 	}
 	return nil
 }
@@ -95,7 +97,11 @@ func Prepare(samples []tasks.Sample, r Renderer, c Config) ([]Tokenized, Stats, 
 				st.Dropped++
 				continue
 			}
-			ids, trained = ids[:c.SeqLen], trained[:c.SeqLen]
+			if c.Overlong == "keep_end" {
+				ids, trained = ids[len(ids)-c.SeqLen:], trained[len(trained)-c.SeqLen:]
+			} else {
+				ids, trained = ids[:c.SeqLen], trained[:c.SeqLen]
+			}
 			st.Truncated++
 		}
 		kind, _, _ := strings.Cut(s.Task, ".")

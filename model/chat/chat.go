@@ -1,0 +1,163 @@
+// Package chat renders chat-messages samples into token ids with the
+// per-token mask of what is trained: the assistant turns' content and their
+// end-of-turn token, nothing else (completion-only loss).
+//
+// Rendering is done segment by segment: the text between special tokens is
+// encoded as plain text, and special tokens are placed by id. Hugging Face
+// tokenizers split on special tokens before anything else, so for the
+// templates with special tokens this gives the ids of encoding the whole
+// rendered string. The mask is then exact by construction: a segment is
+// trained or not as a whole, and no offset mapping is needed.
+//
+// Templates:
+//
+//	chatml   <|im_start|>role\ncontent<|im_end|>\n per turn (Qwen2, SmolLM)
+//	llama3   <|begin_of_text|> then <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>
+//	plain    BOS, then "System: …\n\n", "User: …\n\n", "Assistant: …" + EOS:
+//	         for tokenizers without chat tokens (stories260K's tok512)
+//
+// The EOS / end-of-turn after each assistant turn is always trained, even
+// when the tokenizer's pad id equals it (the mask does not come from ids),
+// and BOS is added once.
+package chat
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/humanllm/humanllm/model/tokenizer"
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// Names lists the shipped templates.
+var Names = []string{"chatml", "llama3", "plain"}
+
+// Template renders conversations for one tokenizer.
+type Template struct {
+	name string
+	tok  tokenizer.Tokenizer
+	ids  map[string]int // special tokens by spelling
+}
+
+// New returns the named template for tok, or an error naming the special
+// token the tokenizer lacks.
+func New(name string, tok tokenizer.Tokenizer) (*Template, error) {
+	t := &Template{name: name, tok: tok, ids: map[string]int{}}
+	var need []string
+	switch name {
+	case "chatml":
+		need = []string{"<|im_start|>", "<|im_end|>"}
+	case "llama3":
+		need = []string{"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}
+	case "plain":
+		if tok.EOS() < 0 {
+			return nil, fmt.Errorf("chat: template plain needs a tokenizer with an EOS token")
+		}
+	default:
+		return nil, fmt.Errorf("chat: unknown template %q (one of %s)", name, strings.Join(Names, ", "))
+	}
+	for _, s := range need {
+		id, ok := tok.TokenID(s)
+		if !ok {
+			return nil, fmt.Errorf("chat: template %s needs the special token %s, which the tokenizer does not have", name, s)
+		}
+		t.ids[s] = id
+	}
+	return t, nil
+}
+
+// Name is the template's name.
+func (t *Template) Name() string { return t.name }
+
+// builder accumulates ids and the trained mask.
+type builder struct {
+	tok     tokenizer.Tokenizer
+	ids     []int32
+	trained []bool
+}
+
+func (b *builder) text(s string, trained bool) {
+	if s == "" {
+		return
+	}
+	for _, id := range b.tok.Encode(s) {
+		b.ids = append(b.ids, int32(id))
+		b.trained = append(b.trained, trained)
+	}
+}
+
+func (b *builder) id(id int, trained bool) {
+	b.ids = append(b.ids, int32(id))
+	b.trained = append(b.trained, trained)
+}
+
+var plainRole = map[string]string{"system": "System", "user": "User", "assistant": "Assistant"}
+
+// Render renders msgs; with generation true it ends with the prompt of a
+// new assistant turn (nothing trained), for generating the answer.
+func (t *Template) Render(msgs []tasks.Message, generation bool) (ids []int32, trained []bool, err error) {
+	b := &builder{tok: t.tok}
+	for i, m := range msgs {
+		if _, ok := plainRole[m.Role]; !ok {
+			return nil, nil, fmt.Errorf("chat: message %d has role %q (system, user or assistant)", i, m.Role)
+		}
+	}
+	switch t.name {
+	case "chatml":
+		for _, m := range msgs {
+			a := m.Role == "assistant"
+			b.id(t.ids["<|im_start|>"], false)
+			b.text(m.Role+"\n", false)
+			b.text(m.Content, a)
+			b.id(t.ids["<|im_end|>"], a)
+			b.text("\n", false)
+		}
+		if generation {
+			b.id(t.ids["<|im_start|>"], false)
+			b.text("assistant\n", false)
+		}
+	case "llama3":
+		b.id(t.ids["<|begin_of_text|>"], false)
+		header := func(role string) {
+			b.id(t.ids["<|start_header_id|>"], false)
+			b.text(role, false)
+			b.id(t.ids["<|end_header_id|>"], false)
+			b.text("\n\n", false)
+		}
+		for _, m := range msgs {
+			a := m.Role == "assistant"
+			header(m.Role)
+			b.text(m.Content, a)
+			b.id(t.ids["<|eot_id|>"], a)
+		}
+		if generation {
+			header("assistant")
+		}
+	case "plain":
+		if bos := t.tok.BOS(); bos >= 0 {
+			b.id(bos, false)
+		}
+		for _, m := range msgs {
+			if m.Role == "assistant" {
+				b.text("Assistant:", false)
+				b.text(" "+m.Content, true)
+				b.id(t.tok.EOS(), true)
+				continue
+			}
+			b.text(plainRole[m.Role]+": "+m.Content+"\n\n", false)
+		}
+		if generation {
+			b.text("Assistant:", false)
+		}
+	}
+	return b.ids, b.trained, nil
+}
+
+// Renderer adapts a Template to trainer/data.Renderer: samples render
+// without a generation prompt.
+type Renderer struct{ T *Template }
+
+// Render renders a training sample.
+func (r Renderer) Render(s tasks.Sample) ([]int32, []bool, error) {
+	return r.T.Render(s.Messages, false)
+}
