@@ -18,12 +18,23 @@ deps:
 build: deps
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/humanllm
 
+DEMO_RUN ?= out/demo-run
+DEMO_STEPS ?= 200
 demo: build
 	$(BIN) prepare --config configs/demo.yaml --demo --out $(DEMO_OUT)
 	@echo
 	@echo "first training sample of each task kind:"
 	@for k in action thought style profile item_selection; do \
-	  grep -m1 "\"task\":\"$$k" $(DEMO_OUT)/train.jsonl | cut -c1-400; echo; done
+	  grep -m1 "\"task\":\"$$k" $(DEMO_OUT)/train.jsonl | cut -c1-300; echo; done
+	@echo; echo "== fine-tune a fresh 0.9M-parameter Llama for $$(($(DEMO_STEPS)/2)) steps, checkpoint, then resume to $(DEMO_STEPS)"
+	rm -rf $(DEMO_RUN)
+	$(BIN) train --config configs/sft-demo.yaml --data $(DEMO_OUT) --out $(DEMO_RUN) --max-steps $(DEMO_STEPS) --stop-after $$(($(DEMO_STEPS)/2))
+	$(BIN) train --config configs/sft-demo.yaml --data $(DEMO_OUT) --out $(DEMO_RUN) --max-steps $(DEMO_STEPS) --resume auto
+	@echo; echo "== export for llama.cpp/ollama (GGUF) and Hugging Face (safetensors)"
+	$(BIN) export --checkpoint $(DEMO_RUN) --format gguf --dtype q8_0 --out $(DEMO_RUN)/model-q8_0.gguf
+	$(BIN) export --checkpoint $(DEMO_RUN) --format hf --out $(DEMO_RUN)/hf
+	@echo; echo "== answer as a held-out user"
+	$(BIN) generate --checkpoint $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
 
 test: deps llamacpp fmt-check vet
 	$(GO) test -count=1 $(PKGS)

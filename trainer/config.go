@@ -28,6 +28,10 @@ type Config struct {
 	Threads int `json:"threads" mapstructure:"threads" yaml:"threads"`
 	// MaxSteps is the number of optimizer steps of the run.
 	MaxSteps int `json:"max_steps" mapstructure:"max_steps" yaml:"max_steps"`
+	// StopAfter pauses the run after this step with a checkpoint, as an
+	// interruption would, without changing the trajectory (it is not a
+	// training option: --resume auto continues the same run); 0 = never.
+	StopAfter int `json:"stop_after" mapstructure:"stop_after" yaml:"stop_after"`
 	// MicroBatch sequences run through the graph at once; GradAccum
 	// micro-batches make one step.
 	MicroBatch int `json:"micro_batch" mapstructure:"micro_batch" yaml:"micro_batch"`
@@ -175,6 +179,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("out: a run directory is needed (--out)")
 	case c.MaxSteps < 1:
 		return fmt.Errorf("max_steps: %d must be >= 1", c.MaxSteps)
+	case c.StopAfter < 0:
+		return fmt.Errorf("stop_after: %d must be >= 0", c.StopAfter)
 	case c.MicroBatch < 1:
 		return fmt.Errorf("micro_batch: %d must be >= 1", c.MicroBatch)
 	case c.GradAccum < 1:

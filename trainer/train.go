@@ -506,6 +506,17 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 				return res, err
 			}
 		}
+		if t.cfg.StopAfter > 0 && t.st.Step >= t.cfg.StopAfter && t.st.Step < t.cfg.MaxSteps && t.st.Stopped == "" {
+			// A planned pause: the same run continues with --resume auto,
+			// exactly as after an interruption.
+			dir, err := t.save("")
+			if err != nil {
+				return res, err
+			}
+			res.Stopped = "stop_after"
+			t.prog.note("paused at step %d (stop_after): checkpoint %s; continue with --resume auto", t.st.Step, dir)
+			return res, nil
+		}
 	}
 	if len(t.evalSets) > 0 && lastEvalStep != t.st.Step && (t.lastEval == nil || t.lastEval.Step != t.st.Step) {
 		if err := t.evalAndMaybeStop(); err != nil {

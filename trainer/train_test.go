@@ -657,3 +657,36 @@ func TestProgressLines(t *testing.T) {
 		t.Errorf("non-terminal output should be plain lines every 2 steps:\n%s", s)
 	}
 }
+
+// stop_after pauses a run with a checkpoint and no error, and resuming it
+// (without stop_after, which is not a training option) finishes like a
+// straight run.
+func TestStopAfterPausesTheSameRun(t *testing.T) {
+	base := t.TempDir()
+	c := tinyConfig(filepath.Join(base, "straight"))
+	c.Checkpoint.Every = 0
+	c.Eval.Every = 0
+	tr := newTrainer(t, c, nil)
+	run(t, tr)
+	want := tr.Weights()
+	tr.Close()
+
+	c.Out = filepath.Join(base, "paused")
+	c.StopAfter = 2
+	tr = newTrainer(t, c, nil)
+	res := run(t, tr)
+	tr.Close()
+	if res.Stopped != "stop_after" {
+		t.Fatalf("stopped %q", res.Stopped)
+	}
+	if latest, _ := Latest(c.Out); filepath.Base(latest) != CheckpointName(2) {
+		t.Fatalf("latest checkpoint %q, want step 2", latest)
+	}
+	c.StopAfter, c.Resume = 0, "auto"
+	tr = newTrainer(t, c, nil)
+	run(t, tr)
+	if d := sameWeights(want, tr.Weights()); d != "" {
+		t.Errorf("paused+resumed differs from straight: %s", d)
+	}
+	tr.Close()
+}

@@ -24,7 +24,7 @@ Unknown keys in a config file are an error.`,
 		SilenceErrors: true,
 		Version:       version(),
 	}
-	root.AddCommand(newPrepare(), newBench(), newTrain())
+	root.AddCommand(newPrepare(), newTrain(), newGenerate(), newExport(), newBench())
 	return root
 }
 

@@ -73,7 +73,7 @@ func loadTokenizer(src string, m trainer.ModelSource) (tokenizer.Tokenizer, erro
 
 // trainFlagKeys maps each flag to the config key it overrides.
 var trainFlagKeys = map[string]string{
-	"out": "out", "resume": "resume", "seed": "seed", "threads": "threads", "max-steps": "max_steps",
+	"out": "out", "resume": "resume", "seed": "seed", "threads": "threads", "max-steps": "max_steps", "stop-after": "stop_after",
 	"micro-batch": "micro_batch", "grad-accum": "grad_accum",
 	"model": "model.source", "data": "data.path", "eval-data": "data.eval_path", "seq-len": "data.seq_len",
 	"pack": "data.pack", "overlong": "data.overlong", "tokenizer": "data.tokenizer", "template": "data.template",
@@ -137,6 +137,7 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.StringVar(&cfgFile, "config", "", "YAML config file (configs/sft-demo.yaml lists every key)")
 	f.String("out", "", "run directory: config, log, loss plot, checkpoints (config: out)")
 	f.String("resume", "", `"auto": continue from the newest complete checkpoint of --out (or start if none); a ckpt-<step> directory: continue from it; "": new run (config: resume)`)
+	f.Int("stop-after", 0, "pause after this step with a checkpoint, as an interruption would; --resume auto continues the same run (config: stop_after)")
 	f.String("tokenizer", "", "builtin:tok512 | llama2.c tokenizer .bin | tokenizer.json | GPT-2 directory (config: data.tokenizer)")
 	f.String("template", "", "chat template: plain | chatml | llama3 (config: data.template)")
 	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh) or a llama2.c .bin path (config: model.source)`)
