@@ -284,19 +284,14 @@ func (q Metaspace) preTokenize(in []pretok) []pretok {
 }
 
 func (q Metaspace) decodeChain(tokens []string) []string {
+	rep := string(q.Replacement)
 	out := make([]string, len(tokens))
 	for i, t := range tokens {
-		var b strings.Builder
-		for _, r := range t {
-			if r == q.Replacement {
-				if i == 0 && q.PrependScheme != "never" {
-					continue
-				}
-				r = ' '
-			}
-			b.WriteRune(r)
+		if i == 0 && q.PrependScheme != "never" {
+			out[i] = strings.ReplaceAll(t, rep, "")
+		} else {
+			out[i] = strings.ReplaceAll(t, rep, " ")
 		}
-		out[i] = b.String()
 	}
 	return out
 }
@@ -500,16 +495,21 @@ type StripDecoder struct {
 func (d StripDecoder) decodeChain(tokens []string) []string {
 	out := make([]string, len(tokens))
 	for i, t := range tokens {
-		rs := []rune(t)
-		a := 0
-		for a < d.Start && a < len(rs) && rs[a] == d.Content {
-			a++
+		for n := 0; n < d.Start; n++ {
+			r, w := utf8.DecodeRuneInString(t)
+			if w == 0 || r != d.Content || r == utf8.RuneError && w == 1 {
+				break
+			}
+			t = t[w:]
 		}
-		b := len(rs)
-		for n := 0; n < d.Stop && b > a && rs[b-1] == d.Content; n++ {
-			b--
+		for n := 0; n < d.Stop; n++ {
+			r, w := utf8.DecodeLastRuneInString(t)
+			if w == 0 || r != d.Content || r == utf8.RuneError && w == 1 {
+				break
+			}
+			t = t[:len(t)-w]
 		}
-		out[i] = string(rs[a:b])
+		out[i] = t
 	}
 	return out
 }
@@ -535,10 +535,6 @@ type typed struct {
 
 func isNull(raw json.RawMessage) bool {
 	return len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null"
-}
-
-func strictUnmarshal(raw json.RawMessage, v any) error {
-	return json.Unmarshal(raw, v)
 }
 
 func componentType(raw json.RawMessage) (string, error) {
@@ -578,8 +574,11 @@ func parseNormalizer(raw json.RawMessage, depth int) (Normalizer, error) {
 		var v struct {
 			Prepend *string `json:"prepend"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil || v.Prepend == nil {
-			return nil, fmt.Errorf("normalizer Prepend: needs a string \"prepend\" (%v)", err)
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("normalizer Prepend: %w", err)
+		}
+		if v.Prepend == nil {
+			return nil, errors.New(`normalizer Prepend: missing "prepend"`)
 		}
 		return Prepend{*v.Prepend}, nil
 	case "Replace":
@@ -593,7 +592,7 @@ func parseNormalizer(raw json.RawMessage, depth int) (Normalizer, error) {
 			Left  bool `json:"strip_left"`
 			Right bool `json:"strip_right"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("normalizer Strip: %w", err)
 		}
 		return StripNormalizer{v.Left, v.Right}, nil
@@ -601,7 +600,7 @@ func parseNormalizer(raw json.RawMessage, depth int) (Normalizer, error) {
 		var v struct {
 			Normalizers []json.RawMessage `json:"normalizers"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("normalizer Sequence: %w", err)
 		}
 		var q NormalizerSequence
@@ -624,7 +623,7 @@ func parseReplace(raw json.RawMessage) (*Replace, error) {
 		Pattern SplitPattern `json:"pattern"`
 		Content *string      `json:"content"`
 	}
-	if err := strictUnmarshal(raw, &v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
 	if v.Content == nil {
@@ -661,7 +660,7 @@ func parseByteLevel(raw json.RawMessage) (ByteLevel, error) {
 		TrimOffsets    *bool `json:"trim_offsets"`
 		UseRegex       *bool `json:"use_regex"`
 	}{}
-	if err := strictUnmarshal(raw, &v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return ByteLevel{}, fmt.Errorf("ByteLevel: %w", err)
 	}
 	b := ByteLevel{AddPrefixSpace: true, TrimOffsets: true, UseRegex: true}
@@ -684,7 +683,7 @@ func parseMetaspace(raw json.RawMessage) (Metaspace, error) {
 		PrependScheme  *string `json:"prepend_scheme"`
 		Split          *bool   `json:"split"`
 	}
-	if err := strictUnmarshal(raw, &v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return Metaspace{}, fmt.Errorf("Metaspace: %w", err)
 	}
 	if utf8.RuneCountInString(v.Replacement) != 1 {
@@ -732,7 +731,7 @@ func parsePreTokenizer(raw json.RawMessage, depth int) (PreTokenizer, error) {
 			Behavior string       `json:"behavior"`
 			Invert   bool         `json:"invert"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
 		}
 		if !validBehavior(v.Behavior) {
@@ -749,7 +748,7 @@ func parsePreTokenizer(raw json.RawMessage, depth int) (PreTokenizer, error) {
 		var v struct {
 			IndividualDigits bool `json:"individual_digits"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("pre_tokenizer Digits: %w", err)
 		}
 		return Digits{v.IndividualDigits}, nil
@@ -759,7 +758,7 @@ func parsePreTokenizer(raw json.RawMessage, depth int) (PreTokenizer, error) {
 		var v struct {
 			PreTokenizers []json.RawMessage `json:"pretokenizers"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("pre_tokenizer Sequence: %w", err)
 		}
 		var q PreTokenizerSequence
@@ -777,7 +776,7 @@ func parsePreTokenizer(raw json.RawMessage, depth int) (PreTokenizer, error) {
 	return nil, fmt.Errorf("pre_tokenizer type %q is not supported", typ)
 }
 
-// tokenRef parses ["token", id].
+// UnmarshalJSON parses ["token", id].
 func (r *TokenRef) UnmarshalJSON(b []byte) error {
 	var v []json.RawMessage
 	if err := json.Unmarshal(b, &v); err != nil || len(v) != 2 {
@@ -850,7 +849,7 @@ func parsePostProcessor(raw json.RawMessage, depth int) (PostProcessor, error) {
 			Pair          json.RawMessage            `json:"pair"`
 			SpecialTokens map[string]TemplateSpecial `json:"special_tokens"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("post_processor TemplateProcessing: %w", err)
 		}
 		t := &TemplateProcessing{SpecialTokens: v.SpecialTokens}
@@ -886,8 +885,11 @@ func parsePostProcessor(raw json.RawMessage, depth int) (PostProcessor, error) {
 			TrimOffsets    *bool     `json:"trim_offsets"`
 			AddPrefixSpace *bool     `json:"add_prefix_space"`
 		}
-		if err := strictUnmarshal(raw, &w); err != nil || w.Sep == nil || w.Cls == nil {
-			return nil, fmt.Errorf("post_processor RobertaProcessing: needs sep and cls (%v)", err)
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return nil, fmt.Errorf("post_processor RobertaProcessing: %w", err)
+		}
+		if w.Sep == nil || w.Cls == nil {
+			return nil, errors.New("post_processor RobertaProcessing: needs sep and cls")
 		}
 		v.Sep, v.Cls = *w.Sep, *w.Cls
 		if w.TrimOffsets != nil {
@@ -905,8 +907,11 @@ func parsePostProcessor(raw json.RawMessage, depth int) (PostProcessor, error) {
 			Sep *TokenRef `json:"sep"`
 			Cls *TokenRef `json:"cls"`
 		}
-		if err := strictUnmarshal(raw, &w); err != nil || w.Sep == nil || w.Cls == nil {
-			return nil, fmt.Errorf("post_processor BertProcessing: needs sep and cls (%v)", err)
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return nil, fmt.Errorf("post_processor BertProcessing: %w", err)
+		}
+		if w.Sep == nil || w.Cls == nil {
+			return nil, errors.New("post_processor BertProcessing: needs sep and cls")
 		}
 		if w.Sep.ID < 0 || w.Cls.ID < 0 {
 			return nil, errors.New("post_processor BertProcessing: negative id")
@@ -916,7 +921,7 @@ func parsePostProcessor(raw json.RawMessage, depth int) (PostProcessor, error) {
 		var v struct {
 			Processors []json.RawMessage `json:"processors"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("post_processor Sequence: %w", err)
 		}
 		var q ProcessorSequence
@@ -964,7 +969,7 @@ func parseDecoder(raw json.RawMessage, depth int) (Decoder, error) {
 			Start   int    `json:"start"`
 			Stop    int    `json:"stop"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("decoder Strip: %w", err)
 		}
 		if utf8.RuneCountInString(v.Content) != 1 || v.Start < 0 || v.Stop < 0 {
@@ -978,7 +983,7 @@ func parseDecoder(raw json.RawMessage, depth int) (Decoder, error) {
 		var v struct {
 			Decoders []json.RawMessage `json:"decoders"`
 		}
-		if err := strictUnmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, fmt.Errorf("decoder Sequence: %w", err)
 		}
 		var q DecoderSequence

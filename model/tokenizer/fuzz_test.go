@@ -138,6 +138,7 @@ func FuzzParseHF(f *testing.F) {
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}`))
 	f.Add([]byte(`{"model":{"vocab":{},"merges":[]}}`))
 	f.Add([]byte(`{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"(?i:'s)|\\w+|[^\\s\\w]+"},"behavior":"Contiguous","invert":false},"model":{"type":"BPE","vocab":{"x":0},"merges":[]}}`))
+	f.Add([]byte(`{"added_tokens":[{"id":1,"content":" ","normalized":true},{"id":2,"content":"ab","lstrip":true,"rstrip":true,"single_word":true}],"normalizer":{"type":"Strip","strip_left":true,"strip_right":true},"model":{"type":"BPE","vocab":{"a":0},"merges":[]}}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":99999},"merges":[]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

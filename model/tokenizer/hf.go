@@ -263,7 +263,7 @@ func (h *HF) guessBOSEOS() (int, int) {
 
 func (h *HF) detectFast() {
 	h.fast = fastPath{}
-	if h.cfg.Normalizer != nil || !h.cfg.Model.byteLevel {
+	if !h.cfg.Model.byteLevel {
 		return
 	}
 	switch p := h.cfg.PreTokenizer.(type) {
@@ -470,6 +470,9 @@ func newAddedMatcher(es []addedEntry) *addedMatcher {
 	}
 	m := &addedMatcher{}
 	for _, e := range es {
+		if e.content == "" { // e.g. a token that normalizes to nothing
+			continue
+		}
 		m.byFirst[e.content[0]] = append(m.byFirst[e.content[0]], e)
 	}
 	for i := range m.byFirst {

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -112,8 +113,10 @@ func TestGPT2TokenizerJSONRoundTrip(t *testing.T) {
 }
 
 func TestBPELinearAndHeapMergeAgree(t *testing.T) {
-	tok := loadGPT2(t)
-	m := tok.Model()
+	models := []*BPEModel{trainedTokenizers(t)[0].Model()}
+	if sharedPresent("models/gpt2-bpe/encoder.json") {
+		models = append(models, loadGPT2(t).Model())
+	}
 	r := rand.New(rand.NewPCG(3, 4))
 	words := []string{"indivisible", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", " antidisestablishmentarianism"}
 	letters := "etaoinshrdlucmfwypvbgkjqxz"
@@ -129,20 +132,20 @@ func TestBPELinearAndHeapMergeAgree(t *testing.T) {
 		words = append(words, b.String())
 	}
 	sc := new(scratch)
-	for _, w := range words {
-		sym := make([]int32, len(w))
-		for i := range len(w) {
-			sym[i] = m.byteID[w[i]]
-		}
-		heapOut := append([]int32(nil), m.mergeHeap(append([]int32(nil), sym...), sc)...)
-		var linOut []int32
-		if len(sym) <= linearMergeMax {
-			linOut = append([]int32(nil), m.mergeAll(append([]int32(nil), sym...), sc)...)
-		} else {
-			linOut = heapOut
-		}
-		if !reflect.DeepEqual(heapOut, linOut) {
-			t.Fatalf("%q: heap %v, linear %v", w, heapOut, linOut)
+	for _, m := range models {
+		for _, w := range words {
+			sym := make([]int32, len(w))
+			for i := range len(w) {
+				sym[i] = m.byteID[w[i]]
+			}
+			heapOut := append([]int32(nil), m.mergeHeap(append([]int32(nil), sym...), sc)...)
+			linOut := heapOut
+			if len(sym) <= linearMergeMax {
+				linOut = append([]int32(nil), m.mergeAll(append([]int32(nil), sym...), sc)...)
+			}
+			if !reflect.DeepEqual(heapOut, linOut) {
+				t.Fatalf("%q: heap %v, linear %v", w, heapOut, linOut)
+			}
 		}
 	}
 }
@@ -197,7 +200,7 @@ func TestLlama3StyleTokenizer(t *testing.T) {
 	if !h.fast.ok || h.fast.scan != scanLlama3 {
 		t.Errorf("Llama-3 style tokenizer not on the fast path: %+v", h.fast)
 	}
-	a, b, c := int('a'), int('b'), int('c')
+	c := int('c')
 	ab, abc, gab := 256, 257, 258
 	eqIDs(t, "abc (ignore_merges: whole word in vocab)", h.Encode("abc"), []int{abc})
 	eqIDs(t, "ab abc", h.Encode("ab abc"), []int{ab, gab, c})
@@ -214,8 +217,6 @@ func TestLlama3StyleTokenizer(t *testing.T) {
 	}
 	h2 := llama3Style(t, false)
 	eqIDs(t, "abc without ignore_merges", h2.Encode("abc"), []int{ab, c})
-	_ = a
-	_ = b
 }
 
 // A Llama-2 style tokenizer.json: sentencepiece-like BPE with byte fallback,
@@ -258,7 +259,7 @@ func llama2Style(t testing.TB) *HF {
 func TestLlama2StyleTokenizer(t *testing.T) {
 	h := llama2Style(t)
 	if h.fast.ok {
-		t.Error("a normalizer must disable the byte-level fast path")
+		t.Error("a model without the byte alphabet must not use the byte-level fast path")
 	}
 	id := func(s string) int {
 		i, ok := h.TokenID(s)
@@ -310,8 +311,6 @@ func TestAddedTokenOptions(t *testing.T) {
   "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
   "model": {"type": "BPE", "vocab": ` + vocabJSON(v) + `, "merges": []}}`
 	h := mustParse(t, js)
-	sp := int(byteToRune[' '])
-	_ = sp
 	space := 0x20
 	eqIDs(t, "lstrip", h.EncodeWithSpecial("a  <mask>b"), []int{'a', 256, 'b'})
 	eqIDs(t, "rstrip", h.EncodeWithSpecial("[R]  b"), []int{257, 'b'})
@@ -401,5 +400,106 @@ func TestComponentsJSONRoundTrip(t *testing.T) {
 	eqIDs(t, "encode", h.EncodeOpts("  ａ 12", EncodeOptions{AddSpecialTokens: true}), []int{0, 5, 6, 2})
 	if d := h.Decode([]int{3, 4, 5}); d != "a a" {
 		t.Errorf("metaspace decode = %q", d)
+	}
+}
+
+func TestDecodersKeepInvalidBytes(t *testing.T) {
+	toks := []string{"▁a\xff", "<0xFF>", "▁\xfe▁", "  x\x80  "}
+	got := DecoderSequence{[]Decoder{Metaspace{Replacement: '▁', PrependScheme: "always"}, ByteFallback{}, StripDecoder{Content: ' ', Start: 1, Stop: 2}}}.decodeChain(toks)
+	want := []string{"a\xff", "\xff", "\xfe", " x\x80"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// Encoding from several goroutines (run with -race) gives the sequential
+// results.
+func TestConcurrentEncode(t *testing.T) {
+	toks := trainedTokenizers(t)
+	texts := syntheticCorpus(200)
+	for _, tok := range toks {
+		want := make([][]int, len(texts))
+		for i, s := range texts {
+			want[i] = tok.EncodeWithSpecial(s)
+		}
+		tok.Model().cache.init()
+		tok.Model().rawCache.init()
+		done := make(chan error, 4)
+		for g := range 4 {
+			go func() {
+				for k := range texts {
+					i := (k*7 + g*13) % len(texts)
+					if got := tok.EncodeWithSpecial(texts[i]); !reflect.DeepEqual(got, want[i]) {
+						done <- errors.New("concurrent encoding differs")
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// slowTwin rebuilds h with its pre-tokenizer wrapped so that the byte-level
+// fast path is not taken (the generic pipeline runs instead).
+func slowTwin(t testing.TB, h *HF) *HF {
+	c := h.Config()
+	c.PreTokenizer = PreTokenizerSequence{[]PreTokenizer{c.PreTokenizer, PreTokenizerSequence{}, PreTokenizerSequence{}}}
+	s, err := NewHF(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.fast.ok {
+		t.Fatal("twin still on the fast path")
+	}
+	return s
+}
+
+func qwen2Style(t testing.TB) *HF {
+	c := trainedTokenizers(t)[1].Config()
+	sp, err := NewSplit(PatternQwen2, "Isolated", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Normalizer = NFC{}
+	c.PreTokenizer = PreTokenizerSequence{[]PreTokenizer{sp, ByteLevel{TrimOffsets: true}}}
+	h, err := NewHF(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestFastPathMatchesGeneralPath(t *testing.T) {
+	toks := append([]*HF{qwen2Style(t)}, trainedTokenizers(t)...)
+	if sharedPresent("models/gpt2-bpe/encoder.json") {
+		toks = append(toks, loadGPT2(t))
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	texts := append([]string{}, fuzzSeeds...)
+	for range 2000 {
+		texts = append(texts, randomTricky(r))
+	}
+	texts = append(texts, syntheticCorpus(100)...)
+	for _, h := range toks {
+		if !h.fast.ok {
+			t.Fatalf("%v: not on the fast path", h)
+		}
+		slow := slowTwin(t, h)
+		for _, s := range texts {
+			for _, o := range []EncodeOptions{{}, {Special: true}} {
+				eqIDs(t, fmt.Sprintf("%v general path %q", h, s), slow.EncodeOpts(s, o), h.EncodeOpts(s, o))
+			}
+		}
+	}
+	q := toks[0]
+	eqIDs(t, "NFC", q.Encode("cafe\u0301"), q.Encode("café"))
+	if got := q.Encode("2024"); len(got) != 4 {
+		t.Errorf("Qwen2 pattern: digits not split one by one: %v", got)
 	}
 }

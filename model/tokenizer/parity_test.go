@@ -177,3 +177,26 @@ func TestStories260KGreedyText(t *testing.T) {
 		t.Errorf("decode(BOS + greedy ids) differs")
 	}
 }
+
+func TestLoadByPath(t *testing.T) {
+	gdir := filepath.Dir(sharedtest.Path(t, "models/gpt2-bpe/encoder.json"))
+	tok, err := Load(gdir)
+	if err != nil || tok.VocabSize() != 50257 {
+		t.Fatalf("Load(gpt2 dir): %v", err)
+	}
+	sp, err := Load(sharedtest.Path(t, "models/stories260K/tok512.bin"))
+	if err != nil || sp.VocabSize() != 512 {
+		t.Fatalf("Load(tok512.bin): %v", err)
+	}
+	dir := t.TempDir()
+	if err := tok.(*HF).Save(filepath.Join(dir, "tokenizer.json")); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil || !reflect.DeepEqual(back.Encode("Hello, world!"), []int{15496, 11, 995, 0}) {
+		t.Fatalf("Load(dir with tokenizer.json): %v", err)
+	}
+	if _, err := Load(t.TempDir()); err == nil {
+		t.Error("empty folder accepted")
+	}
+}
