@@ -30,6 +30,8 @@ demo: build
 	rm -rf $(DEMO_RUN)
 	$(BIN) train --config configs/sft-demo.yaml --data $(DEMO_OUT) --out $(DEMO_RUN) --max-steps $(DEMO_STEPS) --stop-after $$(($(DEMO_STEPS)/2))
 	$(BIN) train --config configs/sft-demo.yaml --data $(DEMO_OUT) --out $(DEMO_RUN) --max-steps $(DEMO_STEPS) --resume auto
+	@echo; echo "== held-out users, per task kind: the tuned model vs its paused step-$$(($(DEMO_STEPS)/2)) checkpoint"
+	$(BIN) eval --model $(DEMO_RUN) --baseline $(DEMO_RUN)/$$(printf 'ckpt-%08d' $$(($(DEMO_STEPS)/2))) --data $(DEMO_OUT) --max-gen 4
 	@echo; echo "== export for llama.cpp/ollama (GGUF) and Hugging Face (safetensors)"
 	$(BIN) export --checkpoint $(DEMO_RUN) --format gguf --dtype q8_0 --out $(DEMO_RUN)/model-q8_0.gguf
 	$(BIN) export --checkpoint $(DEMO_RUN) --format hf --out $(DEMO_RUN)/hf

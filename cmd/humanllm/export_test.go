@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,23 @@ func TestTrainExportGenerateEndToEnd(t *testing.T) {
 	out, err := run(t, "generate", "--checkpoint", runDir, "--data", filepath.Join(prep, "test.jsonl"), "--sample", "0", "--max-new", "8")
 	if err != nil || !strings.Contains(out, "generated") || !strings.Contains(out, "real") {
 		t.Fatalf("generate: %v\n%s", err, out)
+	}
+	// eval: the same model as its own baseline gives the same figures.
+	out, err = run(t, "eval", "--model", runDir, "--baseline", latest, "--data", prep, "--max-gen", "1", "--max-samples", "40", "--json")
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, out)
+	}
+	var reps []evalReport
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &reps); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(reps) != 2 || len(reps[0].Kinds) == 0 || reps[0].Loss != reps[1].Loss || !(reps[0].Loss > 0) {
+		t.Errorf("eval reports %+v", reps)
+	}
+	for _, k := range reps[0].Kinds {
+		if k.Kind == "style" && k.StyleSim == nil || k.Kind == "item_selection" && k.ExactMatch == nil {
+			t.Errorf("kind %s lacks its generation metric: %+v", k.Kind, k)
+		}
 	}
 	if _, err := run(t, "export", "--checkpoint", runDir, "--format", "onnx", "--out", g); err == nil || !strings.Contains(err.Error(), "onnx") {
 		t.Errorf("bad format: %v", err)
