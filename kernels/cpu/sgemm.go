@@ -38,7 +38,7 @@ func (impl Implementation) Sgemm(tA, tB kernels.Transpose, m, n, k int, alpha fl
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	run(&gemmArgs{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, batch: 1, variant: impl.variant()})
+	runGemm(&gemmArgs{tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, batch: 1, variant: impl.variant()})
 }
 
 // SgemmStridedBatched runs batch Sgemm products; see package kernels. Batch
@@ -93,14 +93,14 @@ func (g *gemmArgs) part(ws *workspace, i int) {
 // entry whose matrices start at a[offA:], b[offB:], c[offC:], on the
 // calling goroutine.
 func (v *variant) gemm(ws *workspace, g *gemmArgs, offA, offB, offC, m0, m1, n0, n1 int) {
-	a, b, c, ldc := g.a[offA:], g.b[offB:], g.c[offC:], g.ldc
-	mr, nr, k := v.mr, v.nr, g.k
-	tile := ws.tile[:mr*nr]
+	a, b, c := g.a[offA:], g.b[offB:], g.c[offC:]
+	nr, k := v.nr, g.k
+	kb := v.kcBlock(k)
 	for jc := n0; jc < n1; jc += v.nc {
 		nc := min(v.nc, n1-jc)
 		ncPad := (nc + nr - 1) / nr * nr
-		for pc := 0; pc < k; pc += v.kc {
-			kc := min(v.kc, k-pc)
+		for pc := 0; pc < k; pc += kb {
+			kc := min(kb, k-pc)
 			bp := alignedBuf(&ws.b, kc*ncPad)
 			v.packB(bp, g.tB, b, g.ldb, pc, kc, jc, nc)
 			beta := g.beta
@@ -108,28 +108,54 @@ func (v *variant) gemm(ws *workspace, g *gemmArgs, offA, offB, offC, m0, m1, n0,
 				beta = 1
 			}
 			for ic := m0; ic < m1; ic += v.mc {
-				mc := min(v.mc, m1-ic)
-				mcPad := (mc + mr - 1) / mr * mr
-				ap := alignedBuf(&ws.a, kc*mcPad)
-				v.packA(ap, g.tA, a, g.lda, ic, mc, pc, kc)
-				for jr := 0; jr < nc; jr += nr {
-					nrr := min(nr, nc-jr)
-					bs := bp[jr*kc : (jr+nr)*kc]
-					for ir := 0; ir < mc; ir += mr {
-						mrr := min(mr, mc-ir)
-						as := ap[ir*kc : (ir+mr)*kc]
-						ci := (ic+ir)*ldc + jc + jr
-						if mrr == mr && nrr == nr {
-							v.kernel(kc, as, bs, c[ci:], ldc, g.alpha, beta)
-							continue
-						}
-						v.kernel(kc, as, bs, tile, nr, g.alpha, 0)
-						storeEdge(c[ci:], ldc, tile, nr, mrr, nrr, beta)
-					}
-				}
+				v.block(ws, g, a, c, bp, ic, min(v.mc, m1-ic), jc, nc, pc, kc, beta)
 			}
 		}
 	}
+}
+
+// block packs rows [i0, i0+mc) of op(A)'s k slab [p0, p0+kc) into ws.a and
+// multiplies them by the packed slab of op(B) whose first sliver is bp (C's
+// columns [j0, j0+nc)), updating C[i0:i0+mc, j0:j0+nc] = alpha*A*B +
+// beta*C.
+func (v *variant) block(ws *workspace, g *gemmArgs, a, c, bp []float32, i0, mc, j0, nc, p0, kc int, beta float32) {
+	mr, nr := v.mr, v.nr
+	mcPad := (mc + mr - 1) / mr * mr
+	ap := alignedBuf(&ws.a, kc*mcPad)
+	v.packA(ap, g.tA, a, g.lda, i0, mc, p0, kc)
+	for jr := 0; jr < nc; jr += nr {
+		v.column(ws, g, c, ap, bp[jr*kc:(jr+nr)*kc], i0, mc, j0+jr, min(nr, nc-jr), kc, beta)
+	}
+}
+
+// column multiplies the packed A block ap (rows [i0, i0+mc) of op(A)) by
+// the packed B sliver bs (kc×nr), updating C[i0:i0+mc, j0:j0+nrr] (nrr <=
+// nr; the sliver's columns past nrr are padding).
+func (v *variant) column(ws *workspace, g *gemmArgs, c, ap, bs []float32, i0, mc, j0, nrr, kc int, beta float32) {
+	mr, nr, ldc := v.mr, v.nr, g.ldc
+	tile := ws.tile[:mr*nr]
+	for ir := 0; ir < mc; ir += mr {
+		mrr := min(mr, mc-ir)
+		as := ap[ir*kc : (ir+mr)*kc]
+		ci := (i0+ir)*ldc + j0
+		if mrr == mr && nrr == nr {
+			v.kernel(kc, as, bs, c[ci:], ldc, g.alpha, beta)
+			continue
+		}
+		v.kernel(kc, as, bs, tile, nr, g.alpha, 0)
+		storeEdge(c[ci:], ldc, tile, nr, mrr, nrr, beta)
+	}
+}
+
+// kcBlock returns the depth of the k slabs for a product of depth k: k
+// cut into the fewest slabs of at most kc, of equal depth rounded up to a
+// multiple of 8 (the last may be shallower), so that no slab is a thin
+// remainder. It depends on k alone, never on the thread count, so each
+// element of C sums its products in the same order however the call is
+// split.
+func (v *variant) kcBlock(k int) int {
+	slabs := (k + v.kc - 1) / v.kc
+	return min(v.kc, ((k+slabs-1)/slabs+7)/8*8)
 }
 
 // storeEdge writes the top-left mr×nr corner of tile (row stride ld) to C:
@@ -154,16 +180,29 @@ func storeEdge(c []float32, ldc int, tile []float32, ld, mr, nr int, beta float3
 type packFunc func(dst, src []float32, ld, k int)
 
 // packers are a variant's fast packing loops for full slivers; nil fields
-// fall back to the Go loops.
+// fall back to the Go loops. copyAWide and copyBWide, if set, pack n full
+// slivers of width w (mr, nr) at once, row by row, for a transposed A and a
+// non-transposed B: dst[t*w*k+p*w+j] = src[p*ld+t*w+j].
 type packers struct {
 	gatherA, copyA, gatherB, copyB packFunc
+	copyAWide, copyBWide           func(dst, src []float32, ld, k, n int)
 }
 
 // packA packs op(A)[i0:i0+mc, p0:p0+kc] into mr-tall slivers: sliver s
 // holds rows i0+s*mr.. as dst[s*mr*kc + p*mr + r]; rows past mc are zero.
 func (v *variant) packA(dst []float32, tA kernels.Transpose, a []float32, lda, i0, mc, p0, kc int) {
 	mr := v.mr
-	for s := 0; s < mc; s += mr {
+	s0 := 0
+	if full := mc / mr; tA == kernels.Trans && v.copyAWide != nil && full > 0 && kc > 0 {
+		// All full slivers row by row: each row of the stored A is one
+		// contiguous run.
+		src := a[p0*lda+i0:]
+		_ = src[(kc-1)*lda+full*mr-1]
+		_ = dst[full*mr*kc-1]
+		v.copyAWide(dst, src, lda, kc, full)
+		s0 = full * mr
+	}
+	for s := s0; s < mc; s += mr {
 		d := dst[s*kc : (s+mr)*kc]
 		rows := min(mr, mc-s)
 		if tA == kernels.NoTrans {
@@ -193,7 +232,16 @@ func (v *variant) packA(dst []float32, tA kernels.Transpose, a []float32, lda, i
 // zero.
 func (v *variant) packB(dst []float32, tB kernels.Transpose, b []float32, ldb, p0, kc, j0, nc int) {
 	nr := v.nr
-	for t := 0; t < nc; t += nr {
+	t0 := 0
+	if full := nc / nr; tB == kernels.NoTrans && v.copyBWide != nil && full > 0 && kc > 0 {
+		// All full slivers row by row: each row of B is one contiguous run.
+		src := b[p0*ldb+j0:]
+		_ = src[(kc-1)*ldb+full*nr-1]
+		_ = dst[full*nr*kc-1]
+		v.copyBWide(dst, src, ldb, kc, full)
+		t0 = full * nr
+	}
+	for t := t0; t < nc; t += nr {
 		d := dst[t*kc : (t+nr)*kc]
 		cols := min(nr, nc-t)
 		if tB == kernels.NoTrans {

@@ -55,12 +55,22 @@ func packGather32(dst, src []float32, ld, k int)
 //go:noescape
 func packCopy32(dst, src []float32, ld, k int)
 
+// packCopyWideR packs n slivers of R at once, row by row:
+// dst[t*R*k+p*R+r] = src[p*ld+t*R+r] for t < n, p < k, r < R.
+
+//go:noescape
+func packCopyWide14(dst, src []float32, ld, k, n int)
+
+//go:noescape
+func packCopyWide32(dst, src []float32, ld, k, n int)
+
 // asmVariants returns the assembly variants this CPU supports, best first.
 func asmVariants() []*variant {
 	var asm []*variant
 	if useAVX512 {
-		asm = append(asm, &variant{name: AVX512, mr: 14, nr: 32, mc: 14 * 12, kc: 256, nc: 3072, kernel: sgemmKernelAVX512,
-			packers: packers{gatherA: packGather14, copyA: packCopy14, gatherB: packGather32, copyB: packCopy32}})
+		asm = append(asm, &variant{name: AVX512, mr: 14, nr: 32, mc: 14 * 8, kc: 512, nc: 3072, kernel: sgemmKernelAVX512,
+			packers: packers{gatherA: packGather14, copyA: packCopy14, gatherB: packGather32, copyB: packCopy32,
+				copyAWide: packCopyWide14, copyBWide: packCopyWide32}})
 	}
 	if useAVX2 {
 		asm = append(asm, &variant{name: AVX2, mr: 6, nr: 16, mc: 6 * 40, kc: 256, nc: 3072, kernel: sgemmKernelAVX2,

@@ -25,6 +25,8 @@ func main() {
 	out := flag.String("out", "..", "directory to write the .s files to")
 	flag.IntVar(&prefetchA, "pfa", prefetchA, "prefetch distance for A (bytes)")
 	flag.IntVar(&prefetchB, "pfb", prefetchB, "prefetch distance for B (bytes)")
+	flag.StringVar(&copyPrefetch, "pfc", copyPrefetch, "prefetch instruction of the wide copies (PREFETCHNTA, PREFETCHT0...)")
+	flag.IntVar(&gatherPrefetch, "pfg", gatherPrefetch, "prefetch distance of the AVX-512 pack gathers (bytes)")
 	flag.Parse()
 	files := map[string]func(*bytes.Buffer){
 		"sgemm_avx512_amd64.s": avx512,
@@ -45,6 +47,14 @@ func main() {
 // Software prefetch distances (bytes ahead) in the AVX-512 k loop; 0: none.
 var prefetchA, prefetchB = 0, 0
 
+// mem formats off(reg), leaving out a zero offset.
+func mem(off int, reg string) string {
+	if off == 0 {
+		return "(" + reg + ")"
+	}
+	return fmt.Sprintf("%d(%s)", off, reg)
+}
+
 func p(b *bytes.Buffer, format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
 
 // kernelArgs loads the common arguments of
@@ -61,12 +71,30 @@ func kernelArgs(b *bytes.Buffer) {
 	p(b, "\tSHLQ $2, DX")
 }
 
-// avx512 writes the 14×32 AVX-512 micro-kernel: 28 ZMM accumulators
-// (row r in Z(2r), Z(2r+1)), B's two vectors of a k step in Z28 and Z29,
-// A's elements broadcast from memory by the FMAs themselves.
+// avx512 writes the 14×32 AVX-512 micro-kernel: 28 ZMM accumulators (row r
+// in Z(2r), Z(2r+1)), B's two vectors of a k step in Z28 and Z29, A's
+// elements broadcast by VBROADCASTSS into Z30 and Z31 in turn.
+//
+// Measured on Zen 5 (kernel_test.go's BenchmarkMicroKernel, which reports
+// the share of the FMA peak):
+//
+//   - Separate broadcasts reach 97-99% of the FMA peak in cache; FMAs with
+//     embedded broadcasts from memory (VFMADD231PS.BCST) only 91%: each of
+//     those is a load, 28 + 2 loads per 14 cycles of FMAs, against 14 + 2.
+//   - C's tile is prefetched into L2 (PREFETCHT1), not L1, at the start: its
+//     14 rows often fall in one L1 set (ldc a multiple of 1024 floats), so
+//     prefetching them into L1 only evicts them again, and the packed A and
+//     B with them. With beta != 0 all of C's loads come before any store,
+//     so that no load waits on a store to an address 4 KiB apart (rows of
+//     such a C alias in the store-to-load forwarding check). Together these
+//     took 2048³ from ~165 to ~205 GFLOP/s on one core.
 func avx512(b *bytes.Buffer) {
-	const mr, nr = 14, 32
-	aStep, bStep := mr*4, nr*4
+	const mr, nv = 14, 2
+	const nr = 16 * nv
+	const aStep, bStep = mr * 4, nr * 4
+	const acc = mr * nv
+	bReg := func(v int) int { return acc + v }
+	bc := func(r int) int { return acc + nv + r%2 }
 	p(b, `
 // func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32)
 //
@@ -74,31 +102,36 @@ func avx512(b *bytes.Buffer) {
 // C not read when beta == 0. a and b are packed panels (see packA, packB).
 TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-96`)
 	kernelArgs(b)
-	// Prefetch the C tile; it is needed only at the end.
+	// Prefetch the C tile into L2; it is needed only at the end.
 	p(b, "\tMOVQ DI, R8")
 	for r := 0; r < mr; r++ {
-		p(b, "\tPREFETCHT0 (R8)")
-		p(b, "\tPREFETCHT0 64(R8)")
+		for v := 0; v < nv; v++ {
+			p(b, "\tPREFETCHT1 %s", mem(64*v, "R8"))
+		}
 		if r < mr-1 {
 			p(b, "\tADDQ DX, R8")
 		}
 	}
-	for i := 0; i < 2*mr; i++ {
+	for i := 0; i < acc; i++ {
 		p(b, "\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
 	step := func(u int) {
-		p(b, "\tVMOVUPS %d(BX), Z28", u*bStep)
-		p(b, "\tVMOVUPS %d(BX), Z29", u*bStep+64)
-		if prefetchB > 0 {
-			p(b, "\tPREFETCHT0 %d(BX)", u*bStep+prefetchB)
-			p(b, "\tPREFETCHT0 %d(BX)", u*bStep+prefetchB+64)
+		for v := 0; v < nv; v++ {
+			p(b, "\tVMOVUPS %s, Z%d", mem(u*bStep+64*v, "BX"), bReg(v))
 		}
-		if prefetchA > 0 && u%2 == 0 {
+		if prefetchB > 0 {
+			for v := 0; v < nv; v++ {
+				p(b, "\tPREFETCHT0 %d(BX)", u*bStep+prefetchB+64*v)
+			}
+		}
+		if prefetchA > 0 && (u*aStep)%64 < aStep {
 			p(b, "\tPREFETCHT0 %d(AX)", u*aStep+prefetchA)
 		}
 		for r := 0; r < mr; r++ {
-			p(b, "\tVFMADD231PS.BCST %d(AX), Z28, Z%d", u*aStep+4*r, 2*r)
-			p(b, "\tVFMADD231PS.BCST %d(AX), Z29, Z%d", u*aStep+4*r, 2*r+1)
+			p(b, "\tVBROADCASTSS %s, Z%d", mem(u*aStep+4*r, "AX"), bc(r))
+			for v := 0; v < nv; v++ {
+				p(b, "\tVFMADD231PS Z%d, Z%d, Z%d", bc(r), bReg(v), nv*r+v)
+			}
 		}
 	}
 	const unroll = 4
@@ -123,28 +156,33 @@ TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-96`)
 	p(b, "\tDECQ CX")
 	p(b, "\tJNZ loop1")
 	p(b, "done:")
-	p(b, "\tVBROADCASTSS alpha+88(FP), Z28")
-	for i := 0; i < 2*mr; i++ {
-		p(b, "\tVMULPS Z28, Z%d, Z%d", i, i)
+	alpha, beta := bReg(0), bReg(1)
+	p(b, "\tVBROADCASTSS alpha+88(FP), Z%d", alpha)
+	for i := 0; i < acc; i++ {
+		p(b, "\tVMULPS Z%d, Z%d, Z%d", alpha, i, i)
 	}
 	p(b, "\tMOVL beta+92(FP), R8")
 	p(b, "\tSHLL $1, R8 // ±0 → 0")
 	p(b, "\tJZ store")
-	p(b, "\tVBROADCASTSS beta+92(FP), Z29")
+	p(b, "\tVBROADCASTSS beta+92(FP), Z%d", beta)
+	// All of C's loads, then all the stores.
+	p(b, "\tMOVQ DI, R8")
 	for r := 0; r < mr; r++ {
-		p(b, "\tVFMADD231PS (DI), Z29, Z%d", 2*r)
-		p(b, "\tVFMADD231PS 64(DI), Z29, Z%d", 2*r+1)
-		p(b, "\tVMOVUPS Z%d, (DI)", 2*r)
-		p(b, "\tVMOVUPS Z%d, 64(DI)", 2*r+1)
-		p(b, "\tADDQ DX, DI")
+		for v := 0; v < nv; v++ {
+			p(b, "\tVFMADD231PS %s, Z%d, Z%d", mem(64*v, "R8"), beta, nv*r+v)
+		}
+		if r < mr-1 {
+			p(b, "\tADDQ DX, R8")
+		}
 	}
-	p(b, "\tVZEROUPPER")
-	p(b, "\tRET")
 	p(b, "store:")
 	for r := 0; r < mr; r++ {
-		p(b, "\tVMOVUPS Z%d, (DI)", 2*r)
-		p(b, "\tVMOVUPS Z%d, 64(DI)", 2*r+1)
-		p(b, "\tADDQ DX, DI")
+		for v := 0; v < nv; v++ {
+			p(b, "\tVMOVUPS Z%d, %s", nv*r+v, mem(64*v, "DI"))
+		}
+		if r < mr-1 {
+			p(b, "\tADDQ DX, DI")
+		}
 	}
 	p(b, "\tVZEROUPPER")
 	p(b, "\tRET")
@@ -261,100 +299,338 @@ func peak(b *bytes.Buffer) {
 	}
 }
 
-// packSizes are the sliver widths of the assembly variants: mr and nr of
-// avx512 (14, 32) and avx2 (6, 16).
-var packSizes = []int{6, 14, 16, 32}
-
-// pack writes, for each sliver width R, the two packing loops:
+// pack writes, for each sliver width R of the assembly variants (mr and nr
+// of avx2, 6 and 16, and of avx512, 14 and 32), the two packing loops:
 //
 //	packGatherR(dst, src []float32, ld, k int): dst[p*R+r] = src[r*ld+p]
 //	packCopyR(dst, src []float32, ld, k int):   dst[p*R+r] = src[p*ld+r]
 //
-// for p < k, r < R. Scalar and SSE moves only (any amd64). The gather reads
-// R rows in lock step, addressing row 8g+i as base_g + i*ld with the index
-// registers R9 (ld), R10 (3ld), R11 (5ld), R12 (7ld) in bytes.
+// for p < k, r < R. The avx2 widths use scalar and SSE moves only (any
+// amd64); the avx512 ones use AVX-512 (they are only called by that
+// variant): the gather transposes 16×16 blocks in registers, the copy moves
+// whole (masked) rows.
 func pack(b *bytes.Buffer) {
-	bases := []string{"R8", "R13", "BX", "DX"}
-	rowAddr := func(base string, i, off int) string {
-		switch i {
-		case 0:
-			return fmt.Sprintf("%d(%s)", off, base)
-		case 1:
-			return fmt.Sprintf("%d(%s)(R9*1)", off, base)
-		case 2:
-			return fmt.Sprintf("%d(%s)(R9*2)", off, base)
-		case 3:
-			return fmt.Sprintf("%d(%s)(R10*1)", off, base)
-		case 4:
-			return fmt.Sprintf("%d(%s)(R9*4)", off, base)
-		case 5:
-			return fmt.Sprintf("%d(%s)(R11*1)", off, base)
-		case 6:
-			return fmt.Sprintf("%d(%s)(R10*2)", off, base)
-		default:
-			return fmt.Sprintf("%d(%s)(R12*1)", off, base)
-		}
-	}
-	for _, R := range packSizes {
-		groups := (R + 7) / 8
-		p(b, "\n// func packGather%d(dst, src []float32, ld, k int)", R)
-		p(b, "TEXT ·packGather%d(SB), NOSPLIT, $0-64", R)
-		p(b, "\tMOVQ dst_base+0(FP), DI")
-		p(b, "\tMOVQ src_base+24(FP), R8")
-		p(b, "\tMOVQ ld+48(FP), R9")
-		p(b, "\tMOVQ k+56(FP), CX")
-		p(b, "\tSHLQ $2, R9")
-		p(b, "\tLEAQ (R9)(R9*2), R10")
-		p(b, "\tLEAQ (R9)(R9*4), R11")
-		p(b, "\tLEAQ (R10)(R9*4), R12")
-		for g := 1; g < groups; g++ {
-			p(b, "\tLEAQ (%s)(R9*8), %s", bases[g-1], bases[g])
-		}
-		p(b, "\tTESTQ CX, CX")
-		p(b, "\tJZ done")
-		p(b, "loop:")
-		for r := 0; r < R; r++ {
-			p(b, "\tMOVL %s, AX", rowAddr(bases[r/8], r%8, 0))
-			p(b, "\tMOVL AX, %d(DI)", 4*r)
-		}
-		for g := 0; g < groups; g++ {
-			p(b, "\tADDQ $4, %s", bases[g])
-		}
-		p(b, "\tADDQ $%d, DI", 4*R)
-		p(b, "\tDECQ CX")
-		p(b, "\tJNZ loop")
+	for _, R := range []int{6, 16} {
+		gatherHead(b, R)
+		gatherScalar(b, R, "loop", "done")
 		p(b, "done:")
 		p(b, "\tRET")
+		copySSE(b, R)
+	}
+	for _, R := range []int{14, 32} {
+		gather512(b, R)
+		copy512(b, R)
+	}
+	copyWide512(b, 14)
+	copyWide512(b, 32)
+}
 
-		p(b, "\n// func packCopy%d(dst, src []float32, ld, k int)", R)
-		p(b, "TEXT ·packCopy%d(SB), NOSPLIT, $0-64", R)
-		p(b, "\tMOVQ dst_base+0(FP), DI")
-		p(b, "\tMOVQ src_base+24(FP), SI")
-		p(b, "\tMOVQ ld+48(FP), R9")
-		p(b, "\tMOVQ k+56(FP), CX")
-		p(b, "\tSHLQ $2, R9")
-		p(b, "\tTESTQ CX, CX")
-		p(b, "\tJZ done")
-		p(b, "loop:")
-		off := 0
-		for ; off+4 <= R; off += 4 {
-			p(b, "\tMOVUPS %d(SI), X%d", 4*off, off/4)
-		}
-		if R-off >= 2 {
-			p(b, "\tMOVQ %d(SI), AX", 4*off)
-		}
-		off = 0
-		for ; off+4 <= R; off += 4 {
-			p(b, "\tMOVUPS X%d, %d(DI)", off/4, 4*off)
-		}
-		if R-off >= 2 {
-			p(b, "\tMOVQ AX, %d(DI)", 4*off)
-		}
-		p(b, "\tADDQ R9, SI")
-		p(b, "\tADDQ $%d, DI", 4*R)
-		p(b, "\tDECQ CX")
-		p(b, "\tJNZ loop")
-		p(b, "done:")
-		p(b, "\tRET")
+// copyPrefetch is the prefetch instruction (PREFETCHNTA, PREFETCHT0, ...)
+// the wide copies issue for the same columns four rows ahead; "": none.
+var copyPrefetch = ""
+
+// copyWide512 writes packCopyWideR(dst, src []float32, ld, k, n int) for R
+// = 14 or 32: n slivers at once, row by row: dst[t*R*k+p*R+r] =
+// src[p*ld+t*R+r] for t < n, p < k, r < R. Each row of the source is read as
+// one contiguous run of n*R floats, which the hardware prefetchers follow,
+// rather than in n passes of R floats over all the rows (each in its own
+// page when ld is large).
+func copyWide512(b *bytes.Buffer, R int) {
+	p(b, "\n// func packCopyWide%d(dst, src []float32, ld, k, n int)", R)
+	p(b, "TEXT ·packCopyWide%d(SB), NOSPLIT, $0-72", R)
+	p(b, "\tMOVQ dst_base+0(FP), DI")
+	p(b, "\tMOVQ src_base+24(FP), SI")
+	p(b, "\tMOVQ ld+48(FP), R9")
+	p(b, "\tMOVQ k+56(FP), CX")
+	p(b, "\tMOVQ n+64(FP), R10")
+	p(b, "\tSHLQ $2, R9")
+	p(b, "\tMOVQ CX, R11")
+	p(b, "\tIMULQ $%d, R11 // sliver stride in bytes", 4*R)
+	if R < 16 {
+		p(b, "\tMOVQ $%d, AX", 1<<R-1)
+		p(b, "\tKMOVW AX, K1")
 	}
+	p(b, "\tTESTQ CX, CX")
+	p(b, "\tJZ done")
+	p(b, "\tTESTQ R10, R10")
+	p(b, "\tJZ done")
+	p(b, "row:")
+	p(b, "\tMOVQ SI, AX")
+	p(b, "\tMOVQ DI, BX")
+	p(b, "\tMOVQ R10, DX")
+	p(b, "sliver:")
+	if R < 16 {
+		p(b, "\tVMOVUPS.Z (AX), K1, Z0")
+		p(b, "\tVMOVUPS Z0, K1, (BX)")
+	} else {
+		for v := 0; v*16 < R; v++ {
+			if copyPrefetch != "" {
+				p(b, "\t%s %s(R9*4)", copyPrefetch, mem(64*v, "AX"))
+			}
+			p(b, "\tVMOVUPS %s, Z%d", mem(64*v, "AX"), v)
+		}
+		for v := 0; v*16 < R; v++ {
+			p(b, "\tVMOVUPS Z%d, %s", v, mem(64*v, "BX"))
+		}
+	}
+	p(b, "\tADDQ $%d, AX", 4*R)
+	p(b, "\tADDQ R11, BX")
+	p(b, "\tDECQ DX")
+	p(b, "\tJNZ sliver")
+	p(b, "\tADDQ R9, SI")
+	p(b, "\tADDQ $%d, DI", 4*R)
+	p(b, "\tDECQ CX")
+	p(b, "\tJNZ row")
+	p(b, "done:")
+	p(b, "\tVZEROUPPER")
+	p(b, "\tRET")
+}
+
+// gatherBases are the base registers of rows 8g..8g+7 in the gathers; row
+// 8g+i is addressed as base_g + i*ld with the index registers R9 (ld), R10
+// (3ld), R11 (5ld), R12 (7ld) in bytes.
+var gatherBases = []string{"R8", "R13", "BX", "DX"}
+
+func gatherRow(r, off int) string {
+	base := gatherBases[r/8]
+	switch r % 8 {
+	case 0:
+		return mem(off, base)
+	case 1:
+		return fmt.Sprintf("%s(R9*1)", mem(off, base))
+	case 2:
+		return fmt.Sprintf("%s(R9*2)", mem(off, base))
+	case 3:
+		return fmt.Sprintf("%s(R10*1)", mem(off, base))
+	case 4:
+		return fmt.Sprintf("%s(R9*4)", mem(off, base))
+	case 5:
+		return fmt.Sprintf("%s(R11*1)", mem(off, base))
+	case 6:
+		return fmt.Sprintf("%s(R10*2)", mem(off, base))
+	default:
+		return fmt.Sprintf("%s(R12*1)", mem(off, base))
+	}
+}
+
+// gatherHead starts packGatherR: DI dst, CX k, the row bases and index
+// registers.
+func gatherHead(b *bytes.Buffer, R int) {
+	p(b, "\n// func packGather%d(dst, src []float32, ld, k int)", R)
+	p(b, "TEXT ·packGather%d(SB), NOSPLIT, $0-64", R)
+	p(b, "\tMOVQ dst_base+0(FP), DI")
+	p(b, "\tMOVQ src_base+24(FP), R8")
+	p(b, "\tMOVQ ld+48(FP), R9")
+	p(b, "\tMOVQ k+56(FP), CX")
+	p(b, "\tSHLQ $2, R9")
+	p(b, "\tLEAQ (R9)(R9*2), R10")
+	p(b, "\tLEAQ (R9)(R9*4), R11")
+	p(b, "\tLEAQ (R10)(R9*4), R12")
+	for g := 1; g < (R+7)/8; g++ {
+		p(b, "\tLEAQ (%s)(R9*8), %s", gatherBases[g-1], gatherBases[g])
+	}
+}
+
+// gatherScalar writes the scalar gather loop over the CX remaining k steps,
+// jumping to done when none are left.
+func gatherScalar(b *bytes.Buffer, R int, loop, done string) {
+	p(b, "\tTESTQ CX, CX")
+	p(b, "\tJZ %s", done)
+	p(b, "%s:", loop)
+	for r := 0; r < R; r++ {
+		p(b, "\tMOVL %s, AX", gatherRow(r, 0))
+		p(b, "\tMOVL AX, %s", mem(4*r, "DI"))
+	}
+	for g := 0; g < (R+7)/8; g++ {
+		p(b, "\tADDQ $4, %s", gatherBases[g])
+	}
+	p(b, "\tADDQ $%d, DI", 4*R)
+	p(b, "\tDECQ CX")
+	p(b, "\tJNZ %s", loop)
+}
+
+// gatherPrefetch is how far ahead (bytes) the AVX-512 gathers prefetch
+// each source row; 0: not at all.
+var gatherPrefetch = 256
+
+// gather512 writes packGatherR for R = 14 or 32 with AVX-512: 16 k steps at
+// a time, each group of 16 rows is loaded (16 floats each), transposed in
+// registers and stored as 16 columns of R floats (the first 14 lanes only
+// when R = 14); the last k%16 steps go through the scalar loop.
+func gather512(b *bytes.Buffer, R int) {
+	gatherHead(b, R)
+	if R < 16 {
+		p(b, "\tMOVQ $%d, AX", 1<<R-1)
+		p(b, "\tKMOVW AX, K1")
+	}
+	p(b, "\tCMPQ CX, $16")
+	p(b, "\tJLT tail")
+	p(b, "loop16:")
+	for h := 0; h*16 < R; h++ {
+		rows := min(16, R-16*h)
+		for r := 0; r < rows; r++ {
+			if gatherPrefetch > 0 {
+				p(b, "\tPREFETCHT0 %s", gatherRow(16*h+r, gatherPrefetch))
+			}
+			p(b, "\tVMOVUPS %s, Z%d", gatherRow(16*h+r, 0), r)
+		}
+		out := transpose16(b)
+		for j := 0; j < 16; j++ {
+			dst := mem(4*R*j+64*h, "DI")
+			if R < 16 {
+				p(b, "\tVMOVUPS Z%d, K1, %s", out[j], dst)
+			} else {
+				p(b, "\tVMOVUPS Z%d, %s", out[j], dst)
+			}
+		}
+	}
+	for g := 0; g < (R+7)/8; g++ {
+		p(b, "\tADDQ $64, %s", gatherBases[g])
+	}
+	p(b, "\tADDQ $%d, DI", 16*4*R)
+	p(b, "\tSUBQ $16, CX")
+	p(b, "\tCMPQ CX, $16")
+	p(b, "\tJGE loop16")
+	p(b, "tail:")
+	gatherScalar(b, R, "loop1", "done")
+	p(b, "done:")
+	p(b, "\tVZEROUPPER")
+	p(b, "\tRET")
+}
+
+// transpose16 transposes the 16×16 block in Z0..Z15 (row i in Zi; rows
+// past the caller's are don't-cares) using Z16..Z31, and returns the
+// registers holding columns 0..15.
+func transpose16(b *bytes.Buffer) [16]int {
+	// Stage 1: interleave floats of row pairs (within 128-bit lanes).
+	for i := 0; i < 16; i += 2 {
+		p(b, "\tVUNPCKLPS Z%d, Z%d, Z%d", i+1, i, 16+i)
+		p(b, "\tVUNPCKHPS Z%d, Z%d, Z%d", i+1, i, 17+i)
+	}
+	// Stage 2: interleave float pairs of row-pair pairs: register 4q+c
+	// holds rows 4q..4q+3 of columns c, c+4, c+8, c+12 (one per lane).
+	for q := 0; q < 4; q++ {
+		t := 16 + 4*q
+		p(b, "\tVUNPCKLPD Z%d, Z%d, Z%d", t+2, t, 4*q)
+		p(b, "\tVUNPCKHPD Z%d, Z%d, Z%d", t+2, t, 4*q+1)
+		p(b, "\tVUNPCKLPD Z%d, Z%d, Z%d", t+3, t+1, 4*q+2)
+		p(b, "\tVUNPCKHPD Z%d, Z%d, Z%d", t+3, t+1, 4*q+3)
+	}
+	// Stage 3: lanes of row quads 0,1 (and 2,3): register 16+c holds rows
+	// 0..7 of columns c and c+8 (c < 4), 20+c of columns c+4 and c+12;
+	// 24+c and 28+c the same for rows 8..15.
+	for half := 0; half < 2; half++ {
+		for c := 0; c < 4; c++ {
+			lo, hi := 8*half+c, 8*half+4+c
+			p(b, "\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", hi, lo, 16+8*half+c)
+			p(b, "\tVSHUFF32X4 $0xdd, Z%d, Z%d, Z%d", hi, lo, 20+8*half+c)
+		}
+	}
+	// Stage 4: rows 0..7 with rows 8..15.
+	var out [16]int
+	for c := 0; c < 8; c++ {
+		p(b, "\tVSHUFF32X4 $0x88, Z%d, Z%d, Z%d", 24+c, 16+c, c)
+		p(b, "\tVSHUFF32X4 $0xdd, Z%d, Z%d, Z%d", 24+c, 16+c, 8+c)
+	}
+	// Register c holds column c (stage 3 put columns c+4 and c+12, c < 4,
+	// in 20+c and 28+c, which stage 4 takes as 16+(c+4) and 24+(c+4)).
+	for c := 0; c < 16; c++ {
+		out[c] = c
+	}
+	return out
+}
+
+// copySSE writes packCopyR with SSE and scalar moves.
+func copySSE(b *bytes.Buffer, R int) {
+	p(b, "\n// func packCopy%d(dst, src []float32, ld, k int)", R)
+	p(b, "TEXT ·packCopy%d(SB), NOSPLIT, $0-64", R)
+	p(b, "\tMOVQ dst_base+0(FP), DI")
+	p(b, "\tMOVQ src_base+24(FP), SI")
+	p(b, "\tMOVQ ld+48(FP), R9")
+	p(b, "\tMOVQ k+56(FP), CX")
+	p(b, "\tSHLQ $2, R9")
+	p(b, "\tTESTQ CX, CX")
+	p(b, "\tJZ done")
+	p(b, "loop:")
+	off := 0
+	for ; off+4 <= R; off += 4 {
+		p(b, "\tMOVUPS %s, X%d", mem(4*off, "SI"), off/4)
+	}
+	if R-off >= 2 {
+		p(b, "\tMOVQ %d(SI), AX", 4*off)
+	}
+	off = 0
+	for ; off+4 <= R; off += 4 {
+		p(b, "\tMOVUPS X%d, %s", off/4, mem(4*off, "DI"))
+	}
+	if R-off >= 2 {
+		p(b, "\tMOVQ AX, %d(DI)", 4*off)
+	}
+	p(b, "\tADDQ R9, SI")
+	p(b, "\tADDQ $%d, DI", 4*R)
+	p(b, "\tDECQ CX")
+	p(b, "\tJNZ loop")
+	p(b, "done:")
+	p(b, "\tRET")
+}
+
+// copy512 writes packCopyR for R = 14 or 32 with AVX-512: one masked or
+// two full ZMM moves per k step, four steps per iteration.
+func copy512(b *bytes.Buffer, R int) {
+	p(b, "\n// func packCopy%d(dst, src []float32, ld, k int)", R)
+	p(b, "TEXT ·packCopy%d(SB), NOSPLIT, $0-64", R)
+	p(b, "\tMOVQ dst_base+0(FP), DI")
+	p(b, "\tMOVQ src_base+24(FP), SI")
+	p(b, "\tMOVQ ld+48(FP), R9")
+	p(b, "\tMOVQ k+56(FP), CX")
+	p(b, "\tSHLQ $2, R9")
+	p(b, "\tLEAQ (R9)(R9*2), R10")
+	if R < 16 {
+		p(b, "\tMOVQ $%d, AX", 1<<R-1)
+		p(b, "\tKMOVW AX, K1")
+	}
+	row := func(u int, src string) {
+		for v := 0; v*16 < R; v++ {
+			z := 4*u + v
+			if R < 16 {
+				p(b, "\tVMOVUPS.Z %s, K1, Z%d", src, z)
+				p(b, "\tVMOVUPS Z%d, K1, %s", z, mem(4*R*u, "DI"))
+				continue
+			}
+			p(b, "\tVMOVUPS %s, Z%d", rowOff(src, 64*v), z)
+			p(b, "\tVMOVUPS Z%d, %s", z, mem(4*R*u+64*v, "DI"))
+		}
+	}
+	p(b, "\tCMPQ CX, $4")
+	p(b, "\tJLT tail")
+	p(b, "loop4:")
+	row(0, "(SI)")
+	row(1, "(SI)(R9*1)")
+	row(2, "(SI)(R9*2)")
+	row(3, "(SI)(R10*1)")
+	p(b, "\tLEAQ (SI)(R9*4), SI")
+	p(b, "\tADDQ $%d, DI", 16*R)
+	p(b, "\tSUBQ $4, CX")
+	p(b, "\tCMPQ CX, $4")
+	p(b, "\tJGE loop4")
+	p(b, "tail:")
+	p(b, "\tTESTQ CX, CX")
+	p(b, "\tJZ done")
+	p(b, "loop1:")
+	row(0, "(SI)")
+	p(b, "\tADDQ R9, SI")
+	p(b, "\tADDQ $%d, DI", 4*R)
+	p(b, "\tDECQ CX")
+	p(b, "\tJNZ loop1")
+	p(b, "done:")
+	p(b, "\tVZEROUPPER")
+	p(b, "\tRET")
+}
+
+// rowOff prefixes an addressing mode such as (SI)(R9*1) with a byte offset.
+func rowOff(addr string, off int) string {
+	if off == 0 {
+		return addr
+	}
+	return fmt.Sprintf("%d%s", off, addr)
 }
