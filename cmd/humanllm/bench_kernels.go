@@ -79,8 +79,9 @@ func newBenchKernels() *cobra.Command {
 		Use:   "kernels",
 		Short: "Compare our SGEMM with gonum and OpenBLAS, and with the measured FMA peak",
 		Long: `Measures SGEMM GFLOP/s of each implementation on each shape and thread count,
-in the same run and interleaved (one repetition of each implementation in turn,
-median over rounds), so that the ratios are fair on a noisy shared machine.
+in the same run and interleaved (three rounds of a block of calls of each
+implementation in turn, the first call of each block dropped, median of the
+rest), so that the ratios are fair on a noisy shared machine.
 
 Implementations:
   ours      kernels/cpu with the variant chosen for this CPU (HUMANLLM_CPU_KERNEL overrides)
@@ -157,7 +158,7 @@ ratio_peak is against the widest vector peak at the same thread count.`,
 	f.StringVar(&threadsFl, "threads", "1,2", "comma-separated thread counts (GOMAXPROCS and OpenBLAS threads)")
 	f.StringVar(&shapesFl, "shapes", "", "comma-separated MxNxK[:TT] shapes, e.g. 512x512x512,2048x768x768:NT (default: 256³…2048³, 4096x3072x768, 4096x768x3072)")
 	f.StringVar(&implsFl, "impls", "ours,avx2,gonum,openblas", "comma-separated implementations: ours, avx512, avx2, generic, gonum, openblas (unavailable ones are skipped with a note)")
-	f.DurationVar(&minTime, "min-time", time.Second, "minimum time per implementation, shape and thread count (at least 3 rounds)")
+	f.DurationVar(&minTime, "min-time", time.Second, "minimum time per implementation, shape and thread count (over 3 rounds)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (rows with impl, op, m, n, k, threads, gflops, ratio_openblas)")
 	return cmd
 }
@@ -224,24 +225,28 @@ func benchShape(s kernelShape, threads int, impls []namedSgemm, minTime time.Dur
 		ldb = s.K
 	}
 	times := make([][]time.Duration, len(impls))
-	spent := make([]time.Duration, len(impls))
 	for _, im := range impls { // warm-up: packing buffers, helper threads, page faults
 		im.s.Sgemm(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
 	}
-	for round := 0; ; round++ {
-		done := round >= 3
+	// Three rounds; in each, every implementation runs a block of calls
+	// for a third of minTime (at least one). Alternating blocks rather
+	// than single calls matters: after each call OpenBLAS leaves a worker
+	// spinning on a core for a while, which would halve the next
+	// implementation's second thread. The first call of each block is
+	// dropped for the same reason.
+	const rounds = 3
+	for range rounds {
 		for i, im := range impls {
-			t0 := time.Now()
-			im.s.Sgemm(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
-			d := time.Since(t0)
-			times[i] = append(times[i], d)
-			spent[i] += d
-			if spent[i] < minTime {
-				done = false
+			var spent time.Duration
+			for n := 0; n < 2 || spent < minTime/rounds; n++ {
+				t0 := time.Now()
+				im.s.Sgemm(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N)
+				d := time.Since(t0)
+				spent += d
+				if n > 0 {
+					times[i] = append(times[i], d)
+				}
 			}
-		}
-		if done {
-			break
 		}
 	}
 	flops := 2 * float64(s.M) * float64(s.N) * float64(s.K)
