@@ -81,7 +81,10 @@ func TestKill9Campaign(t *testing.T) {
 		}
 		latest, _ := trainer.Latest(killed)
 		if latest == "" {
-			t.Fatalf("after kill %d there is no complete checkpoint (the process had trained at least one step)", done)
+			if before != "" {
+				t.Fatalf("after kill %d the complete checkpoint %s is gone", done, before)
+			}
+			continue // killed before or while writing the first checkpoint
 		}
 		ck, err := trainer.LoadCheckpoint(latest)
 		if err != nil {
