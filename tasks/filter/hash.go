@@ -55,13 +55,32 @@ func UserHash(salt, source, user string) string {
 // (spaces, punctuation) collapsed to one separator, trimmed at both ends.
 // "Hello,  world!" and "hello world" hash the same.
 func TextHash(s string) uint64 {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
-	sep := false
-	started := false
+	t := newTextHasher()
+	t.write(s)
+	return t.h
+}
+
+// TextHash2 is TextHash(a + "\n" + b) without building the string (the
+// pipeline hashes every record's title and text so).
+func TextHash2(a, b string) uint64 {
+	t := newTextHasher()
+	t.write(a)
+	t.sep = true // the "\n"
+	t.write(b)
+	return t.h
+}
+
+// textHasher is TextHash's state, so that a text can be fed in parts.
+type textHasher struct {
+	h            uint64
+	sep, started bool
+}
+
+func newTextHasher() textHasher { return textHasher{h: 14695981039346656037} }
+
+func (t *textHasher) write(s string) {
+	const prime = 1099511628211
+	h, sep, started := t.h, t.sep, t.started
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -101,7 +120,7 @@ func TextHash(s string) uint64 {
 			h *= prime
 		}
 	}
-	return h
+	t.h, t.sep, t.started = h, sep, started
 }
 
 // ExactSet is a set of 64-bit hashes in one open-addressing table (8 bytes
@@ -179,27 +198,27 @@ func SimHash(s string) uint64 {
 		offset = 14695981039346656037
 		prime  = 1099511628211
 	)
-	// Per-bit counts of 1s over the words' mixed hashes, kept as byte lanes:
-	// acc[j] holds the counts of bits j, j+8, ..., j+56 in its 8 bytes, so
-	// one word costs 8 table look-ups and adds; lanes are flushed into ones
-	// before they can overflow.
+	// Per-bit counts of 1s over the words' mixed hashes, kept bit-sliced:
+	// plane[k] holds bit k of all 64 counts, so adding a word's hash to
+	// every count at once is a ripple-carry add that stops when the carry
+	// dies out (after two planes on average), instead of 64 separate
+	// counts. The planes are flushed into ones before a count can pass 255.
 	var ones [64]int
-	var acc [8]uint64
+	var plane [8]uint64
 	n, pending := 0, 0
 	flush := func() {
-		for j := 0; j < 8; j++ {
-			for lane := 0; lane < 8; lane++ {
-				ones[lane*8+j] += int(acc[j] >> (8 * lane) & 0xff)
+		for k, p := range plane {
+			for ; p != 0; p &= p - 1 {
+				ones[bits.TrailingZeros64(p)] += 1 << k
 			}
-			acc[j] = 0
 		}
+		plane = [8]uint64{}
 		pending = 0
 	}
 	add := func(w uint64) {
-		f := mix(w)
-		for j := 0; j < 8; j++ {
-			acc[j] += spread[byte(f>>j)&0x01|byte(f>>(j+7))&0x02|byte(f>>(j+14))&0x04|byte(f>>(j+21))&0x08|
-				byte(f>>(j+28))&0x10|byte(f>>(j+35))&0x20|byte(f>>(j+42))&0x40|byte(f>>(j+49))&0x80]
+		carry := mix(w)
+		for k := 0; carry != 0; k++ {
+			carry, plane[k] = plane[k]&carry, plane[k]^carry
 		}
 		n++
 		if pending++; pending == 255 {
@@ -254,18 +273,6 @@ func SimHash(s string) uint64 {
 	}
 	return h
 }
-
-// spread[x] has byte k = bit k of x: adding it counts 8 bits at once.
-var spread = func() (t [256]uint64) {
-	for x := 0; x < 256; x++ {
-		for k := 0; k < 8; k++ {
-			if x&(1<<k) != 0 {
-				t[x] |= 1 << (8 * k)
-			}
-		}
-	}
-	return
-}()
 
 // NearDup marks texts[i] true when an earlier, unmarked text has a SimHash
 // within maxHamming bits. Candidates are found through four 16-bit bands

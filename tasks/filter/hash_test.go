@@ -106,3 +106,15 @@ func TestHashesMatchReference(t *testing.T) {
 		t.Fatal("SimHash differs on a long text")
 	}
 }
+
+// FuzzTextHash2 holds TextHash2 to TextHash of the joined string.
+func FuzzTextHash2(f *testing.F) {
+	f.Add("Title", "Hello,  world!")
+	f.Add("", "")
+	f.Add("a\xff", "ÉCOLE d'été")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := TextHash2(a, b), TextHash(a+"\n"+b); got != want {
+			t.Fatalf("TextHash2(%q, %q) = %x, want %x", a, b, got, want)
+		}
+	})
+}

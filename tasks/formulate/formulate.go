@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -40,38 +41,105 @@ func (b base) sample(u *tasks.User, task, prompt, target string) tasks.Sample {
 
 // ---- text helpers -------------------------------------------------------
 
-func wordCount(s string) int { return len(strings.Fields(s)) }
+// wordCount is len(strings.Fields(s)), without building the slice (it is
+// asked of every record and prompt).
+func wordCount(s string) int {
+	// Count the starts of runs of non-space runes, without branching on
+	// the common ASCII bytes.
+	n := 0
+	var prev uint8 // 1 after a non-space rune
+	for i := 0; i < len(s); {
+		c := s[i]
+		var cur uint8
+		if c < utf8.RuneSelf {
+			cur = asciiNotSpace[c]
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				cur = 1
+			}
+			i += size
+		}
+		n += int(cur &^ prev)
+		prev = cur
+	}
+	return n
+}
+
+// nextSpan returns the [start, end) byte offsets of the first word of s[i:]
+// (a run of runes that are not unicode.IsSpace, as strings.Fields and
+// wordSpans split), ok false when there is none.
+func nextSpan(s string, i int) (start, end int, ok bool) {
+	start = -1
+	for i < len(s) {
+		c := s[i]
+		size := 1
+		var sp bool
+		if c < utf8.RuneSelf {
+			sp = asciiSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			sp = unicode.IsSpace(r)
+		}
+		if sp {
+			if start >= 0 {
+				return start, i, true
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += size
+	}
+	return start, len(s), start >= 0
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// asciiNotSpace is 1 for the ASCII bytes that are not white space.
+var asciiNotSpace = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		if !asciiSpace[c] {
+			t[c] = 1
+		}
+	}
+	return
+}()
 
 // wordSpans returns the [start, end) byte offsets of the words of s (runs of
 // non-space runes).
 func wordSpans(s string) [][2]int {
 	var out [][2]int
-	start := -1
-	for i, r := range s {
-		if unicode.IsSpace(r) {
-			if start >= 0 {
-				out = append(out, [2]int{start, i})
-				start = -1
-			}
-		} else if start < 0 {
-			start = i
+	for i := 0; ; {
+		start, end, ok := nextSpan(s, i)
+		if !ok {
+			return out
 		}
+		out = append(out, [2]int{start, end})
+		i = end
 	}
-	if start >= 0 {
-		out = append(out, [2]int{start, len(s)})
-	}
-	return out
 }
 
 // cutWords keeps the first n words of s with their original spacing; a cut
-// text ends in " [...]".
+// text ends in " [...]". It stops scanning after word n+1 instead of
+// splitting the whole text (history records are long, the cut short).
 func cutWords(s string, n int) string {
 	s = strings.TrimSpace(s)
-	sp := wordSpans(s)
-	if n <= 0 || len(sp) <= n {
+	if n <= 0 {
 		return s
 	}
-	return s[:sp[n-1][1]] + " [...]"
+	cut := 0
+	for i, k := 0, 0; ; k++ {
+		_, end, ok := nextSpan(s, i)
+		if !ok {
+			return s // at most n words
+		}
+		if k == n {
+			return s[:cut] + " [...]"
+		}
+		cut, i = end, end
+	}
 }
 
 // roundWords is the "about {num} words" of the paper: n rounded to the
@@ -99,8 +167,24 @@ func formatRating(r float64) string {
 	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
+// sameText reports whether a and b are equal under simple case folding
+// once their white space is normalised (strings.Fields joined by " "). It
+// compares word by word instead of building the joined strings: a space
+// folds only to itself, so the joined strings are equal under EqualFold
+// iff they have as many words and the words are pairwise EqualFold.
 func sameText(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+	i, j := 0, 0
+	for {
+		as, ae, aok := nextSpan(a, i)
+		bs, be, bok := nextSpan(b, j)
+		if !aok || !bok {
+			return aok == bok
+		}
+		if !strings.EqualFold(a[as:ae], b[bs:be]) {
+			return false
+		}
+		i, j = ae, be
+	}
 }
 
 // community is how a record's community is shown: "r/name" on Reddit.

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 	"github.com/humanllm/humanllm/tasks/filter"
@@ -143,7 +142,7 @@ func (p *pipeline) ingest(ctx context.Context) error {
 					it.hash = filter.UserHash64(p.cfg.Salt, it.rec.Source, it.rec.User)
 					it.reason = f.Record(&it.rec)
 					if it.reason == "" {
-						it.text = filter.TextHash(it.rec.Title + "\n" + it.rec.Text)
+						it.text = filter.TextHash2(it.rec.Title, it.rec.Text)
 					}
 				}
 				done <- b
@@ -354,7 +353,10 @@ func shardOf(h, n uint64) uint64 {
 
 type userJob struct {
 	idx  int
-	user *tasks.User
+	user *tasks.User // nil: a marker that only carries counts
+	// counts of the spill file the user came from, on its first job: the
+	// collector adds them to the report (see loadCounts).
+	counts *loadCounts
 	// outputs
 	samples []tasks.Sample
 	split   []bool // true = test
@@ -395,36 +397,8 @@ func (p *pipeline) process(ctx context.Context) error {
 	sort.Strings(files)
 	p.prog.setPhase("users")
 	userStage := p.rep.stage("user_filter", "records")
-	for len(files) > 0 {
-		f := files[0]
-		files = files[1:]
-		st, err := os.Stat(f)
-		if err != nil {
-			return err
-		}
-		limit := int64(p.cfg.SpillMaxMB) << 20
-		if testSpillMaxBytes > 0 {
-			limit = testSpillMaxBytes
-		}
-		if st.Size() > limit {
-			depth := spillBits + 4*strings.Count(filepath.Base(f), ".") - 4
-			if depth+4 <= 64 {
-				parts, err := splitSpill(f, depth)
-				if err != nil {
-					return err
-				}
-				files = append(parts, files...)
-				continue
-			}
-		}
-		users, err := p.loadUsers(f, top)
-		if err != nil {
-			return err
-		}
-		os.Remove(f)
-		if err := p.runUsers(ctx, users, syn, forms, userStage, out); err != nil {
-			return err
-		}
+	if err := p.runUsers(ctx, files, top, syn, forms, userStage, out); err != nil {
+		return err
 	}
 	if c, ok := syn.(interface{ Counters() map[string]int64 }); ok {
 		p.rep.Synth = c.Counters()
@@ -447,23 +421,44 @@ func (p *pipeline) synthesizer() (synth.Synthesizer, error) {
 	return synth.NewHeuristic(p.cfg.Synth.Heuristic), nil
 }
 
+// loadCounts is what loading one spill file adds to the report: the
+// user_filter stage's input and drops, and the users per source. loadUsers
+// runs beside the collector, which owns the report, so it counts here and
+// the collector adds the counts in.
+type loadCounts struct {
+	in      int64
+	dropped map[string]int64
+	users   map[string]int64 // by source
+}
+
+func (p *pipeline) addLoadCounts(c *loadCounts, stage *StageReport) {
+	stage.In += c.in
+	for k, v := range c.dropped {
+		stage.Dropped[k] += v
+	}
+	for src, n := range c.users {
+		p.rep.UsersIn += n
+		p.rep.source(src).UsersIn += n
+	}
+}
+
 // loadUsers reads one spill file and groups it by user, in hash order.
-func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, error) {
+func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *loadCounts, error) {
 	groups := map[uint64][]spilled{}
 	err := readSpill(path, func(s *spilled) error {
 		groups[s.hash] = append(groups[s.hash], *s)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
 	hashes := make([]uint64, 0, len(groups))
 	for h := range groups {
 		hashes = append(hashes, h)
 	}
 	sort.Slice(hashes, func(i, j int) bool { return hashes[i] < hashes[j] })
 	users := make([]*tasks.User, 0, len(hashes))
-	stage := p.rep.stage("user_filter", "records")
 	for _, h := range hashes {
 		g := groups[h]
 		sort.SliceStable(g, func(i, j int) bool {
@@ -474,15 +469,15 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, e
 		})
 		u := &tasks.User{Source: g[0].rec.Source, ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
 		for _, s := range g {
-			stage.In++
+			counts.in++
 			r := s.rec
 			if r.Source == tasks.SourceAmazon {
 				if !top[r.ItemID] {
-					stage.Dropped[filter.ReasonAmazonItemNotTop]++
+					counts.dropped[filter.ReasonAmazonItemNotTop]++
 					continue
 				}
 				if !p.kcore.KeepUser(h) || !p.kcore.KeepItem(r.ItemID) {
-					stage.Dropped[filter.ReasonAmazonKCore]++
+					counts.dropped[filter.ReasonAmazonKCore]++
 					continue
 				}
 			}
@@ -496,46 +491,117 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, e
 			u.Records = append(u.Records, r)
 		}
 		if n := len(u.Records) - p.cfg.MaxUserRecords; n > 0 {
-			stage.Dropped["user_record_cap"] += int64(n)
+			counts.dropped["user_record_cap"] += int64(n)
 			u.Records = u.Records[n:]
 		}
-		p.rep.UsersIn++
-		p.rep.source(u.Source).UsersIn++
+		counts.users[u.Source]++
 		users = append(users, u)
 		delete(groups, h)
 	}
-	return users, nil
+	return users, counts, nil
 }
 
-func (p *pipeline) runUsers(ctx context.Context, users []*tasks.User, syn synth.Synthesizer, forms []formulate.Formulator, stage *StageReport, out *splitWriter) error {
-	p.prog.total.Add(int64(len(users)))
+// runUsers loads the spill files one after the other, in order, and runs
+// every user through one pool of workers, collecting the results in input
+// order. The files are read by the goroutine that hands out the jobs: while
+// it loads the next file, the workers finish the last users of the one
+// before. (The pool used to be drained at the end of every file, leaving
+// workers idle behind each file's slowest user.) At most a bounded window
+// of users is in flight, so memory stays about one spill file.
+func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]bool, syn synth.Synthesizer, forms []formulate.Formulator, stage *StageReport, out *splitWriter) error {
 	nw := p.cfg.workers()
 	if p.cfg.Synth.Backend == "llm" {
 		nw = max(nw, p.cfg.Synth.LLM.Concurrency)
 	}
+	// stop ends the loading and the remaining work after a failure.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	jobs := make(chan *userJob)
 	results := make(chan *userJob, nw)
+	window := make(chan struct{}, 16*nw) // jobs handed out, not yet collected
 	var wg sync.WaitGroup
 	for w := 0; w < nw; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				p.runUser(ctx, j, syn, forms)
+				if j.user != nil {
+					p.runUser(runCtx, j, syn, forms)
+				}
 				results <- j
 			}
 		}()
 	}
+	var loadErr error // set by the dispatcher before results is closed
 	go func() {
-		for i, u := range users {
-			if ctx.Err() != nil {
-				break
+		defer func() {
+			close(jobs)
+			wg.Wait()
+			close(results)
+		}()
+		idx := 0
+		send := func(j *userJob) bool {
+			j.idx = idx
+			idx++
+			select {
+			case window <- struct{}{}:
+			case <-runCtx.Done():
+				return false
 			}
-			jobs <- &userJob{idx: i, user: u}
+			select {
+			case jobs <- j:
+				return true
+			case <-runCtx.Done():
+				return false
+			}
 		}
-		close(jobs)
-		wg.Wait()
-		close(results)
+		for len(files) > 0 {
+			if runCtx.Err() != nil {
+				return
+			}
+			f := files[0]
+			files = files[1:]
+			st, err := os.Stat(f)
+			if err != nil {
+				loadErr = err
+				return
+			}
+			limit := int64(p.cfg.SpillMaxMB) << 20
+			if testSpillMaxBytes > 0 {
+				limit = testSpillMaxBytes
+			}
+			if st.Size() > limit {
+				depth := spillBits + 4*strings.Count(filepath.Base(f), ".") - 4
+				if depth+4 <= 64 {
+					parts, err := splitSpill(f, depth)
+					if err != nil {
+						loadErr = err
+						return
+					}
+					files = append(parts, files...)
+					continue
+				}
+			}
+			users, counts, err := p.loadUsers(f, top)
+			if err != nil {
+				loadErr = err
+				return
+			}
+			os.Remove(f)
+			p.prog.total.Add(int64(len(users)))
+			if len(users) == 0 && !send(&userJob{counts: counts}) {
+				return
+			}
+			for i, u := range users {
+				j := &userJob{user: u}
+				if i == 0 {
+					j.counts = counts
+				}
+				if !send(j) {
+					return
+				}
+			}
+		}
 	}()
 	pending := map[int]*userJob{}
 	next := 0
@@ -549,19 +615,32 @@ func (p *pipeline) runUsers(ctx context.Context, users []*tasks.User, syn synth.
 			}
 			delete(pending, next)
 			next++
+			<-window
+			if j.counts != nil {
+				p.addLoadCounts(j.counts, stage)
+			}
+			if j.user == nil {
+				continue
+			}
 			p.prog.users.Add(1)
 			if firstErr != nil {
 				continue
 			}
 			if j.err != nil {
 				firstErr = j.err
-				continue
+			} else {
+				firstErr = p.collect(j, stage, out)
 			}
-			firstErr = p.collect(j, stage, out)
+			if firstErr != nil {
+				stop()
+			}
 		}
 	}
 	if firstErr != nil {
 		return firstErr
+	}
+	if loadErr != nil {
+		return loadErr
 	}
 	return ctx.Err()
 }
@@ -689,19 +768,31 @@ func (p *pipeline) collect(j *userJob, stage *StageReport, out *splitWriter) err
 	return nil
 }
 
+// wordCount counts the runs of runes other than ' ', '\n', '\t' and '\r'.
+// Those are ASCII, and every byte of a longer rune (or an invalid byte) is
+// not one of them, so counting runs of such bytes is the same, without
+// decoding.
 func wordCount(s string) int {
-	n, in := 0, false
-	for len(s) > 0 {
-		r, size := utf8.DecodeRuneInString(s)
-		s = s[size:]
-		sp := r == ' ' || r == '\n' || r == '\t' || r == '\r'
-		if !sp && !in {
-			n++
-		}
-		in = !sp
+	n := 0
+	var prev uint8 // 1 after a word byte
+	for i := 0; i < len(s); i++ {
+		cur := wordByte[s[i]]
+		n += int(cur &^ prev)
+		prev = cur
 	}
 	return n
 }
+
+var wordByte = func() (t [256]uint8) {
+	for c := range t {
+		switch c {
+		case ' ', '\n', '\t', '\r':
+		default:
+			t[c] = 1
+		}
+	}
+	return
+}()
 
 // ---- output ------------------------------------------------------------
 
@@ -736,13 +827,9 @@ func (w *splitWriter) write(s *tasks.Sample, test bool) error {
 	if test {
 		i = 1
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
+	w.buf = append(appendSampleJSON(w.buf[:0], s), '\n')
 	w.n[i]++
-	_, err = w.bufs[i].Write(b)
+	_, err := w.bufs[i].Write(w.buf)
 	return err
 }
 

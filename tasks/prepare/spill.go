@@ -116,8 +116,13 @@ func encodeSpilled(b []byte, s *spilled) []byte {
 
 var errSpillCorrupt = errors.New("spill file corrupt")
 
+// spillDecoder reads the fields of one encoded record. The strings are cut
+// out of one copy of the record (src, the same bytes as b) instead of one
+// allocation each: they all live in the user's record until it is done
+// anyway.
 type spillDecoder struct {
 	b   []byte
+	src string
 	err error
 }
 
@@ -137,9 +142,9 @@ func (d *spillDecoder) str() string {
 		d.err = errSpillCorrupt
 		return ""
 	}
-	s := string(d.b[:n])
+	off := len(d.src) - len(d.b)
 	d.b = d.b[n:]
-	return s
+	return d.src[off : off+int(n)]
 }
 
 func decodeSpilled(b []byte, s *spilled) error {
@@ -147,7 +152,7 @@ func decodeSpilled(b []byte, s *spilled) error {
 		return errSpillCorrupt
 	}
 	s.hash = binary.LittleEndian.Uint64(b)
-	d := spillDecoder{b: b[8:]}
+	d := spillDecoder{b: b[8:], src: string(b[8:])}
 	s.seq = d.uvarint()
 	r := &s.rec
 	for _, p := range [...]*string{&r.Source, &r.Kind, &r.ID, &r.User, &r.UserName, &r.Title, &r.Text,

@@ -4,8 +4,6 @@
 package qc
 
 import (
-	"hash/fnv"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -83,16 +81,19 @@ func perKind(m map[string]int, kind string) int {
 // Check returns "" when the sample passes, else the reason to drop it, the
 // first that applies of: empty_target, language (non-English target when
 // only "en" is allowed), short_target, target_leak, pii.
+//
+// Check runs on every formulated sample, so it is written to allocate
+// nothing in the common case: the prompt messages are scanned in place
+// rather than joined, and the word-level checks share pooled scratch space
+// (see leakScratch).
 func Check(s tasks.Sample, opts Options) string {
 	kind := Kind(s.Task)
 	var target string
-	var prompt []string
-	for i, m := range s.Messages {
-		if m.Role == "assistant" && i == len(s.Messages)-1 {
-			target = m.Content
-			continue
-		}
-		prompt = append(prompt, m.Content)
+	last := len(s.Messages) - 1
+	if last >= 0 && s.Messages[last].Role == "assistant" {
+		target = s.Messages[last].Content
+	} else {
+		last = len(s.Messages) // every message is prompt
 	}
 	t := strings.TrimSpace(target)
 	if t == "" {
@@ -101,10 +102,10 @@ func Check(s tasks.Sample, opts Options) string {
 	if englishOnly(opts.Languages) && !IsEnglish(t, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
-	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || len(strings.Fields(t)) < perKind(opts.MinTargetWords, kind) {
+	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || countFields(t) < perKind(opts.MinTargetWords, kind) {
 		return ReasonShortTarget
 	}
-	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && Leaks(t, strings.Join(prompt, "\n"), opts.LeakShingle) {
+	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksMessages(t, s.Messages[:last], opts.LeakShingle) {
 		return ReasonTargetLeak
 	}
 	if opts.PII {
@@ -116,6 +117,34 @@ func Check(s tasks.Sample, opts Options) string {
 	}
 	return ""
 }
+
+// countFields is len(strings.Fields(s)) without building the slice: it
+// counts the starts of runs of non-space runes.
+func countFields(s string) int {
+	n := 0
+	var prev uint8 // 1 after a non-space rune
+	for i := 0; i < len(s); {
+		c := s[i]
+		var cur uint8
+		if c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				cur = 1
+			}
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				cur = 1
+			}
+			i += size
+		}
+		n += int(cur &^ prev)
+		prev = cur
+	}
+	return n
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 func englishOnly(langs []string) bool {
 	if len(langs) == 0 {
@@ -131,73 +160,6 @@ func englishOnly(langs []string) bool {
 	return true
 }
 
-// words lower-cases and splits on anything that is not a letter, digit or
-// apostrophe.
-func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	})
-}
-
-func shingleHash(ws []string) uint64 {
-	h := fnv.New64a()
-	for _, w := range ws {
-		h.Write([]byte(w))
-		h.Write([]byte{0})
-	}
-	return h.Sum64()
-}
-
-// Leaks reports whether the target is given away by the prompt: its whole
-// word sequence appears in the prompt (targets of at least 4 words), or any
-// run of n consecutive target words does. Comparison is on lower-cased
-// words, so punctuation and spacing do not matter.
-func Leaks(target, prompt string, n int) bool {
-	tw, pw := words(target), words(prompt)
-	if len(tw) == 0 || len(pw) == 0 {
-		return false
-	}
-	if len(tw) < n {
-		if len(tw) < 4 {
-			return false
-		}
-		n = len(tw)
-	}
-	set := make(map[uint64]struct{}, len(pw))
-	for i := 0; i+n <= len(pw); i++ {
-		set[shingleHash(pw[i:i+n])] = struct{}{}
-	}
-	for i := 0; i+n <= len(tw); i++ {
-		if _, ok := set[shingleHash(tw[i:i+n])]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-var (
-	emailRe = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b`)
-	phoneRe = regexp.MustCompile(`(?:^|[^\w+])(?:\+?\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?:$|[^\w])|(?:^|[^\w])\+\d{1,3}[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){2,4}(?:$|[^\w])`)
-	urlRe   = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"']+`)
-	tokenQ  = regexp.MustCompile(`(?i)[?&#;](?:access_token|id_token|refresh_token|token|api_?key|apikey|key|auth|authorization|sig|signature|secret|password|passwd|pwd|session|sessionid|sid|code|x-amz-signature|x-amz-credential)=[^&\s]{6,}`)
-	userPw  = regexp.MustCompile(`(?i)^(?:https?://)[^/@\s:]+:[^/@\s]+@`)
-)
-
-// HasPII reports an e-mail address, a phone number (10+ digit North
-// American or +country formats) or a URL that carries a credential (a token
-// or key query parameter, or user:password@).
-func HasPII(s string) bool {
-	if emailRe.MatchString(s) || phoneRe.MatchString(s) {
-		return true
-	}
-	for _, u := range urlRe.FindAllString(s, -1) {
-		if tokenQ.MatchString(u) || userPw.MatchString(u) {
-			return true
-		}
-	}
-	return false
-}
-
 var enStop = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`the a an and or but if of to in on at by for with from as is are was were be been being
@@ -207,6 +169,24 @@ also about into over out up down i'm it's don't can't im dont`) {
 		m[w] = true
 	}
 	return m
+}()
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// maxStopLen is the length of the longest word of enStop.
+var maxStopLen = func() int {
+	n := 0
+	for w := range enStop {
+		n = max(n, len(w))
+	}
+	return n
 }()
 
 // IsEnglish is a cheap English-likeness test: at least minASCII of the
@@ -228,15 +208,25 @@ func IsEnglish(s string, minASCII, minStop float64) bool {
 	if float64(ascii)/float64(letters) < minASCII {
 		return false
 	}
-	ws := words(s)
-	if len(ws) < 8 {
-		return true
-	}
-	hit := 0
-	for _, w := range ws {
-		if enStop[w] {
+	// The words are those of words(s), lower-cased one at a time into a
+	// reused buffer instead of a slice of new strings.
+	it := wordIter{s: s}
+	var buf [32]byte
+	nw, hit := 0, 0
+	for {
+		start, end, _, ok := it.next()
+		if !ok {
+			break
+		}
+		nw++
+		// An ASCII word keeps its length when lower-cased: one longer than
+		// every stopword is none, and is not looked up.
+		if w := s[start:end]; (len(w) <= maxStopLen || !isASCII(w)) && enStop[string(lowerWord(buf[:0], w))] {
 			hit++
 		}
 	}
-	return float64(hit)/float64(len(ws)) >= minStop
+	if nw < 8 {
+		return true
+	}
+	return float64(hit)/float64(nw) >= minStop
 }

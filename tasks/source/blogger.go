@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -236,18 +238,54 @@ func cleanBlogText(raw []byte) string {
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
-	f := strings.Fields(s) // also splits on NBSP and NEL
-	out := f[:0]
-	for _, w := range f {
+	// The fields of s (strings.Fields: NBSP and NEL split too) joined by
+	// one space, built in one pass instead of a slice of fields and Join.
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; ; {
+		start, end, ok := nextField(s, i)
+		if !ok {
+			break
+		}
+		i = end
+		w := s[start:end]
 		if w == "urlLink" {
 			continue
 		}
-		if strings.HasPrefix(w, "urlLink") {
-			w = w[len("urlLink"):]
+		w = strings.TrimPrefix(w, "urlLink")
+		if b.Len() > 0 {
+			b.WriteByte(' ')
 		}
-		out = append(out, w)
+		b.WriteString(w)
 	}
-	return strings.Join(out, " ")
+	return b.String()
+}
+
+// nextField returns the [start, end) offsets of the first field of s[i:]
+// as strings.Fields splits s (runs of runes that are not unicode.IsSpace).
+func nextField(s string, i int) (start, end int, ok bool) {
+	start = -1
+	for i < len(s) {
+		c := s[i]
+		size := 1
+		var sp bool
+		if c < utf8.RuneSelf {
+			sp = c == ' ' || c-'\t' <= '\r'-'\t' // \t \n \v \f \r
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			sp = unicode.IsSpace(r)
+		}
+		if sp {
+			if start >= 0 {
+				return start, i, true
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += size
+	}
+	return start, len(s), start >= 0
 }
 
 // months maps lower-cased month names (and common abbreviations) in the

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -39,12 +40,16 @@ func (h *Heuristic) Synthesize(ctx context.Context, u *tasks.User) (tasks.Artifa
 	if u == nil || len(u.Records) == 0 {
 		return a, nil
 	}
-	st := measureHistory(u, h.cfg)
-	a.Topics = h.Topics(u)
+	// One lexicon serves every measure of this user (see lexicon).
+	lx := getLexicon()
+	defer putLexicon(lx)
+	a.Topics = make([]string, len(u.Records))
+	ts := thoughtScan{h: h}
+	st := measureHistory(u, h.cfg, lx, a.Topics, &ts)
 	a.Style = st.styleText
 	a.Persona = st.persona()
 	a.Profile = st.profile(h.cfg, a.Topics)
-	a.Thoughts = h.Thoughts(u, a.Topics)
+	a.Thoughts = ts.result() // what h.Thoughts(u, a.Topics) returns
 	return a, nil
 }
 
@@ -67,10 +72,12 @@ type history struct {
 	personal    []int // record indices, most personal first
 }
 
-var (
-	selfDescRe = regexp.MustCompile(`(?i)\b(?:i'm|i am|im)\s+(?:a|an)\s+([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)`)
-	relationRe = regexp.MustCompile(`(?i)\bmy\s+(husband|wife|boyfriend|girlfriend|fianc[eé]e?|partner|kids|children|son|daughter|mom|mum|mother|dad|father|parents|sister|brother|grandma|grandmother|grandpa|grandfather|baby|cat|cats|dog|dogs|boss|job|roommate|teacher|students|church|band|team|classes)\b`)
-)
+// The self-description and relation regexps,
+//
+//	(?i)\b(?:i'm|i am|im)\s+(?:a|an)\s+([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)
+//	(?i)\bmy\s+(husband|wife|...|classes)\b
+//
+// are matched by findSelfDescs and findRelations (match.go).
 
 // roles are self-descriptions worth reporting even when said once.
 var roles = toSet(`student teacher nurse doctor mother mom father dad wife husband writer artist musician engineer programmer
@@ -83,10 +90,18 @@ democrat liberal conservative`)
 var notRoles = toSet(`bit little lot few couple very really pretty kind sort total huge big good bad great real lot
 whole part`)
 
-func measureHistory(u *tasks.User, cfg HeuristicConfig) *history {
+// measureHistory measures u's records. With topics (len(u.Records) long)
+// it also fills in each record's topic (Topics with cfg.TopicWords): one
+// pass splits every text into words once for the keywords, the style and
+// the topic.
+//
+// With ts, it also feeds ts each record's thought candidates, as Thoughts
+// (given topics) would.
+func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []string, ts *thoughtScan) *history {
 	h := &history{u: u, n: len(u.Records), kinds: map[string]int{}}
 	comm, commFirst := map[string]int{}, map[string]int{}
-	kw, kwFirst := map[string]int{}, map[string]int{}
+	kw := &lx.kw // keywords, by lexicon id
+	defer kw.reset()
 	sd, sdFirst := map[string]int{}, map[string]int{}
 	rel, relFirst := map[string]int{}, map[string]int{}
 	var lens []int
@@ -97,6 +112,9 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig) *history {
 		score float64
 	}
 	var personal []pers
+	var sdm, relm []string
+	style := styleAcc{lx: lx}
+	var toks []wordTok
 	for i, r := range u.Records {
 		h.kinds[r.Kind]++
 		if r.Time > 0 {
@@ -122,36 +140,74 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig) *history {
 		}
 		text := normApos(r.Text)
 		texts = append(texts, text)
-		ws := Words(text)
-		lens = append(lens, len(ws))
+		toks = tokenize(toks[:0], text, lx)
+		nText := len(toks)
+		// Keywords: the words of the title, then of the text.
 		fp := 0
-		for _, w := range append(Words(normApos(r.Title)), ws...) {
-			lw := strings.TrimSuffix(strings.ToLower(w), "'s")
-			if firstPerson[lw] {
+		keyword := func(id int32) {
+			id = lx.trimmed(id) // strings.TrimSuffix(strings.ToLower(w), "'s")
+			fl := lx.flags[id]
+			if fl&flFirstPerson != 0 {
 				fp++
 			}
-			if !isContentWord(lw) {
-				continue
+			if fl&flContent == 0 {
+				return
 			}
-			if _, ok := kw[lw]; !ok {
-				kwFirst[lw] = pos
-			}
-			kw[lw]++
+			kw.add(id, pos)
 			pos++
 		}
-		if len(ws) >= 20 {
-			personal = append(personal, pers{i, float64(fp) / math.Sqrt(float64(len(ws)))})
+		title := normApos(r.Title)
+		for j := 0; ; {
+			w, next, ok := nextWord(title, j)
+			if !ok {
+				break
+			}
+			j = next
+			keyword(lx.id(w))
 		}
-		lower := strings.ToLower(text)
-		var sdm, relm [][]string
-		if strings.Contains(lower, "i'm a") || strings.Contains(lower, "i am a") || strings.Contains(lower, "im a") {
-			sdm = selfDescRe.FindAllStringSubmatch(text, -1)
+		for _, t := range toks {
+			keyword(t.id)
 		}
-		if strings.Contains(lower, "my ") {
-			relm = relationRe.FindAllStringSubmatch(text, -1)
+		same := style.addText(text, toks)
+		if topics != nil {
+			topics[i] = topicOf(r, cfg.TopicWords, lx, &lx.topic, toks)
+		}
+		if ts != nil {
+			topic := func() string { return topics[i] }
+			if same && len(text) == len(r.Text) {
+				// text is r.Text (normApos changed nothing), and the style
+				// pass split it into these sentences and words: what
+				// Sentences(r.Text) and IsThoughtSentence would find.
+				ss := make([]string, len(style.spans))
+				for j, sp := range style.spans {
+					ss[j] = text[sp[0]:sp[1]]
+				}
+				spans, spanToks := style.spans, style.spanToks
+				ts.record(i, ss, topic, func(j int) bool {
+					return isThoughtSpan(text, spans[j], toks[spanToks[j]:spanToks[j+1]], lx)
+				})
+			} else {
+				ss := Sentences(r.Text)
+				ts.record(i, ss, topic, func(j int) bool { return IsThoughtSentence(ss[j]) })
+			}
+		}
+		lens = append(lens, nText)
+		if nText >= 20 {
+			personal = append(personal, pers{i, float64(fp) / math.Sqrt(float64(nText))})
+		}
+		// The regexps ran only when strings.ToLower(text) contained these;
+		// that gate is kept as it was (it decides, e.g., that "my\tdog"
+		// alone is not a relation).
+		selfGate, relGate := descGates(text)
+		sdm, relm = sdm[:0], relm[:0]
+		if selfGate {
+			sdm = findSelfDescs(sdm, text)
+		}
+		if relGate {
+			relm = findRelations(relm, text)
 		}
 		for _, m := range sdm {
-			d := strings.ToLower(m[1])
+			d := strings.ToLower(m)
 			f := strings.Fields(d)
 			if notRoles[f[0]] {
 				continue
@@ -166,7 +222,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig) *history {
 			sd[d]++
 		}
 		for _, m := range relm {
-			d := strings.ToLower(m[1])
+			d := strings.ToLower(m)
 			if _, ok := rel[d]; !ok {
 				relFirst[d] = pos
 			}
@@ -177,7 +233,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig) *history {
 		h.avgRating /= float64(h.nRated)
 	}
 	h.communities = topWords(comm, commFirst, 3)
-	h.keywords = topWords(kw, kwFirst, 12)
+	h.keywords = kw.top(lx, 12)
 	for _, c := range topWords(sd, sdFirst, 10) {
 		last := strings.Fields(c.w)
 		lw := last[len(last)-1]
@@ -194,7 +250,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig) *history {
 		}
 	}
 	h.medianWords = median(lens)
-	h.style = MeasureStyle(texts)
+	h.style = style.features()
 	if h.style.Words >= cfg.MinStyleWords {
 		h.styleText = DescribeStyle(h.style)
 	}
@@ -308,7 +364,11 @@ var metaJunk = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w
 
 // cleanMeta strips URLs, e-mail addresses and @handles and caps the words.
 func cleanMeta(s string, maxWords int) string {
-	s = metaJunk.ReplaceAllString(s, "")
+	// Every metaJunk match holds "://", "www." (w folds only to W) or '@';
+	// without them there is nothing to replace, and the regexp is skipped.
+	if strings.IndexByte(s, '@') >= 0 || mayHaveURL(s) {
+		s = metaJunk.ReplaceAllString(s, "")
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	s = strings.Trim(s, " ,;|-")
 	if wordCount(s) > maxWords {
@@ -506,16 +566,80 @@ func (h *history) profile(cfg HeuristicConfig, topics []string) string {
 // (and it is not the text itself), else the record's top content words, else
 // its first sentence cut to 12 words. A topic never equals the text.
 func (h *Heuristic) Topics(u *tasks.User) []string {
+	lx := getLexicon()
+	defer putLexicon(lx)
+	return h.topics(u, lx)
+}
+
+func (h *Heuristic) topics(u *tasks.User, lx *lexicon) []string {
 	out := make([]string, len(u.Records))
 	for i, r := range u.Records {
-		out[i] = recordTopic(r, h.cfg.TopicWords)
+		out[i] = topicOf(r, h.cfg.TopicWords, lx, &lx.topic, nil)
 	}
 	return out
 }
 
 func normSpace(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
+// normSpaceEqual is normSpace(a) == normSpace(b) without building either:
+// strings.ToLower maps rune by rune (an invalid byte to U+FFFD) and only a
+// space lower-cases to a space, so the two are equal iff a and b have as
+// many fields and the fields are pairwise equal once lower-cased.
+func normSpaceEqual(a, b string) bool {
+	i, j := 0, 0
+	for {
+		as, ae, aok := nextSpan(a, i)
+		bs, be, bok := nextSpan(b, j)
+		if !aok || !bok {
+			return aok == bok
+		}
+		if !lowerEqual(a[as:ae], b[bs:be]) {
+			return false
+		}
+		i, j = ae, be
+	}
+}
+
+// lowerEqual is strings.ToLower(a) == strings.ToLower(b).
+func lowerEqual(a, b string) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if ca < utf8.RuneSelf && cb < utf8.RuneSelf {
+			if ca >= 'A' && ca <= 'Z' {
+				ca += 'a' - 'A'
+			}
+			if cb >= 'A' && cb <= 'Z' {
+				cb += 'a' - 'A'
+			}
+			if ca != cb {
+				return false
+			}
+			i, j = i+1, j+1
+			continue
+		}
+		ra, na := utf8.DecodeRuneInString(a[i:]) // invalid: U+FFFD, as ToLower writes it
+		rb, nb := utf8.DecodeRuneInString(b[j:])
+		if unicode.ToLower(ra) != unicode.ToLower(rb) {
+			return false
+		}
+		i, j = i+na, j+nb
+	}
+	return i == len(a) && j == len(b)
+}
+
+// recordTopic is the topic of one record (see Topics).
 func recordTopic(r tasks.Record, k int) string {
+	lx := getLexicon()
+	defer putLexicon(lx)
+	return topicOf(r, k, lx, &lx.topic, nil)
+}
+
+// topicOf is recordTopic with scratch space: the content words are counted
+// by lexicon id. textToks, if not nil, are the words of normApos(r.Text)
+// (tokenize); they are those of the trimmed text too, white space being no
+// part of a word.
+func topicOf(r tasks.Record, k int, lx *lexicon, c *wordCounter, textToks []wordTok) string {
 	text := strings.TrimSpace(r.Text)
 	title := cleanMeta(r.Title, 15)
 	if r.Kind == tasks.KindReview && r.ItemTitle != "" {
@@ -525,81 +649,105 @@ func recordTopic(r tasks.Record, k int) string {
 		}
 		return t
 	}
-	if title != "" && normSpace(title) != normSpace(text) {
+	if title != "" && !normSpaceEqual(title, text) {
 		return title
 	}
 	if text == "" {
 		text = strings.TrimSpace(r.Title)
+		textToks = nil
 	}
-	counts, first := map[string]int{}, map[string]int{}
-	for i, w := range Words(normApos(text)) {
-		lw := strings.ToLower(w)
-		if !isContentWord(lw) {
+	c.reset()
+	defer c.reset()
+	if textToks == nil {
+		textToks = tokenize(nil, normApos(text), lx)
+	}
+	for i, t := range textToks {
+		if lx.flags[t.id]&flContent == 0 {
 			continue
 		}
-		if _, ok := counts[lw]; !ok {
-			first[lw] = i
-		}
-		counts[lw]++
+		c.add(t.id, i)
 	}
-	if len(counts) >= 3 {
+	if c.distinct() >= 3 {
 		var ws []string
-		for _, c := range topWords(counts, first, k) {
-			ws = append(ws, c.w)
+		for _, f := range c.top(lx, k) {
+			ws = append(ws, f.w)
 		}
 		return strings.Join(ws, ", ")
 	}
 	if ss := Sentences(text); len(ss) > 0 {
 		t := truncateWords(ss[0], 12)
-		if normSpace(t) != normSpace(text) {
+		if !normSpaceEqual(t, text) {
 			return t
 		}
 	}
-	if len(counts) > 0 {
+	if c.distinct() > 0 {
 		var ws []string
-		for _, c := range topWords(counts, first, k) {
-			ws = append(ws, c.w)
+		for _, f := range c.top(lx, k) {
+			ws = append(ws, f.w)
 		}
-		if t := strings.Join(ws, ", "); normSpace(t) != normSpace(text) {
+		if t := strings.Join(ws, ", "); !normSpaceEqual(t, text) {
 			return t
 		}
 	}
 	return ""
 }
 
-// thoughtRes match a first-person statement of feeling or belief.
-var thoughtRes = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\bI\s+(?:(?:really|truly|honestly|just|still|do|did|sometimes|always|totally|kinda|absolutely|seriously|also|actually|genuinely|personally|kind\s+of|sort\s+of)\s+)*(?:feel|felt|think|believe|believed|wish|wished|hope|hoped|hate|hated|love|loved|adore|fear|feared|worry|worried|miss|missed|regret|regretted|dislike|doubt|enjoy|enjoyed|appreciate|can't\s+stand|cannot\s+stand|can't\s+believe|cannot\s+believe|couldn't\s+believe|can't\s+wait|don't\s+care|don't\s+like|didn't\s+like|don't\s+think|don't\s+believe|don't\s+understand)\b`),
-	regexp.MustCompile(`(?i)\b(?:I'm|I\s+am|Im|I\s+was|I've\s+been|I\s+have\s+been|I\s+get|I\s+got|I\s+feel|I\s+felt)\s+(?:(?:so|really|very|pretty|kinda|totally|just|quite|extremely|incredibly|too|still|not|never|always|getting|becoming|kind\s+of|a\s+bit|a\s+little|a\s+little\s+bit)\s+)*(?:happy|sad|worried|scared|afraid|angry|mad|upset|excited|glad|proud|nervous|tired\s+of|sick\s+of|fed\s+up|frustrated|annoyed|disappointed|thrilled|lonely|depressed|anxious|ashamed|grateful|thankful|relieved|sorry|confused|jealous|bored|terrified|stressed|embarrassed|hurt|miserable|amazed|surprised|convinced|hopeful|overwhelmed|heartbroken|furious|pissed|bummed|lucky|blessed|exhausted|hopeless|guilty|insecure|curious|in\s+love)\b`),
-	regexp.MustCompile(`(?i)\b(?:makes|made|make)\s+me\s+(?:(?:so|really|very|feel|want\s+to)\s+)*(?:happy|sad|angry|mad|sick|smile|cry|laugh|crazy|nervous|scream|proud|glad|uncomfortable)\b`),
-	regexp.MustCompile(`(?i)(?:^|\W)(?:in\s+my\s+opinion|my\s+(?:biggest\s+)?(?:fear|hope|dream|wish)\s+is)\b`),
-}
-
 // IsThoughtSentence reports whether a sentence is a first-person statement
-// of feeling or belief that the heuristic backend extracts as a thought.
+// of feeling or belief that the heuristic backend extracts as a thought:
+// 4 to 50 words, not a question, no URL, a first-person word, and one of
+// the thought phrases (see thoughtPatterns, which replaced four
+// case-insensitive regexps that cost more than the rest of the backend).
 func IsThoughtSentence(s string) bool {
-	n := wordCount(s)
-	if n < 4 || n > 50 || strings.HasSuffix(s, "?") || urlRe.MatchString(s) {
+	// The tests are a conjunction: cheapest and most selective first.
+	if strings.HasSuffix(s, "?") {
 		return false
 	}
-	s = normApos(s)
+	ns := normApos(s)
 	fp := false
-	for _, w := range Words(s) {
-		switch strings.ToLower(w) {
-		case "i", "i'm", "im", "i've", "me", "my":
-			fp = true
-		}
-		if fp {
+	for i := 0; !fp; {
+		w, next, ok := nextWord(ns, i)
+		if !ok {
 			break
 		}
+		i = next
+		fp = isFirstPersonWord(w)
 	}
 	if !fp {
 		return false
 	}
-	for _, re := range thoughtRes {
-		if re.MatchString(s) {
-			return true
+	if n := fieldCountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
+		return false
+	}
+	return matchThought(ns)
+}
+
+// isFirstPersonWord reports whether strings.ToLower(w) is one of i, i'm,
+// im, i've, me, my. Only ASCII letters and U+0130 (two bytes, lower-cased
+// to i) lower-case to their letters, so longer words are none of them and
+// an ASCII word is compared folding its case in place (ToLower would
+// allocate for "I" and "My").
+func isFirstPersonWord(w string) bool {
+	if len(w) > 2*len("i've") {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			switch strings.ToLower(w) {
+			case "i", "i'm", "im", "i've", "me", "my":
+				return true
+			}
+			return false
 		}
+	}
+	switch len(w) {
+	case 1:
+		return w[0]|0x20 == 'i'
+	case 2:
+		return hasPrefixFold(w, "im") || hasPrefixFold(w, "me") || hasPrefixFold(w, "my")
+	case 3:
+		return hasPrefixFold(w, "i'm")
+	case 4:
+		return hasPrefixFold(w, "i've")
 	}
 	return false
 }
@@ -611,46 +759,72 @@ func IsThoughtSentence(s string) bool {
 // candidates than the cap, evenly spaced ones are kept so that they span the
 // whole history. topics may be nil.
 func (h *Heuristic) Thoughts(u *tasks.User, topics []string) []tasks.Thought {
-	var cands []tasks.Thought
-	seen := map[string]bool{}
+	ts := thoughtScan{h: h}
 	for i, r := range u.Records {
 		ss := Sentences(r.Text)
-		for j, s := range ss {
-			if !IsThoughtSentence(s) {
+		topic := func() string {
+			if i < len(topics) {
+				return topics[i]
+			}
+			return recordTopic(r, h.cfg.TopicWords)
+		}
+		ts.record(i, ss, topic, func(j int) bool { return IsThoughtSentence(ss[j]) })
+	}
+	return ts.result()
+}
+
+// thoughtScan collects the thought candidates of a user record by record
+// (see Thoughts): Synthesize feeds it from measureHistory's pass, where the
+// sentences and words of most records are already known.
+type thoughtScan struct {
+	h     *Heuristic
+	cands []tasks.Thought
+	seen  map[string]bool
+}
+
+// record adds the candidates of record i, whose sentences are ss:
+// isThought(j) is IsThoughtSentence(ss[j]), topic the record's topic.
+func (ts *thoughtScan) record(i int, ss []string, topic func() string, isThought func(j int) bool) {
+	for j, s := range ss {
+		if !isThought(j) {
+			continue
+		}
+		key := normSpace(s)
+		if ts.seen[key] {
+			continue
+		}
+		lo := max(0, j-ts.h.cfg.ScenarioSentences)
+		var prev []string
+		for _, p := range ss[lo:j] {
+			if wordCount(p) >= 2 {
+				prev = append(prev, ThirdPerson(p))
+			}
+		}
+		scen := strings.Join(prev, " ")
+		// (A scenario that passes the first test is not tested again: the
+		// second one would ask the same.)
+		if scen == "" || strings.Contains(normSpace(scen), key) {
+			t := topic()
+			if t == "" {
 				continue
 			}
-			key := normSpace(s)
-			if seen[key] {
-				continue
-			}
-			lo := max(0, j-h.cfg.ScenarioSentences)
-			var prev []string
-			for _, p := range ss[lo:j] {
-				if wordCount(p) >= 2 {
-					prev = append(prev, ThirdPerson(p))
-				}
-			}
-			scen := strings.Join(prev, " ")
-			if scen == "" || strings.Contains(normSpace(scen), key) {
-				topic := ""
-				if i < len(topics) {
-					topic = topics[i]
-				} else {
-					topic = recordTopic(r, h.cfg.TopicWords)
-				}
-				if topic == "" {
-					continue
-				}
-				scen = "The user was writing about " + strings.TrimRight(topic, ".!?") + "."
-			}
+			scen = "The user was writing about " + strings.TrimRight(t, ".!?") + "."
 			if strings.Contains(normSpace(scen), key) {
 				continue
 			}
-			seen[key] = true
-			cands = append(cands, tasks.Thought{Record: i, Scenario: scen, Thought: s})
 		}
+		if ts.seen == nil {
+			ts.seen = map[string]bool{}
+		}
+		ts.seen[key] = true
+		ts.cands = append(ts.cands, tasks.Thought{Record: i, Scenario: scen, Thought: s})
 	}
-	k := h.cfg.MaxThoughts
+}
+
+// result keeps up to MaxThoughts candidates, evenly spaced.
+func (ts *thoughtScan) result() []tasks.Thought {
+	k := ts.h.cfg.MaxThoughts
+	cands := ts.cands
 	if len(cands) <= k {
 		return cands
 	}
@@ -661,9 +835,36 @@ func (h *Heuristic) Thoughts(u *tasks.User, topics []string) []tasks.Thought {
 	return out
 }
 
+// isThoughtSpan is IsThoughtSentence for a sentence whose words are known:
+// text[sp[0]:sp[1]], a sentence of a text without ’, with words toks (ids
+// of lx). The first-person test reads the words' flags instead of splitting
+// the sentence again; the other tests are IsThoughtSentence's.
+func isThoughtSpan(text string, sp [2]int32, toks []wordTok, lx *lexicon) bool {
+	s := text[sp[0]:sp[1]]
+	if strings.HasSuffix(s, "?") {
+		return false
+	}
+	fp := false
+	for _, t := range toks {
+		if lx.flags[t.id]&flThoughtFP != 0 {
+			fp = true
+			break
+		}
+	}
+	if !fp {
+		return false
+	}
+	if n := fieldCountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
+		return false
+	}
+	return matchThought(s)
+}
+
 var (
-	wordOrOther = regexp.MustCompile(`[\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\p{L}\p{N}]+`)
-	thirdMap    = map[string]string{
+	// ThirdPerson's tokens were wordOrOther.FindAllString of
+	// [\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\p{L}\p{N}]+; nextToken splits
+	// the same way.
+	thirdMap = map[string]string{
 		"i": "the user", "me": "them", "my": "their", "mine": "theirs", "myself": "themselves",
 		"i'm": "the user is", "im": "the user is", "i've": "the user has", "ive": "the user has",
 		"i'd": "the user would", "i'll": "the user will",
@@ -688,13 +889,17 @@ var auxiliaries = toSet("do does did can could will would shall should may might
 // we -> they, with "am/have/do" and a few common verbs agreeing. Everything
 // else is left as written.
 func ThirdPerson(s string) string {
-	parts := wordOrOther.FindAllString(s, -1)
 	var b strings.Builder
+	b.Grow(len(s) + 16)
 	afterUser := false
 	prev := ""
-	for _, p := range parts {
-		r := []rune(p)
-		if !unicode.IsLetter(r[0]) && !unicode.IsDigit(r[0]) {
+	for i := 0; i < len(s); {
+		// The tokens of wordOrOther.FindAllString(s, -1), by hand.
+		j := nextToken(s, i)
+		p := s[i:j]
+		i = j
+		r0, _ := utf8.DecodeRuneInString(p)
+		if !unicode.IsLetter(r0) && !unicode.IsDigit(r0) {
 			b.WriteString(p)
 			continue
 		}
@@ -716,7 +921,7 @@ func ThirdPerson(s string) string {
 			continue
 		}
 		if v, ok := thirdMap[lp]; ok && (lp != "i" || p == "I" || p == "i") {
-			if unicode.IsUpper(r[0]) && b.Len() == 0 || endsSentence(b.String()) {
+			if unicode.IsUpper(r0) && b.Len() == 0 || endsSentence(b.String()) {
 				v = capitalize(v)
 			}
 			b.WriteString(v)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MATTRWindow is the window of the moving-average type-token ratio.
@@ -87,122 +88,248 @@ she's it's we're we've they're they've this that these those who whom whose`)
 // MeasureStyle measures the style features of texts (typically one user's
 // posts). URLs are ignored.
 func MeasureStyle(texts []string) StyleFeatures {
-	var f StyleFeatures
-	var sentLens []int
-	var lowerSents int
-	var excl, ques, ell, commas int
-	var caps, emoji, fp, contr, inf, art, prep, pron, intj int
-	var paragraphs int
-	var lower []string
+	lx := getLexicon()
+	defer putLexicon(lx)
+	a := styleAcc{lx: lx}
 	for _, t := range texts {
-		t = normApos(t)
-		if strings.Contains(t, "http") || strings.Contains(t, "www.") || strings.Contains(t, "WWW.") || strings.Contains(t, "HTTP") {
-			t = urlRe.ReplaceAllString(t, " ")
+		a.addText(t, nil)
+	}
+	return a.features()
+}
+
+// wordTok is one word of a text: the word as written, where it starts, and
+// its lexicon id.
+type wordTok struct {
+	w   string
+	off int32
+	id  int32
+}
+
+// tokenize appends the words of text (as Words splits it) to out.
+func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
+	for j := 0; ; {
+		w, next, ok := nextWord(text, j)
+		if !ok {
+			return out
 		}
-		if strings.TrimSpace(t) == "" {
+		j = next
+		out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+	}
+}
+
+// styleAcc accumulates MeasureStyle over texts given one at a time, so that
+// the heuristic backend measures a record's style from the words it has
+// already split and looked up for its keywords.
+type styleAcc struct {
+	lx       *lexicon
+	f        StyleFeatures
+	sentLens []int
+	lower    []int32 // every word, lower-cased, as a lexicon id
+	spans    [][2]int32
+	spanToks []int32
+	toks     []wordTok
+
+	lowerSents, excl, ques, ell, commas                int
+	caps, emoji, fp, contr, inf, art, prep, pron, intj int
+	paragraphs                                         int
+}
+
+// addText adds one text. toks, when not nil, are the words of t as
+// tokenize returns them (ids from a.lx).
+//
+// The sentences' words are the text's words cut at the sentence spans: a
+// word never crosses a sentence's end (white space follows it), a URL that
+// Words skips to the next space ends there too, and the apostrophe and URL
+// look-aheads past a sentence's end see white space in both. So the words
+// of each sentence need not be split again.
+//
+// It reports whether it measured t itself, given toks: then a.spans are the
+// sentence spans of t and a.spanToks[k] is the index in toks of the first
+// word of sentence k (a.spanToks[len(a.spans)] is len(toks)), which
+// measureHistory passes on to the thoughts.
+func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
+	lx := a.lx
+	same = toks != nil
+	if n := normApos(t); len(n) != len(t) {
+		t, toks, same = n, nil, false
+	}
+	if strings.Contains(t, "http") || strings.Contains(t, "www.") || strings.Contains(t, "WWW.") || strings.Contains(t, "HTTP") {
+		t, toks, same = urlRe.ReplaceAllString(t, " "), nil, false
+	}
+	if strings.TrimSpace(t) == "" {
+		return false
+	}
+	if toks == nil {
+		a.toks = tokenize(a.toks[:0], t, lx)
+		toks = a.toks
+	}
+	a.f.Texts++
+	a.paragraphs += countParagraphs(t)
+	a.emoji += countEmoji(t)
+	a.spans = sentenceSpans(a.spans[:0], t)
+	a.spanToks = a.spanToks[:0]
+	k := 0
+	for _, sp := range a.spans {
+		s := t[sp[0]:sp[1]]
+		a.spanToks = append(a.spanToks, int32(k))
+		nw := 0
+		for ; k < len(toks) && toks[k].off < sp[1]; k++ {
+			w, id := toks[k].w, toks[k].id
+			nw++
+			a.lower = append(a.lower, id)
+			lw, fl := lx.words[id], lx.flags[id]
+			if isCapsWord(w) {
+				a.caps++
+			}
+			if fl&flFirstPerson != 0 {
+				a.fp++
+			}
+			if fl&flContraction != 0 {
+				a.contr++
+			}
+			if (fl&flInformal != 0 && (len(lw) > 2 || lw == w)) || fl&flLaugh != 0 {
+				a.inf++
+			}
+			switch {
+			case fl&flArticle != 0:
+				a.art++
+			case fl&flPreposition != 0:
+				a.prep++
+			case fl&flPronoun != 0:
+				a.pron++
+			case fl&flInterjection != 0:
+				a.intj++
+			}
+		}
+		if nw == 0 {
 			continue
 		}
-		f.Texts++
-		for _, p := range splitParagraphs(t) {
-			if len(Words(p)) > 0 {
-				paragraphs++
-			}
-		}
-		emoji += countEmoji(t)
-		for _, s := range Sentences(t) {
-			ws := Words(s)
-			if len(ws) == 0 {
-				continue
-			}
-			sentLens = append(sentLens, len(ws))
-			hasLetter, hasUpper := false, false
-			for _, r := range s {
-				if unicode.IsLetter(r) {
-					hasLetter = true
-					if unicode.IsUpper(r) {
-						hasUpper = true
-						break
-					}
-				}
-			}
-			if hasLetter && !hasUpper {
-				lowerSents++
-			}
-			excl += countRuns(s, '!')
-			ques += countRuns(s, '?')
-			ell += countEllipses(s)
-			commas += strings.Count(s, ",")
-			for _, w := range ws {
-				lw := strings.ToLower(w)
-				lower = append(lower, lw)
-				if isCapsWord(w) {
-					caps++
-				}
-				if firstPerson[lw] {
-					fp++
-				}
-				if contraction[lw] || (strings.Contains(lw, "'") && isContraction(lw)) {
-					contr++
-				}
-				if (informal[lw] && (len(lw) > 2 || lw == w)) || isLaugh(lw) {
-					inf++
-				}
-				switch {
-				case articles[lw]:
-					art++
-				case prepositions[lw]:
-					prep++
-				case pronouns[lw]:
-					pron++
-				case interjections[lw]:
-					intj++
-				}
-			}
-		}
+		a.sentLens = append(a.sentLens, nw)
+		a.sentenceMarks(s)
 	}
-	f.Sentences = len(sentLens)
-	f.Words = len(lower)
+	a.spanToks = append(a.spanToks, int32(len(toks)))
+	return same
+}
+
+// sentenceMarks adds what one sentence contributes to the lower-case share
+// and the punctuation counts, in one pass: countRuns(s, '!'),
+// countRuns(s, '?'), countEllipses(s) and strings.Count(s, ",") all count
+// bytes ('…' is E2 80 A6, and no other rune holds those bytes in that
+// order), and the letters' case is decided rune by rune.
+func (a *styleAcc) sentenceMarks(s string) {
+	hasLetter, hasUpper := false, false
+	dots := 0
+	var prev byte
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '.' {
+			if dots >= 3 {
+				a.ell++
+			}
+			dots = 0
+		}
+		if c < utf8.RuneSelf {
+			switch {
+			case asciiLetter[c]:
+				hasLetter = true
+				hasUpper = hasUpper || c <= 'Z'
+			case c == '.':
+				dots++
+			case c == ',':
+				a.commas++
+			case c == '!':
+				if prev != '!' {
+					a.excl++
+				}
+			case c == '?':
+				if prev != '?' {
+					a.ques++
+				}
+			}
+			prev = c
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == '…' {
+			a.ell++
+		} else if !hasUpper && unicode.IsLetter(r) {
+			hasLetter = true
+			hasUpper = unicode.IsUpper(r)
+		}
+		prev = s[i+n-1]
+		i += n
+	}
+	if dots >= 3 {
+		a.ell++
+	}
+	if hasLetter && !hasUpper {
+		a.lowerSents++
+	}
+}
+
+func (a *styleAcc) features() StyleFeatures {
+	f := a.f
+	f.Sentences = len(a.sentLens)
+	f.Words = len(a.lower)
 	if f.Words == 0 || f.Sentences == 0 {
 		return StyleFeatures{Texts: f.Texts}
 	}
 	ns, nw := float64(f.Sentences), float64(f.Words)
 	f.MeanSentenceWords = nw / ns
-	f.MedianSentenceWords = median(sentLens)
+	f.MedianSentenceWords = median(a.sentLens)
 	f.MeanTextWords = nw / float64(f.Texts)
-	f.ParagraphWords = nw / float64(max(paragraphs, 1))
-	f.MATTR = mattr(lower, MATTRWindow)
-	f.ExclaimPerSentence = float64(excl) / ns
-	f.QuestionPerSentence = float64(ques) / ns
-	f.EllipsisPerSentence = float64(ell) / ns
-	f.CommasPerSentence = float64(commas) / ns
-	f.LowercaseShare = float64(lowerSents) / ns
-	f.CapsWordRate = float64(caps) / nw
-	f.EmojiRate = float64(emoji) / nw
-	f.FirstPersonRate = float64(fp) / nw
-	f.ContractionRate = float64(contr) / nw
-	f.InformalRate = float64(inf) / nw
-	f.FScore = (100*float64(art)/nw + 100*float64(prep)/nw - 100*float64(pron)/nw - 100*float64(intj)/nw + 100) / 2
+	f.ParagraphWords = nw / float64(max(a.paragraphs, 1))
+	if len(a.lx.counts) < len(a.lx.words) {
+		a.lx.counts = make([]int32, len(a.lx.words)+len(a.lx.words)/4)
+	}
+	f.MATTR = mattrIDs(a.lower, len(a.lx.words), MATTRWindow, a.lx.counts)
+	f.ExclaimPerSentence = float64(a.excl) / ns
+	f.QuestionPerSentence = float64(a.ques) / ns
+	f.EllipsisPerSentence = float64(a.ell) / ns
+	f.CommasPerSentence = float64(a.commas) / ns
+	f.LowercaseShare = float64(a.lowerSents) / ns
+	f.CapsWordRate = float64(a.caps) / nw
+	f.EmojiRate = float64(a.emoji) / nw
+	f.FirstPersonRate = float64(a.fp) / nw
+	f.ContractionRate = float64(a.contr) / nw
+	f.InformalRate = float64(a.inf) / nw
+	f.FScore = (100*float64(a.art)/nw + 100*float64(a.prep)/nw - 100*float64(a.pron)/nw - 100*float64(a.intj)/nw + 100) / 2
 	return f
 }
 
-func splitParagraphs(t string) []string {
-	t = strings.ReplaceAll(t, "\r\n", "\n")
-	var out []string
-	var cur []string
-	for _, line := range strings.Split(t, "\n") {
+// countParagraphs is the number of paragraphs of t with at least one word:
+// blocks of lines that are not blank, "\r\n" read as "\n". It counts what
+// splitParagraphs and Words found without building the strings: joining a
+// block's lines with "\n" adds only separators (and a URL, skipped to the
+// next space, ends at the line's end either way), so a block has a word
+// iff one of its lines has.
+func countParagraphs(t string) int {
+	n := 0
+	inPara, hasWord := false, false
+	for len(t) > 0 {
+		line := t
+		if i := strings.IndexByte(t, '\n'); i >= 0 {
+			line, t = t[:i], t[i+1:]
+		} else {
+			t = ""
+		}
 		if strings.TrimSpace(line) == "" {
-			if len(cur) > 0 {
-				out = append(out, strings.Join(cur, "\n"))
-				cur = nil
+			if inPara && hasWord {
+				n++
 			}
+			inPara, hasWord = false, false
 			continue
 		}
-		cur = append(cur, line)
+		inPara = true
+		if !hasWord {
+			_, _, hasWord = nextWord(line, 0)
+		}
 	}
-	if len(cur) > 0 {
-		out = append(out, strings.Join(cur, "\n"))
+	if inPara && hasWord {
+		n++
 	}
-	return out
+	return n
 }
 
 // countEllipses counts runs of three or more periods and "…" characters.
@@ -233,6 +360,23 @@ func countRuns(s string, c byte) int {
 }
 
 func isCapsWord(w string) bool {
+	letters := 0
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return isCapsWordSlow(w)
+		}
+		if c >= 'a' && c <= 'z' {
+			return false
+		}
+		if c >= 'A' && c <= 'Z' {
+			letters++
+		}
+	}
+	return letters >= 2
+}
+
+func isCapsWordSlow(w string) bool {
 	letters := 0
 	for _, r := range w {
 		if unicode.IsLetter(r) {
@@ -275,23 +419,92 @@ func isEmojiRune(r rune) bool {
 
 func countEmoji(t string) int {
 	n := 0
-	for _, r := range t {
+	// Emoji runes: every one is at or above U+2600, so its first byte is
+	// at least 0xE2, a byte no continuation byte reaches: only such bytes
+	// need decoding.
+	for i := 0; i < len(t); i++ {
+		if t[i] < 0xE2 {
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(t[i:])
 		if isEmojiRune(r) {
 			n++
 		}
+		i += size - 1
 	}
-	for _, f := range strings.Fields(t) {
-		if !strings.ContainsAny(f, ":;=<^_") && !(len(f) >= 2 && (f[0] == 'x' || f[0] == 'X') && (f[1] == 'd' || f[1] == 'D')) {
-			continue
+	// Emoticons: the fields of t (as strings.Fields splits it) that hold
+	// one of ":;=<^_" or start with "xd" in any case, checked by the
+	// regexp. One pass with a byte class table; only a non-ASCII byte needs
+	// decoding (for the Unicode spaces).
+	start, cand := -1, false
+	for i := 0; i < len(t); {
+		c := t[i]
+		size := 1
+		var sp bool
+		switch emoClass[c] {
+		case emoPlain:
+		case emoSpace:
+			sp = true
+		case emoMark:
+			cand = true
+		default: // non-ASCII
+			var r rune
+			r, size = utf8.DecodeRuneInString(t[i:])
+			sp = unicode.IsSpace(r)
 		}
-		if f2 := strings.TrimRight(f, ".,!?"); f2 != "" && emoticonRe.MatchString(f2) {
-			n++
-		} else if emoticonRe.MatchString(f) {
-			n++
+		if sp {
+			if start >= 0 {
+				if cand || isXD(t[start:i]) {
+					n += emoticonField(t[start:i])
+				}
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+			cand = emoClass[c] == emoMark
 		}
+		i += size
+	}
+	if start >= 0 && (cand || isXD(t[start:])) {
+		n += emoticonField(t[start:])
 	}
 	return n
 }
+
+func isXD(f string) bool {
+	return len(f) >= 2 && (f[0] == 'x' || f[0] == 'X') && (f[1] == 'd' || f[1] == 'D')
+}
+
+// emoticonField counts one candidate field as an emoticon (0 or 1).
+func emoticonField(f string) int {
+	if f2 := strings.TrimRight(f, ".,!?"); f2 != "" && emoticonRe.MatchString(f2) {
+		return 1
+	} else if emoticonRe.MatchString(f) {
+		return 1
+	}
+	return 0
+}
+
+// Byte classes of countEmoji.
+const (
+	emoPlain = iota // ASCII, not space, not an emoticon mark
+	emoSpace        // ASCII white space
+	emoMark         // one of ":;=<^_"
+	emoWide         // first byte of a longer rune, or invalid
+)
+
+var emoClass = func() (t [256]uint8) {
+	for c := 0x80; c < 256; c++ {
+		t[c] = emoWide
+	}
+	for _, c := range []byte("\t\n\v\f\r ") {
+		t[c] = emoSpace
+	}
+	for _, c := range []byte(":;=<^_") {
+		t[c] = emoMark
+	}
+	return
+}()
 
 func median(xs []int) float64 {
 	if len(xs) == 0 {
@@ -306,32 +519,50 @@ func median(xs []int) float64 {
 	return float64(s[m-1]+s[m]) / 2
 }
 
-// mattr is the moving-average type-token ratio over windows of w tokens.
-func mattr(tokens []string, w int) float64 {
+// mattrIDs is mattr over word ids below nIDs: the same counts, kept in a
+// slice instead of a map. counts, if long enough, is scratch space that is
+// all zero and left so.
+func mattrIDs(tokens []int32, nIDs, w int, counts []int32) float64 {
 	if len(tokens) == 0 {
 		return 0
 	}
-	if len(tokens) <= w {
-		seen := map[string]bool{}
-		for _, t := range tokens {
-			seen[t] = true
-		}
-		return float64(len(seen)) / float64(len(tokens))
+	if len(counts) < nIDs {
+		counts = make([]int32, nIDs)
 	}
-	counts := map[string]int{}
+	defer func() {
+		for _, t := range tokens {
+			counts[t] = 0
+		}
+	}()
+	distinct := 0
+	if len(tokens) <= w {
+		for _, t := range tokens {
+			if counts[t] == 0 {
+				distinct++
+			}
+			counts[t]++
+		}
+		return float64(distinct) / float64(len(tokens))
+	}
 	for _, t := range tokens[:w] {
+		if counts[t] == 0 {
+			distinct++
+		}
 		counts[t]++
 	}
-	sum := float64(len(counts))
+	sum := float64(distinct)
 	windows := 1
 	for i := w; i < len(tokens); i++ {
 		out := tokens[i-w]
 		counts[out]--
 		if counts[out] == 0 {
-			delete(counts, out)
+			distinct--
+		}
+		if counts[tokens[i]] == 0 {
+			distinct++
 		}
 		counts[tokens[i]]++
-		sum += float64(len(counts))
+		sum += float64(distinct)
 		windows++
 	}
 	return sum / float64(windows) / float64(w)

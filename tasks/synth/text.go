@@ -10,19 +10,48 @@ import (
 // Words splits s into word tokens. URLs are skipped. Apostrophes (' and ’)
 // inside a word are kept; a trailing or leading apostrophe is not.
 func Words(s string) []string {
-	var out []string
-	i := 0
+	return appendWords(nil, s)
+}
+
+// appendWords appends the words of s (as Words splits them) to out, so that
+// a caller can reuse one slice for many texts.
+func appendWords(out []string, s string) []string {
+	for i := 0; ; {
+		w, next, ok := nextWord(s, i)
+		if !ok {
+			return out
+		}
+		out = append(out, w)
+		i = next
+	}
+}
+
+// nextWord returns the first word of s[i:] as Words splits it and the index
+// to continue from; ok is false when there is none. It is the whole of
+// Words' logic, with an ASCII fast path: Words runs over every text many
+// times, and unicode.IsLetter and utf8 decoding dominated it.
+func nextWord(s string, i int) (w string, next int, ok bool) {
 	for i < len(s) {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !isWordRune(r) {
-			i += n
-			continue
+		c := s[i]
+		n := 1
+		if c < utf8.RuneSelf {
+			if !asciiAlnum[c] {
+				i++
+				continue
+			}
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				i += n
+				continue
+			}
 		}
 		// URL: skip to the next space.
 		if hasURLPrefix(s[i:]) {
 			j := strings.IndexFunc(s[i:], unicode.IsSpace)
 			if j < 0 {
-				break
+				return "", len(s), false
 			}
 			i += j
 			continue
@@ -30,31 +59,89 @@ func Words(s string) []string {
 		start := i
 		end := i
 		for i < len(s) {
-			r, n = utf8.DecodeRuneInString(s[i:])
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if asciiAlnum[c] {
+					i++
+					end = i
+					continue
+				}
+				if c == '\'' && i+1 < len(s) && letterAt(s, i+1) {
+					i++
+					continue
+				}
+				break
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
 			if isWordRune(r) {
 				i += n
 				end = i
 				continue
 			}
-			if (r == '\'' || r == '’') && i+n < len(s) {
-				r2, _ := utf8.DecodeRuneInString(s[i+n:])
-				if unicode.IsLetter(r2) {
-					i += n
-					continue
-				}
+			if r == '’' && i+n < len(s) && letterAt(s, i+n) {
+				i += n
+				continue
 			}
 			break
 		}
-		out = append(out, s[start:end])
+		return s[start:end], end, true
 	}
-	return out
+	return "", len(s), false
 }
+
+// letterAt reports whether the rune at s[i:] is a letter.
+func letterAt(s string, i int) bool {
+	if c := s[i]; c < utf8.RuneSelf {
+		return asciiLetter[c]
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsLetter(r)
+}
+
+var asciiAlnum, asciiLetter = func() (alnum, letter [utf8.RuneSelf]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		letter[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		alnum[c] = letter[c] || c >= '0' && c <= '9'
+	}
+	return
+}()
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
+// hasURLPrefix reports whether s starts with http://, https:// or www., in
+// any case. It was strings.HasPrefix(strings.ToLower(s[:8]), ...), which
+// allocated for every word; no rune other than ASCII lower-cases to one of
+// the letters h, t, p, s, w (TestToLowerIntoASCII), so comparing ASCII
+// bytes case-insensitively is the same test.
 func hasURLPrefix(s string) bool {
-	l := strings.ToLower(s[:min(len(s), 8)])
-	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "www.")
+	if len(s) < 4 {
+		return false
+	}
+	switch s[0] | 0x20 {
+	case 'h':
+		return hasPrefixFold(s, "http://") || hasPrefixFold(s, "https://")
+	case 'w':
+		return hasPrefixFold(s, "www.")
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s starts with prefix (lower-case ASCII)
+// when ASCII letters of s are lower-cased.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // normApos folds the typographic apostrophe into ASCII.
@@ -74,49 +161,85 @@ var abbreviations = map[string]bool{
 // not end a sentence. Sentences are trimmed; empty ones are dropped.
 func Sentences(text string) []string {
 	var out []string
-	add := func(s string) {
-		s = strings.TrimSpace(s)
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	for _, line := range strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n") {
-		start := 0
-		i := 0
-		for i < len(line) {
-			r, n := utf8.DecodeRuneInString(line[i:])
-			if r != '.' && r != '!' && r != '?' && r != '…' {
-				i += n
-				continue
-			}
-			j := i
-			for j < len(line) {
-				r2, n2 := utf8.DecodeRuneInString(line[j:])
-				if r2 == '.' || r2 == '!' || r2 == '?' || r2 == '…' || r2 == '"' || r2 == '\'' || r2 == ')' || r2 == '”' || r2 == '’' || r2 == ']' {
-					j += n2
-					continue
-				}
-				break
-			}
-			if j < len(line) {
-				r2, _ := utf8.DecodeRuneInString(line[j:])
-				if !unicode.IsSpace(r2) {
-					i = j
-					continue
-				}
-			}
-			if r == '.' && j == i+1 && isAbbrevBefore(line[start:i]) {
-				i = j
-				continue
-			}
-			add(line[start:j])
-			start = j
-			i = j
-		}
-		add(line[start:])
+	for _, sp := range sentenceSpans(nil, text) {
+		out = append(out, text[sp[0]:sp[1]])
 	}
 	return out
 }
+
+// sentenceSpans appends to out the [start, end) byte offsets of the
+// sentences of text, in order, as Sentences splits it (Sentences returns
+// these substrings: line breaks never fall inside a sentence, so reading
+// "\r" as "\n" changes none of them). A sentence is followed in text by
+// white space or the end: the word scanners rely on that (see
+// styleAcc.addText).
+func sentenceSpans(out [][2]int32, text string) [][2]int32 {
+	add := func(a, b int) { // strings.TrimSpace(text[a:b]), if not empty
+		s := text[a:b]
+		l := strings.TrimLeftFunc(s, unicode.IsSpace)
+		t := strings.TrimRightFunc(l, unicode.IsSpace)
+		if t != "" {
+			a += len(s) - len(l)
+			out = append(out, [2]int32{int32(a), int32(a + len(t))})
+		}
+	}
+	// One pass over text. Sentences splits it into lines at '\r' and '\n'
+	// first; here a line break ends the current sentence, and the scans
+	// that Sentences bounded by the line stop at the break on their own
+	// (it is neither punctuation nor a closing character, and it is white
+	// space where Sentences saw the line's end). Only the bytes in
+	// sentenceByte need a look: the ASCII punctuation, line breaks and the
+	// first byte of '…' (a byte that starts no other rune of interest, and
+	// is never inside a valid rune).
+	start := 0
+	for i := 0; i < len(text); {
+		c := text[i]
+		if !sentenceByte[c] {
+			i++
+			continue
+		}
+		if c == '\n' || c == '\r' {
+			add(start, i)
+			i++
+			start = i
+			continue
+		}
+		r, n := rune(c), 1
+		if c >= utf8.RuneSelf {
+			if r, n = utf8.DecodeRuneInString(text[i:]); r != '…' {
+				i += n
+				continue
+			}
+		}
+		j := i
+		for j < len(text) {
+			r2, n2 := utf8.DecodeRuneInString(text[j:])
+			if r2 == '.' || r2 == '!' || r2 == '?' || r2 == '…' || r2 == '"' || r2 == '\'' || r2 == ')' || r2 == '”' || r2 == '’' || r2 == ']' {
+				j += n2
+				continue
+			}
+			break
+		}
+		if j < len(text) {
+			r2, _ := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsSpace(r2) {
+				i = j
+				continue
+			}
+		}
+		if r == '.' && j == i+1 && isAbbrevBefore(text[start:i]) {
+			i = j
+			continue
+		}
+		add(start, j)
+		start = j
+		i = j
+	}
+	add(start, len(text))
+	return out
+}
+
+var sentenceByte = [256]bool{'.': true, '!': true, '?': true, '\n': true, '\r': true, 0xE2: true}
 
 func isAbbrevBefore(s string) bool {
 	k := strings.LastIndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
@@ -209,7 +332,96 @@ func truncateWords(s string, n int) string {
 	return strings.Join(f[:n], " ")
 }
 
-func wordCount(s string) int { return len(strings.Fields(s)) }
+// wordCount is len(strings.Fields(s)) without building the slice.
+func wordCount(s string) int { return fieldCountUpTo(s, -1) }
+
+// fieldCountUpTo is wordCount, but stops counting at limit (if >= 0). It
+// counts the starts of runs of non-space runes, without branching on the
+// common ASCII bytes.
+func fieldCountUpTo(s string, limit int) int {
+	n := 0
+	var prev uint8 // 1 after a non-space rune
+	for i := 0; i < len(s) && n != limit; {
+		c := s[i]
+		var cur uint8
+		if c < utf8.RuneSelf {
+			cur = asciiNotSpace[c]
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				cur = 1
+			}
+			i += size
+		}
+		n += int(cur &^ prev)
+		prev = cur
+	}
+	return n
+}
+
+// asciiNotSpace is 1 for the ASCII bytes that are not white space.
+var asciiNotSpace = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		if !asciiSpace[c] {
+			t[c] = 1
+		}
+	}
+	return
+}()
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// nextSpan returns the [start, end) byte offsets of the first field of
+// s[i:] as strings.Fields splits s, ok false when there is none.
+func nextSpan(s string, i int) (start, end int, ok bool) {
+	start = -1
+	for i < len(s) {
+		c := s[i]
+		size := 1
+		var sp bool
+		if c < utf8.RuneSelf {
+			sp = asciiSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			sp = unicode.IsSpace(r)
+		}
+		if sp {
+			if start >= 0 {
+				return start, i, true
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += size
+	}
+	return start, len(s), start >= 0
+}
+
+// hasURL is urlRe.MatchString(s). Every match contains "://" or "www." in
+// some case (w folds only to W), which almost no sentence does: the regexp
+// runs only then.
+func hasURL(s string) bool {
+	return mayHaveURL(s) && urlRe.MatchString(s)
+}
+
+func mayHaveURL(s string) bool {
+	if strings.Contains(s, "://") {
+		return true
+	}
+	for i := strings.IndexByte(s, '.'); i >= 0; {
+		if i >= 3 && (s[i-1]|0x20) == 'w' && (s[i-2]|0x20) == 'w' && (s[i-3]|0x20) == 'w' {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
 
 // capitalize upper-cases the first rune.
 func capitalize(s string) string {

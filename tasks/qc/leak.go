@@ -1,0 +1,349 @@
+package qc
+
+import (
+	"slices"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// Leaks reports whether the target is given away by the prompt: its whole
+// word sequence appears in the prompt (targets of at least 4 words), or any
+// run of n consecutive target words does. Comparison is on lower-cased
+// words (strings.ToLower, then split on anything that is not a letter,
+// digit or apostrophe), so punctuation and spacing do not matter.
+func Leaks(target, prompt string, n int) bool {
+	return leaksMessages(target, []tasks.Message{{Content: prompt}}, n)
+}
+
+// leaksMessages is Leaks with the prompt given as the messages whose
+// contents, joined by "\n", form it. The "\n" is not part of any word, so
+// the prompt's words are the messages' words in order and nothing needs to
+// be joined.
+//
+// It used to hash every n-word shingle of the prompt (FNV over the words,
+// one map entry each) and probe the target's shingles; now the target's
+// words get small integer ids, the prompt is scanned once mapping each of
+// its words to an id (or -1 when the target does not have that word), and
+// only runs of n in-vocabulary prompt words are compared with the target's
+// n-grams (hashed over ids, every hit verified). The answer is the exact
+// n-gram match that the FNV version computed up to 64-bit hash collisions.
+func leaksMessages(target string, prompt []tasks.Message, n int) bool {
+	sc := leakPool.Get().(*leakScratch)
+	defer leakPool.Put(sc)
+	sc.reset()
+
+	// Target words -> ids.
+	it := wordIter{s: target}
+	for {
+		start, end, h, ok := it.next()
+		if !ok {
+			break
+		}
+		sc.tids = append(sc.tids, sc.vocabAdd(target[start:end], h))
+	}
+	tw := len(sc.tids)
+	if tw == 0 {
+		return false
+	}
+	if tw < n {
+		if tw < 4 {
+			return false
+		}
+		n = tw
+	}
+	sc.indexNgrams(n)
+
+	// Prompt words -> ids; a leak needs n consecutive known words.
+	run := 0
+	for _, m := range prompt {
+		it := wordIter{s: m.Content}
+		for {
+			start, end, h, ok := it.next()
+			if !ok {
+				break
+			}
+			id := sc.vocabFind(m.Content[start:end], h)
+			sc.pids = append(sc.pids, id)
+			if id < 0 {
+				run = 0
+				continue
+			}
+			run++
+			if run >= n && sc.hasNgram(sc.pids[len(sc.pids)-n:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wordIter yields the words of s exactly as strings.FieldsFunc(
+// strings.ToLower(s), not letter/digit/apostrophe) does: their place in s
+// and a hash of their lower-cased bytes (lowerWord gives the bytes).
+// ToLower maps rune by rune and never changes whether a rune is a letter,
+// digit or apostrophe (TestLowerKeepsWordClass checks every rune), so
+// classifying the original runes splits the same way; invalid UTF-8 (which
+// ToLower turns into U+FFFD) separates words.
+//
+// The hash packs up to 8 lower-cased bytes into a word and mixes once per
+// 8 (then once more with the length), which is several times faster than
+// a byte-at-a-time hash: every prompt (most of the output) goes through
+// here.
+type wordIter struct {
+	s string
+	i int
+}
+
+// asciiWordLower maps an ASCII byte to its lower-case form when it is part
+// of a word (letter, digit, apostrophe) and to 0 when it separates words.
+var asciiWordLower = func() (t [utf8.RuneSelf]byte) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '\'':
+			t[c] = byte(c)
+		case c >= 'A' && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+func mix(h uint64) uint64 {
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>32
+}
+
+func (it *wordIter) next() (start, end int, h uint64, ok bool) {
+	s, i := it.s, it.i
+	// Skip to the word's first rune.
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiWordLower[c] != 0 {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !(r == utf8.RuneError && size == 1) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		it.i = i
+		return 0, 0, 0, false
+	}
+	start = i
+	// The word, hashed as wordHasher does (kept in locals: this loop runs
+	// over every byte of every prompt).
+	var acc uint64
+	n := 0
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			lc := asciiWordLower[c]
+			if lc == 0 {
+				break
+			}
+			acc = acc<<8 | uint64(lc)
+			n++
+			if n&7 == 0 {
+				h = mix(h ^ acc)
+				acc = 0
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			break
+		}
+		var b [utf8.UTFMax]byte
+		for _, x := range b[:utf8.EncodeRune(b[:], unicode.ToLower(r))] {
+			acc = acc<<8 | uint64(x)
+			n++
+			if n&7 == 0 {
+				h = mix(h ^ acc)
+				acc = 0
+			}
+		}
+		i += size
+	}
+	it.i = i
+	return start, i, mix(h ^ acc ^ uint64(n)<<56), true
+}
+
+// lowerWord appends the lower-cased bytes of w, a word of wordIter, to
+// buf: what strings.ToLower makes of it.
+func lowerWord(buf []byte, w string) []byte {
+	for i := 0; i < len(w); {
+		if c := w[i]; c < utf8.RuneSelf {
+			buf = append(buf, asciiWordLower[c])
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		i += size
+	}
+	return buf
+}
+
+// equalLower reports whether lowerWord(w) equals lw.
+func equalLower(w string, lw []byte, buf *[]byte) bool {
+	if len(w) == len(lw) {
+		ascii := true
+		for i := 0; i < len(w); i++ {
+			c := w[i]
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+			if asciiWordLower[c] != lw[i] {
+				return false
+			}
+		}
+		if ascii {
+			return true
+		}
+	}
+	*buf = lowerWord((*buf)[:0], w)
+	return string(*buf) == string(lw)
+}
+
+// leakScratch is the reusable state of leaksMessages. Its hash tables are
+// not cleared between calls: a slot belongs to the current call only when
+// its gen is the call's.
+type leakScratch struct {
+	gen   uint32
+	word  []byte // scratch for lower-casing
+	arena []byte // the target's distinct words, lower-cased, back to back
+	vocab []vocabSlot
+	nv    int32   // distinct target words
+	tids  []int32 // target words as ids
+	pids  []int32 // prompt words as ids, -1 for words the target lacks
+	grams []gramSlot
+	n     int
+}
+
+type vocabSlot struct {
+	h        uint64
+	off, len int32
+	id       int32
+	gen      uint32
+}
+
+type gramSlot struct {
+	h   uint64
+	pos int32 // start in tids
+	gen uint32
+}
+
+var leakPool = sync.Pool{New: func() any { return new(leakScratch) }}
+
+func (sc *leakScratch) reset() {
+	sc.word, sc.arena, sc.tids, sc.pids = sc.word[:0], sc.arena[:0], sc.tids[:0], sc.pids[:0]
+	sc.nv = 0
+	sc.gen++
+	if sc.gen == 0 { // wrapped: no slot may look current
+		clear(sc.vocab)
+		clear(sc.grams)
+		sc.gen = 1
+	}
+	if len(sc.vocab) == 0 {
+		sc.vocab = make([]vocabSlot, 256)
+	}
+}
+
+func (sc *leakScratch) vocabFind(w string, h uint64) int32 {
+	mask := uint64(len(sc.vocab) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := &sc.vocab[i]
+		if e.gen != sc.gen {
+			return -1
+		}
+		if e.h == h && equalLower(w, sc.arena[e.off:e.off+e.len], &sc.word) {
+			return e.id
+		}
+	}
+}
+
+func (sc *leakScratch) vocabAdd(w string, h uint64) int32 {
+	if id := sc.vocabFind(w, h); id >= 0 {
+		return id
+	}
+	if int(sc.nv+1)*2 > len(sc.vocab) {
+		old := sc.vocab
+		sc.vocab = make([]vocabSlot, 2*len(old))
+		for _, e := range old {
+			if e.gen == sc.gen {
+				sc.vocabInsert(e)
+			}
+		}
+	}
+	off := len(sc.arena)
+	sc.arena = lowerWord(sc.arena, w)
+	e := vocabSlot{h: h, off: int32(off), len: int32(len(sc.arena) - off), id: sc.nv, gen: sc.gen}
+	sc.nv++
+	sc.vocabInsert(e)
+	return e.id
+}
+
+func (sc *leakScratch) vocabInsert(e vocabSlot) {
+	mask := uint64(len(sc.vocab) - 1)
+	i := e.h & mask
+	for sc.vocab[i].gen == sc.gen {
+		i = (i + 1) & mask
+	}
+	sc.vocab[i] = e
+}
+
+// gramHash hashes n word ids; collisions are resolved by comparing ids.
+func gramHash(ids []int32) uint64 {
+	var h uint64
+	for _, id := range ids {
+		h = mix(h ^ uint64(uint32(id)))
+	}
+	return h
+}
+
+// indexNgrams puts every n-gram of the target's ids in an open-addressing
+// table (load factor <= 1/2).
+func (sc *leakScratch) indexNgrams(n int) {
+	sc.n = n
+	cnt := len(sc.tids) - n + 1
+	size := max(len(sc.grams), 64)
+	for size < 2*cnt {
+		size *= 2
+	}
+	if size > len(sc.grams) {
+		sc.grams = make([]gramSlot, size)
+	}
+	mask := uint64(size - 1)
+	for p := 0; p < cnt; p++ {
+		h := gramHash(sc.tids[p : p+n])
+		i := h & mask
+		for sc.grams[i].gen == sc.gen {
+			i = (i + 1) & mask
+		}
+		sc.grams[i] = gramSlot{h: h, pos: int32(p), gen: sc.gen}
+	}
+}
+
+// hasNgram reports whether ids (n of them) is an n-gram of the target.
+func (sc *leakScratch) hasNgram(ids []int32) bool {
+	h := gramHash(ids)
+	mask := uint64(len(sc.grams) - 1)
+	for i := h & mask; sc.grams[i].gen == sc.gen; i = (i + 1) & mask {
+		g := sc.grams[i]
+		if g.h == h && slices.Equal(sc.tids[g.pos:int(g.pos)+sc.n], ids) {
+			return true
+		}
+	}
+	return false
+}

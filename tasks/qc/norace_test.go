@@ -1,0 +1,5 @@
+//go:build !race
+
+package qc
+
+const raceEnabled = false

@@ -1,0 +1,328 @@
+package qc
+
+import (
+	"context"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"unicode"
+
+	"github.com/humanllm/humanllm/internal/sharedtest"
+	"github.com/humanllm/humanllm/tasks"
+	"github.com/humanllm/humanllm/tasks/source"
+)
+
+// The functions below are the straightforward first versions of the
+// checks, kept as oracles: the optimised ones must agree with them.
+
+func oracleWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+}
+
+func oracleShingleHash(ws []string) uint64 {
+	h := fnv.New64a()
+	for _, w := range ws {
+		h.Write([]byte(w))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+func oracleLeaks(target, prompt string, n int) bool {
+	tw, pw := oracleWords(target), oracleWords(prompt)
+	if len(tw) == 0 || len(pw) == 0 {
+		return false
+	}
+	if len(tw) < n {
+		if len(tw) < 4 {
+			return false
+		}
+		n = len(tw)
+	}
+	set := make(map[uint64]struct{}, len(pw))
+	for i := 0; i+n <= len(pw); i++ {
+		set[oracleShingleHash(pw[i:i+n])] = struct{}{}
+	}
+	for i := 0; i+n <= len(tw); i++ {
+		if _, ok := set[oracleShingleHash(tw[i:i+n])]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func oracleHasPII(s string) bool {
+	if emailRe.MatchString(s) || phoneRe.MatchString(s) {
+		return true
+	}
+	for _, u := range urlRe.FindAllString(s, -1) {
+		if tokenQ.MatchString(u) || userPw.MatchString(u) {
+			return true
+		}
+	}
+	return false
+}
+
+func oracleIsEnglish(s string, minASCII, minStop float64) bool {
+	letters, ascii := 0, 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			letters++
+			if r < 128 {
+				ascii++
+			}
+		}
+	}
+	if letters == 0 {
+		return true
+	}
+	if float64(ascii)/float64(letters) < minASCII {
+		return false
+	}
+	ws := oracleWords(s)
+	if len(ws) < 8 {
+		return true
+	}
+	hit := 0
+	for _, w := range ws {
+		if enStop[w] {
+			hit++
+		}
+	}
+	return float64(hit)/float64(len(ws)) >= minStop
+}
+
+// oracleMayHavePII is mayHavePII by regexp.
+var mayPIIRe = []string{`@`, `://`, `(?i)www\.`, `\+\d`, `\d{3}[ .-]?\d{4}`}
+
+// TestLowerKeepsWordClass: wordIter classifies the original runes while
+// words() classified the lower-cased ones; that is the same for every rune.
+func TestLowerKeepsWordClass(t *testing.T) {
+	cls := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' }
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if cls(r) != cls(unicode.ToLower(r)) {
+			t.Fatalf("%U: class changes under ToLower", r)
+		}
+	}
+}
+
+func wordsOf(s string) []string {
+	var out []string
+	it := wordIter{s: s}
+	for {
+		start, end, _, ok := it.next()
+		if !ok {
+			return out
+		}
+		out = append(out, string(lowerWord(nil, s[start:end])))
+	}
+}
+
+// checkAgainstOracles compares every optimised check with its oracle on
+// one string (and target/prompt pair).
+func checkAgainstOracles(t *testing.T, target, prompt string, n int) {
+	t.Helper()
+	if got, want := wordsOf(target), oracleWords(target); !slicesEqual(got, want) {
+		t.Fatalf("words(%q) = %q, want %q", target, got, want)
+	}
+	if got, want := Leaks(target, prompt, n), oracleLeaks(target, prompt, n); got != want {
+		t.Fatalf("Leaks(%q, %q, %d) = %v, want %v", target, prompt, n, got, want)
+	}
+	for _, s := range []string{target, prompt} {
+		if got, want := HasPII(s), oracleHasPII(s); got != want {
+			t.Fatalf("HasPII(%q) = %v, want %v", s, got, want)
+		}
+		if oracleHasPII(s) && !mayHavePII(s) {
+			t.Fatalf("mayHavePII(%q) = false but the regexps match", s)
+		}
+		if got, want := IsEnglish(s, 0.9, 0.08), oracleIsEnglish(s, 0.9, 0.08); got != want {
+			t.Fatalf("IsEnglish(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := countFields(s), len(strings.Fields(s)); got != want {
+			t.Fatalf("countFields(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMayHavePIIExact(t *testing.T) {
+	// mayHavePII must be exactly "one of mayPIIRe matches".
+	var res []func(string) bool
+	for _, p := range mayPIIRe {
+		res = append(res, mustCompile(p).MatchString)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alpha := "0123456789 .-+@:/wW(ax\n"
+	for i := 0; i < 200000; i++ {
+		b := make([]byte, rng.IntN(16))
+		for j := range b {
+			b[j] = alpha[rng.IntN(len(alpha))]
+		}
+		s := string(b)
+		want := false
+		for _, m := range res {
+			want = want || m(s)
+		}
+		if got := mayHavePII(s); got != want {
+			t.Fatalf("mayHavePII(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+var (
+	realOnce  sync.Once
+	realTexts []string
+)
+
+// loadRealTexts returns the texts and titles of the shared sample data.
+func loadRealTexts(t *testing.T) []string { return loadRealTextsTB(t) }
+
+func loadRealTextsTB(t testing.TB) []string {
+	dir := sharedtest.Path(t, "data")
+	realOnce.Do(func() {
+		var paths []string
+		for _, g := range []string{"amazon/*", "twitter/*", "reddit/*", "blogger/*"} {
+			m, _ := filepath.Glob(filepath.Join(dir, g))
+			paths = append(paths, m...)
+		}
+		recs, _, err := source.Collect(context.Background(), paths, source.Adapters(source.Options{}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			for _, s := range []string{r.Text, r.Title, r.ParentText, r.ItemTitle} {
+				if s != "" {
+					realTexts = append(realTexts, s)
+				}
+			}
+		}
+	})
+	return realTexts
+}
+
+// TestChecksMatchOraclesOnRealData runs the optimised checks and their
+// oracles on the shared data: each text as a target against a prompt made
+// of its neighbours and, every other time, a re-cased part of itself.
+func TestChecksMatchOraclesOnRealData(t *testing.T) {
+	texts := loadRealTexts(t)
+	// Every text takes half a minute (the oracles are slow); a sample of
+	// them by default, all with HUMANLLM_QC_ORACLE_ALL=1.
+	step := 7
+	if testing.Short() || raceEnabled {
+		step = 61
+	}
+	if os.Getenv("HUMANLLM_QC_ORACLE_ALL") == "1" {
+		step = 1
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	leaks := 0
+	for i := 2; i < len(texts); i += step {
+		target := texts[i]
+		prompt := texts[i-1] + "\n" + texts[i-2]
+		if i%2 == 0 {
+			ws := strings.Fields(target)
+			a := rng.IntN(len(ws) + 1)
+			b := a + rng.IntN(len(ws)-a+1)
+			part := strings.Join(ws[a:b], " ")
+			if i%4 == 0 {
+				part = strings.ToUpper(part)
+			}
+			prompt = texts[i-1] + " " + part + " " + texts[i-2]
+		}
+		n := []int{12, 12, 12, 3, 5, 30}[i%6]
+		checkAgainstOracles(t, target, prompt, n)
+		if Leaks(target, prompt, n) {
+			leaks++
+		}
+	}
+	if leaks == 0 {
+		t.Fatal("no leak at all: the test data does not exercise Leaks")
+	}
+}
+
+// FuzzChecks compares the optimised checks with the oracles on arbitrary
+// strings.
+func FuzzChecks(f *testing.F) {
+	for _, s := range []string{
+		"write to me at jane.doe@example.com anytime", "call me on (555) 123-4567 after six",
+		"my number is +44 20 7946 0958 ok", "see https://example.com/reset?token=abcdef123456 for details",
+		"WWW.x.com/?KEY=1234567", "İt's ſo K \xff don't 2004-05-24 555 1234", "a'b 'c' d'' ’e",
+		"call+1 555 123 4567", "_a@b.co_ x_y@z.io", "x(555)123-4567y", "é(555) 123-4567é", "++44 20 7946 0958",
+		"mail: a.b@c-d.\u212aom!", "see <https://u:p@h.com/x>", "www.a.com?sid=abcdefgh&x", "\xe2555-123-4567\x82",
+	} {
+		f.Add(s, s+" and more", 3)
+		f.Add("one two three four five", "x one TWO three, four five y", 12)
+		f.Add("Straße ÉCOLE \u212aelvin İt one", "x STRASSE straße école kelvin i̇t one y", 3)
+	}
+	f.Fuzz(func(t *testing.T, target, prompt string, n int) {
+		if n <= 0 || n > 40 {
+			n = 12
+		}
+		checkAgainstOracles(t, target, prompt, n)
+		checkAgainstOracles(t, prompt, target, n)
+	})
+}
+
+// TestCheckMessagesJoin: Check scans the prompt messages in place; the
+// result equals Leaks on the joined prompt.
+func TestCheckMessagesJoin(t *testing.T) {
+	o := DefaultOptions()
+	tw := strings.Fields(longTarget)
+	for k := 0; k <= len(tw); k++ {
+		s := tasks.Sample{Task: "action", Messages: []tasks.Message{
+			{Role: "system", Content: strings.Join(tw[:k], " ")},
+			{Role: "user", Content: strings.Join(tw[k:], " ")},
+			{Role: "assistant", Content: longTarget},
+		}}
+		want := ""
+		if oracleLeaks(longTarget, s.Messages[0].Content+"\n"+s.Messages[1].Content, o.LeakShingle) {
+			want = ReasonTargetLeak
+		}
+		if got := Check(s, o); got != want {
+			t.Fatalf("split at %d: %q, want %q", k, got, want)
+		}
+	}
+}
+
+func mustCompile(p string) *regexp.Regexp { return regexp.MustCompile(p) }
+
+// BenchmarkCheckRealData runs Check on samples shaped like the pipeline's:
+// a system prompt, a prompt of five earlier texts, a text as the target.
+func BenchmarkCheckRealData(b *testing.B) {
+	texts := loadRealTextsTB(b)
+	var samples []tasks.Sample
+	bytes := 0
+	for i := 5; i < len(texts); i += 3 {
+		prompt := strings.Join(texts[i-5:i], "\n\n")
+		s := tasks.Sample{Task: "action.post", Messages: []tasks.Message{
+			{Role: "system", Content: "You simulate a real person from their description and their own past writing."},
+			{Role: "user", Content: prompt}, {Role: "assistant", Content: texts[i]}}}
+		samples = append(samples, s)
+		bytes += len(prompt) + len(texts[i])
+	}
+	o := DefaultOptions()
+	b.SetBytes(int64(bytes))
+	for b.Loop() {
+		for _, s := range samples {
+			Check(s, o)
+		}
+	}
+}

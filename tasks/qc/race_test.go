@@ -1,0 +1,7 @@
+//go:build race
+
+package qc
+
+// raceEnabled: the oracle comparisons sample less of the shared data under
+// the race detector, which slows the regexp oracles tenfold.
+const raceEnabled = true

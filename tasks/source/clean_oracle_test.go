@@ -1,0 +1,74 @@
+package source
+
+import (
+	"bytes"
+	"html"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/humanllm/humanllm/internal/sharedtest"
+)
+
+// oracleCleanBlogText is cleanBlogText as first written (Fields and Join).
+func oracleCleanBlogText(raw []byte) string {
+	s := fixUTF8Bytes(raw)
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	f := strings.Fields(s)
+	out := f[:0]
+	for _, w := range f {
+		if w == "urlLink" {
+			continue
+		}
+		if strings.HasPrefix(w, "urlLink") {
+			w = w[len("urlLink"):]
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestCleanBlogTextMatchesOracle(t *testing.T) {
+	dir := sharedtest.Path(t, "data/blogger")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			a := bytes.Index(data, []byte("<post>"))
+			if a < 0 {
+				break
+			}
+			data = data[a+len("<post>"):]
+			b := bytes.Index(data, []byte("</post>"))
+			if b < 0 {
+				b = len(data)
+			}
+			p := data[:b]
+			n++
+			if got, want := cleanBlogText(p), oracleCleanBlogText(p); got != want {
+				t.Fatalf("%s: cleanBlogText(%q) = %q, want %q", f, p, got, want)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no posts")
+	}
+}
+
+func FuzzCleanBlogText(f *testing.F) {
+	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if got, want := cleanBlogText(raw), oracleCleanBlogText(raw); got != want {
+			t.Fatalf("cleanBlogText(%q) = %q, want %q", raw, got, want)
+		}
+	})
+}

@@ -1,0 +1,542 @@
+package synth
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Hand-written matchers for the heuristic backend's phrase regexps.
+//
+// The regexps were the largest cost of the heuristic backend (Go's regexp
+// runs a backtracker or an NFA over every sentence, and case-insensitive
+// alternations of dozens of phrases are its slowest case). The matchers
+// below decide exactly what the regexps decided; the regexps themselves are
+// kept in match_test.go as oracles, with a fuzz target and a comparison on
+// the shared data.
+//
+// The regexp semantics they reproduce, all of RE2 as Go implements it:
+//   - (?i) folds a pattern letter to its Unicode simple-fold orbit: ASCII
+//     upper and lower case, plus U+212A KELVIN SIGN for k and U+017F LATIN
+//     SMALL LETTER LONG S for s (é to É); see foldEq.
+//   - \s is [\t\n\f\r ] and \b is a boundary between an ASCII word
+//     character [0-9A-Za-z_] and anything else (or the text's ends); any
+//     non-ASCII rune, and an invalid byte, is a non-word character.
+//   - \s+ between two words is greedy and, as the next word starts with a
+//     letter, it always takes the whole run of white space.
+
+// isSpaceRE is \s.
+func isSpaceRE(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// skipSpaceRE returns the end of the run of \s starting at i.
+func skipSpaceRE(s string, i int) int {
+	for i < len(s) && isSpaceRE(s[i]) {
+		i++
+	}
+	return i
+}
+
+var asciiWordRE = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
+	}
+	return
+}()
+
+// wordBefore and wordAt tell whether the rune before / at byte i is an
+// ASCII word character. A byte >= 0x80 belongs to a non-ASCII rune or is
+// invalid UTF-8: a non-word character either way.
+func wordBefore(s string, i int) bool { return i > 0 && asciiWordRE[s[i-1]] }
+func wordAt(s string, i int) bool     { return i < len(s) && asciiWordRE[s[i]] }
+
+// boundary is \b at byte i.
+func boundary(s string, i int) bool { return wordBefore(s, i) != wordAt(s, i) }
+
+// foldEq reports whether rune r matches the pattern character pc under (?i)
+// (pc is a lower-case ASCII letter, é, or any other character matched
+// exactly).
+func foldEq(r rune, pc rune) bool {
+	switch {
+	case r == pc:
+		return true
+	case pc >= 'a' && pc <= 'z':
+		return r == pc-'a'+'A' || pc == 'k' && r == '\u212a' || pc == 's' && r == '\u017f'
+	case pc == 'é':
+		return r == 'É'
+	}
+	return false
+}
+
+// foldFirst is the lower-case ASCII letter that the rune at s[i:] folds to
+// (for indexing phrases by their first letter), or 0.
+func foldFirst(s string, i int) byte {
+	if i >= len(s) {
+		return 0
+	}
+	c := s[i]
+	if c < utf8.RuneSelf {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		return c
+	}
+	switch {
+	case strings.HasPrefix(s[i:], "\u212a"):
+		return 'k'
+	case strings.HasPrefix(s[i:], "\u017f"):
+		return 's'
+	}
+	return 0
+}
+
+// matchWord matches the pattern word w (lower case) at s[i:] under (?i)
+// and returns the end of the match.
+func matchWord(s string, i int, w string) (int, bool) {
+	for _, pc := range w {
+		if i >= len(s) {
+			return 0, false
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			if !foldEq(rune(c), pc) {
+				return 0, false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if n == 1 || !foldEq(r, pc) { // an invalid byte matches nothing here
+			return 0, false
+		}
+		i += n
+	}
+	return i, true
+}
+
+// phrase is a sequence of pattern words that the regexp separates by \s+.
+type phrase []string
+
+// matchPhrase matches p at s[i:] and returns the end of the match.
+func matchPhrase(s string, i int, p phrase) (int, bool) {
+	for k, w := range p {
+		if k > 0 {
+			j := skipSpaceRE(s, i)
+			if j == i {
+				return 0, false
+			}
+			i = j
+		}
+		var ok bool
+		if i, ok = matchWord(s, i, w); !ok {
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+// phraseSet is an alternation of phrases, indexed by first letter.
+type phraseSet struct {
+	byFirst [128][]phrase
+}
+
+func newPhraseSet(alts ...string) *phraseSet {
+	ps := &phraseSet{}
+	for _, a := range alts {
+		p := phrase(strings.Fields(a))
+		ps.byFirst[p[0][0]] = append(ps.byFirst[p[0][0]], p)
+	}
+	return ps
+}
+
+func (ps *phraseSet) at(s string, i int) []phrase {
+	if ps == nil {
+		return nil
+	}
+	return ps.byFirst[foldFirst(s, i)&0x7f]
+}
+
+// thoughtPattern is a regexp of the form
+//
+//	\b LEAD \s+ (?:ADV \s+)* HEAD \b
+//
+// where LEAD, ADV and HEAD are alternations of phrases; without LEAD it is
+// \b HEAD \b. A match starts at a word boundary before an ASCII letter in
+// starts (the first letters of LEAD, or of HEAD without LEAD).
+type thoughtPattern struct {
+	lead, adv, head *phraseSet
+	starts          [256]bool
+}
+
+func newThoughtPattern(lead, adv, head []string) *thoughtPattern {
+	tp := &thoughtPattern{head: newPhraseSet(head...)}
+	first := head
+	if len(lead) > 0 {
+		tp.lead, first = newPhraseSet(lead...), lead
+	}
+	if len(adv) > 0 {
+		tp.adv = newPhraseSet(adv...)
+	}
+	for _, p := range first {
+		c := p[0]
+		tp.starts[c] = true
+		tp.starts[c-'a'+'A'] = true // the first letters (i, m) have no other folds
+	}
+	return tp
+}
+
+func (tp *thoughtPattern) match(s string) bool {
+	for p := 0; p < len(s); p++ {
+		if tp.starts[s[p]] && !wordBefore(s, p) && tp.matchAt(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAt reports a match starting at p, a word boundary before one of
+// tp.starts.
+func (tp *thoughtPattern) matchAt(s string, p int) bool {
+	if tp.lead == nil {
+		return tp.rest(s, p)
+	}
+	for _, ph := range tp.lead.at(s, p) {
+		e, ok := matchPhrase(s, p, ph)
+		if !ok {
+			continue
+		}
+		if q := skipSpaceRE(s, e); q > e && tp.rest(s, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// rest matches (?:ADV \s+)* HEAD \b at s[q:].
+func (tp *thoughtPattern) rest(s string, q int) bool {
+	for _, ph := range tp.head.at(s, q) {
+		if e, ok := matchPhrase(s, q, ph); ok && boundary(s, e) {
+			return true
+		}
+	}
+	for _, ph := range tp.adv.at(s, q) {
+		if e, ok := matchPhrase(s, q, ph); ok {
+			if q2 := skipSpaceRE(s, e); q2 > e && tp.rest(s, q2) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// The thought patterns; TestThoughtPatternsTranscribed rebuilds the
+// regexps from these lists and compares them with the originals.
+var (
+	thoughtLead0 = []string{"i"}
+	thoughtAdv0  = []string{"really", "truly", "honestly", "just", "still", "do", "did", "sometimes", "always", "totally", "kinda",
+		"absolutely", "seriously", "also", "actually", "genuinely", "personally", "kind of", "sort of"}
+	thoughtHead0 = []string{"feel", "felt", "think", "believe", "believed", "wish", "wished", "hope", "hoped", "hate", "hated", "love",
+		"loved", "adore", "fear", "feared", "worry", "worried", "miss", "missed", "regret", "regretted", "dislike", "doubt", "enjoy",
+		"enjoyed", "appreciate", "can't stand", "cannot stand", "can't believe", "cannot believe", "couldn't believe", "can't wait",
+		"don't care", "don't like", "didn't like", "don't think", "don't believe", "don't understand"}
+
+	thoughtLead1 = []string{"i'm", "i am", "im", "i was", "i've been", "i have been", "i get", "i got", "i feel", "i felt"}
+	thoughtAdv1  = []string{"so", "really", "very", "pretty", "kinda", "totally", "just", "quite", "extremely", "incredibly", "too",
+		"still", "not", "never", "always", "getting", "becoming", "kind of", "a bit", "a little", "a little bit"}
+	thoughtHead1 = []string{"happy", "sad", "worried", "scared", "afraid", "angry", "mad", "upset", "excited", "glad", "proud",
+		"nervous", "tired of", "sick of", "fed up", "frustrated", "annoyed", "disappointed", "thrilled", "lonely", "depressed",
+		"anxious", "ashamed", "grateful", "thankful", "relieved", "sorry", "confused", "jealous", "bored", "terrified", "stressed",
+		"embarrassed", "hurt", "miserable", "amazed", "surprised", "convinced", "hopeful", "overwhelmed", "heartbroken", "furious",
+		"pissed", "bummed", "lucky", "blessed", "exhausted", "hopeless", "guilty", "insecure", "curious", "in love"}
+
+	thoughtLead2 = []string{"makes me", "made me", "make me"}
+	thoughtAdv2  = []string{"so", "really", "very", "feel", "want to"}
+	thoughtHead2 = []string{"happy", "sad", "angry", "mad", "sick", "smile", "cry", "laugh", "crazy", "nervous", "scream", "proud",
+		"glad", "uncomfortable"}
+
+	// (?:^|\W)(?:...)\b: before a letter, (?:^|\W) is \b.
+	thoughtHead3 = []string{"in my opinion", "my biggest fear is", "my biggest hope is", "my biggest dream is", "my biggest wish is",
+		"my fear is", "my hope is", "my dream is", "my wish is"}
+
+	thoughtPatterns = []*thoughtPattern{
+		newThoughtPattern(thoughtLead0, thoughtAdv0, thoughtHead0),
+		newThoughtPattern(thoughtLead1, thoughtAdv1, thoughtHead1),
+		newThoughtPattern(thoughtLead2, thoughtAdv2, thoughtHead2),
+		newThoughtPattern(nil, nil, thoughtHead3),
+	}
+)
+
+// thoughtStarts marks the bytes at which some thought pattern can start.
+var thoughtStarts = func() (t [256]bool) {
+	for _, tp := range thoughtPatterns {
+		for c, ok := range tp.starts {
+			t[c] = t[c] || ok
+		}
+	}
+	return
+}()
+
+// matchThought reports whether one of the thought regexps matches s, in one
+// pass over s for all four.
+func matchThought(s string) bool {
+	for p := 0; p < len(s); p++ {
+		if !thoughtStarts[s[p]] || wordBefore(s, p) {
+			continue
+		}
+		for _, tp := range thoughtPatterns {
+			if tp.starts[s[p]] && tp.matchAt(s, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// relationWords are the alternatives of relationRe, in its order; fiancé
+// is expanded as fianc[eé]e? tries it (greedy e?).
+var relationWords = []string{"husband", "wife", "boyfriend", "girlfriend", "fiancee", "fiance", "fiancée", "fiancé", "partner",
+	"kids", "children", "son", "daughter", "mom", "mum", "mother", "dad", "father", "parents", "sister", "brother", "grandma",
+	"grandmother", "grandpa", "grandfather", "baby", "cat", "cats", "dog", "dogs", "boss", "job", "roommate", "teacher",
+	"students", "church", "band", "team", "classes"}
+
+// findRelations appends to out the group of every match of
+//
+//	(?i)\bmy\s+(husband|wife|...)\b
+//
+// as relationRe.FindAllStringSubmatch did: leftmost matches, the first
+// alternative in order that matches, scanning on after each match.
+func findRelations(out []string, s string) []string {
+	for p := 0; p+2 < len(s); p++ {
+		if s[p] != 'm' && s[p] != 'M' || wordBefore(s, p) {
+			continue
+		}
+		e, ok := matchWord(s, p, "my")
+		if !ok {
+			continue
+		}
+		q := skipSpaceRE(s, e)
+		if q == e {
+			continue
+		}
+		for _, w := range relationWords {
+			if e, ok := matchWord(s, q, w); ok && boundary(s, e) {
+				out = append(out, s[q:e])
+				p = e - 1
+				break
+			}
+		}
+	}
+	return out
+}
+
+// findSelfDescs appends to out the group of every match of
+//
+//	(?i)\b(?:i'm|i am|im)\s+(?:a|an)\s+([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)
+//
+// as selfDescRe.FindAllStringSubmatch did. At one position at most one
+// alternative of each group can match (they differ in the next character),
+// and the greedy runs of the group are maximal: what follows them is
+// optional, and a shorter run would be followed by a letter or '-' where
+// \s or the end of the match must come.
+func findSelfDescs(out []string, s string) []string {
+	for p := 0; p+1 < len(s); p++ {
+		if !(s[p] == 'i' || s[p] == 'I') || wordBefore(s, p) {
+			continue
+		}
+		var e int
+		var ok bool
+		for _, lead := range [...]string{"i'm", "i am", "im"} { // "i am": one literal space
+			if e, ok = matchWord(s, p, lead); ok {
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		q := skipSpaceRE(s, e)
+		if q == e {
+			continue
+		}
+		// (?:a|an)\s+
+		e, ok = matchWord(s, q, "a")
+		if !ok {
+			continue
+		}
+		if q2 := skipSpaceRE(s, e); q2 > e {
+			q = q2
+		} else if e, ok = matchWord(s, q, "an"); ok {
+			if q = skipSpaceRE(s, e); q == e {
+				continue
+			}
+		} else {
+			continue
+		}
+		// ([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)
+		end, ok := letterRun(s, q)
+		if !ok {
+			continue
+		}
+		if q2 := skipSpaceRE(s, end); q2 > end {
+			if end2, ok := letterRun(s, q2); ok {
+				end = end2
+			}
+		}
+		out = append(out, s[q:end])
+		p = end - 1
+	}
+	return out
+}
+
+// isAZFold is (?i)[a-z]: ASCII letters, KELVIN SIGN and LONG S; it returns
+// the rune's size.
+func isAZFold(s string, i int) int {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case strings.HasPrefix(s[i:], "\u212a"):
+		return 3
+	case strings.HasPrefix(s[i:], "\u017f"):
+		return 2
+	}
+	return 0
+}
+
+// letterRun matches [a-z][a-z-]+ (under (?i), greedy) at s[i:].
+func letterRun(s string, i int) (int, bool) {
+	if i >= len(s) {
+		return 0, false
+	}
+	n := isAZFold(s, i)
+	if n == 0 {
+		return 0, false
+	}
+	j := i + n
+	for j < len(s) {
+		if s[j] == '-' {
+			j++
+			continue
+		}
+		n := isAZFold(s, j)
+		if n == 0 {
+			break
+		}
+		j += n
+	}
+	return j, j > i+n
+}
+
+// lowerContains answers strings.Contains(strings.ToLower(s), pat) for
+// lower-case ASCII patterns, lower-casing s only when it is not ASCII.
+type lowerContains struct {
+	s     string
+	lower string // strings.ToLower(s) when s is not ASCII
+	ascii bool
+}
+
+func newLowerContains(s string) lowerContains {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return lowerContains{s: s, lower: strings.ToLower(s)}
+		}
+	}
+	return lowerContains{s: s, ascii: true}
+}
+
+func (lc lowerContains) contains(pat string) bool {
+	if !lc.ascii {
+		return strings.Contains(lc.lower, pat)
+	}
+	s := lc.s
+	for i := 0; i+len(pat) <= len(s); i++ {
+		if (s[i] == pat[0] || s[i]+('a'-'A') == pat[0]) && hasPrefixFold(s[i:], pat) {
+			return true
+		}
+	}
+	return false
+}
+
+// descGates tells whether strings.ToLower(s) contains "i'm a", "i am a" or
+// "im a" (self) and "my " (rel). For an ASCII s it looks only around each
+// m (found with IndexByte, which is fast): every one of these has its m
+// followed by " a" (self) or "y " (rel).
+func descGates(s string) (self, rel bool) {
+	lc := newLowerContains(s)
+	if !lc.ascii {
+		return lc.contains("i'm a") || lc.contains("i am a") || lc.contains("im a"), lc.contains("my ")
+	}
+	for _, m := range [2]byte{'m', 'M'} {
+		for i := 0; !(self && rel); i++ {
+			k := strings.IndexByte(s[i:], m)
+			if k < 0 {
+				break
+			}
+			i += k
+			if !rel {
+				rel = hasPrefixFold(s[i+1:], "y ")
+			}
+			if !self && hasPrefixFold(s[i+1:], " a") {
+				self = i >= 1 && hasPrefixFold(s[i-1:], "im") ||
+					i >= 2 && hasPrefixFold(s[i-2:], "i'm") ||
+					i >= 3 && hasPrefixFold(s[i-3:], "i am")
+			}
+		}
+	}
+	return self, rel
+}
+
+// nextToken returns the end of the token of s starting at byte i, as
+// wordOrOther = [\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\p{L}\p{N}]+ splits s with
+// FindAllString: a run of letters and digits with apostrophe-joined
+// letter runs after it, or a run of anything else (an invalid byte, which
+// the regexp reads as U+FFFD, is "anything else").
+func nextToken(s string, i int) int {
+	isLN := func(i int) (bool, int) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			return asciiAlnum[c], 1
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		return unicode.IsLetter(r) || unicode.IsNumber(r), n
+	}
+	ln, n := isLN(i)
+	j := i + n
+	if !ln {
+		for j < len(s) {
+			ln, n := isLN(j)
+			if ln {
+				break
+			}
+			j += n
+		}
+		return j
+	}
+	for j < len(s) {
+		ln, n := isLN(j)
+		if !ln {
+			break
+		}
+		j += n
+	}
+	for j < len(s) {
+		a := 0
+		if s[j] == '\'' {
+			a = 1
+		} else if strings.HasPrefix(s[j:], "’") {
+			a = len("’")
+		}
+		if a == 0 || j+a >= len(s) || !letterAt(s, j+a) {
+			break
+		}
+		j += a
+		for j < len(s) && letterAt(s, j) {
+			_, n := utf8.DecodeRuneInString(s[j:])
+			j += n
+		}
+	}
+	return j
+}

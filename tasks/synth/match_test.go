@@ -1,0 +1,503 @@
+package synth
+
+import (
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// oracleThirdPerson, oracleSentences and oracleCountEmoji (at the end) are
+// ThirdPerson, on the regexp, Sentences and countEmoji as they were.
+
+// The regexps and helpers the hand-written matchers replaced, kept as
+// oracles.
+var (
+	oracleThoughtSrc = []string{
+		`(?i)\bI\s+(?:(?:really|truly|honestly|just|still|do|did|sometimes|always|totally|kinda|absolutely|seriously|also|actually|genuinely|personally|kind\s+of|sort\s+of)\s+)*(?:feel|felt|think|believe|believed|wish|wished|hope|hoped|hate|hated|love|loved|adore|fear|feared|worry|worried|miss|missed|regret|regretted|dislike|doubt|enjoy|enjoyed|appreciate|can't\s+stand|cannot\s+stand|can't\s+believe|cannot\s+believe|couldn't\s+believe|can't\s+wait|don't\s+care|don't\s+like|didn't\s+like|don't\s+think|don't\s+believe|don't\s+understand)\b`,
+		`(?i)\b(?:I'm|I\s+am|Im|I\s+was|I've\s+been|I\s+have\s+been|I\s+get|I\s+got|I\s+feel|I\s+felt)\s+(?:(?:so|really|very|pretty|kinda|totally|just|quite|extremely|incredibly|too|still|not|never|always|getting|becoming|kind\s+of|a\s+bit|a\s+little|a\s+little\s+bit)\s+)*(?:happy|sad|worried|scared|afraid|angry|mad|upset|excited|glad|proud|nervous|tired\s+of|sick\s+of|fed\s+up|frustrated|annoyed|disappointed|thrilled|lonely|depressed|anxious|ashamed|grateful|thankful|relieved|sorry|confused|jealous|bored|terrified|stressed|embarrassed|hurt|miserable|amazed|surprised|convinced|hopeful|overwhelmed|heartbroken|furious|pissed|bummed|lucky|blessed|exhausted|hopeless|guilty|insecure|curious|in\s+love)\b`,
+		`(?i)\b(?:makes|made|make)\s+me\s+(?:(?:so|really|very|feel|want\s+to)\s+)*(?:happy|sad|angry|mad|sick|smile|cry|laugh|crazy|nervous|scream|proud|glad|uncomfortable)\b`,
+		`(?i)(?:^|\W)(?:in\s+my\s+opinion|my\s+(?:biggest\s+)?(?:fear|hope|dream|wish)\s+is)\b`,
+	}
+	oracleThoughtRes  = mustCompileAll(oracleThoughtSrc)
+	oracleSelfDescRe  = regexp.MustCompile(`(?i)\b(?:i'm|i am|im)\s+(?:a|an)\s+([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)`)
+	oracleRelationRe  = regexp.MustCompile(`(?i)\bmy\s+(husband|wife|boyfriend|girlfriend|fianc[eé]e?|partner|kids|children|son|daughter|mom|mum|mother|dad|father|parents|sister|brother|grandma|grandmother|grandpa|grandfather|baby|cat|cats|dog|dogs|boss|job|roommate|teacher|students|church|band|team|classes)\b`)
+	oracleWordOrOther = regexp.MustCompile(`[\p{L}\p{N}]+(?:['’][\p{L}]+)*|[^\p{L}\p{N}]+`)
+)
+
+func mustCompileAll(src []string) []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, s := range src {
+		out = append(out, regexp.MustCompile(s))
+	}
+	return out
+}
+
+func oracleMatchThought(s string) bool {
+	for _, re := range oracleThoughtRes {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func oracleGroups(re *regexp.Regexp, s string) []string {
+	var out []string
+	for _, m := range re.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func oracleWordsOf(s string) []string {
+	var out []string
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			i += n
+			continue
+		}
+		if oracleHasURLPrefix(s[i:]) {
+			j := strings.IndexFunc(s[i:], unicode.IsSpace)
+			if j < 0 {
+				break
+			}
+			i += j
+			continue
+		}
+		start := i
+		end := i
+		for i < len(s) {
+			r, n = utf8.DecodeRuneInString(s[i:])
+			if isWordRune(r) {
+				i += n
+				end = i
+				continue
+			}
+			if (r == '\'' || r == '’') && i+n < len(s) {
+				r2, _ := utf8.DecodeRuneInString(s[i+n:])
+				if unicode.IsLetter(r2) {
+					i += n
+					continue
+				}
+			}
+			break
+		}
+		out = append(out, s[start:end])
+	}
+	return out
+}
+
+func oracleHasURLPrefix(s string) bool {
+	l := strings.ToLower(s[:min(len(s), 8)])
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "www.")
+}
+
+func tokensOf(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		j := nextToken(s, i)
+		out = append(out, s[i:j])
+		i = j
+	}
+	return out
+}
+
+// checkMatchers compares every hand-written matcher with its oracle on s.
+func checkMatchers(t *testing.T, s string) {
+	t.Helper()
+	if got, want := matchThought(s), oracleMatchThought(s); got != want {
+		t.Fatalf("matchThought(%q) = %v, want %v", s, got, want)
+	}
+	if got, want := findRelations(nil, s), oracleGroups(oracleRelationRe, s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("findRelations(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := findSelfDescs(nil, s), oracleGroups(oracleSelfDescRe, s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("findSelfDescs(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := tokensOf(s), oracleWordOrOther.FindAllString(s, -1); !reflect.DeepEqual(got, want) {
+		t.Fatalf("tokens(%q) = %q, want %q", s, got, want)
+	}
+	paras := 0
+	for _, p := range oracleSplitParagraphs(s) {
+		if len(oracleWordsOf(p)) > 0 {
+			paras++
+		}
+	}
+	if got := countParagraphs(s); got != paras {
+		t.Fatalf("countParagraphs(%q) = %d, want %d", s, got, paras)
+	}
+	for _, w := range append(strings.Fields(s), Words(s)...) {
+		want := false
+		switch strings.ToLower(w) {
+		case "i", "i'm", "im", "i've", "me", "my":
+			want = true
+		}
+		if got := isFirstPersonWord(w); got != want {
+			t.Fatalf("isFirstPersonWord(%q) = %v, want %v", w, got, want)
+		}
+	}
+	if got, want := countEmoji(s), oracleCountEmoji(s); got != want {
+		t.Fatalf("countEmoji(%q) = %d, want %d", s, got, want)
+	}
+	if got, want := Sentences(s), oracleSentences(s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := ThirdPerson(s), oracleThirdPerson(s); got != want {
+		t.Fatalf("ThirdPerson(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := Words(s), oracleWordsOf(s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Words(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := hasURLPrefix(s), oracleHasURLPrefix(s); got != want {
+		t.Fatalf("hasURLPrefix(%q) = %v, want %v", s, got, want)
+	}
+	if got, want := hasURL(s), urlRe.MatchString(s); got != want {
+		t.Fatalf("hasURL(%q) = %v, want %v", s, got, want)
+	}
+	if got, want := wordCount(s), len(strings.Fields(s)); got != want {
+		t.Fatalf("wordCount(%q) = %d, want %d", s, got, want)
+	}
+	ls := strings.ToLower(s)
+	self, rel := descGates(s)
+	if want := strings.Contains(ls, "i'm a") || strings.Contains(ls, "i am a") || strings.Contains(ls, "im a"); self != want {
+		t.Fatalf("descGates(%q) self = %v, want %v", s, self, want)
+	}
+	if want := strings.Contains(ls, "my "); rel != want {
+		t.Fatalf("descGates(%q) rel = %v, want %v", s, rel, want)
+	}
+	for _, w := range []string{s, strings.ToUpper(s), strings.ToLower(s), " " + s} {
+		if got, want := normSpaceEqual(s, w), normSpace(s) == normSpace(w); got != want {
+			t.Fatalf("normSpaceEqual(%q, %q) = %v, want %v", s, w, got, want)
+		}
+	}
+	for _, pat := range []string{"my ", "i'm a", "i am a", "im a"} {
+		if got, want := newLowerContains(s).contains(pat), strings.Contains(strings.ToLower(s), pat); got != want {
+			t.Fatalf("lowerContains(%q).contains(%q) = %v, want %v", s, pat, got, want)
+		}
+	}
+}
+
+// TestThoughtPatternsTranscribed rebuilds the four thought regexps from the
+// phrase lists and compares them with the originals (case aside: (?i)).
+func TestThoughtPatternsTranscribed(t *testing.T) {
+	alt := func(ps []string) string {
+		var q []string
+		for _, p := range ps {
+			q = append(q, strings.ReplaceAll(p, " ", `\s+`))
+		}
+		return strings.Join(q, "|")
+	}
+	built := []string{
+		`(?i)\b` + alt(thoughtLead0) + `\s+(?:(?:` + alt(thoughtAdv0) + `)\s+)*(?:` + alt(thoughtHead0) + `)\b`,
+		`(?i)\b(?:` + alt(thoughtLead1) + `)\s+(?:(?:` + alt(thoughtAdv1) + `)\s+)*(?:` + alt(thoughtHead1) + `)\b`,
+		`(?i)\b(?:` + strings.ReplaceAll(alt(thoughtLead2), `\s+me`, "") + `)\s+me\s+(?:(?:` + alt(thoughtAdv2) + `)\s+)*(?:` + alt(thoughtHead2) + `)\b`,
+	}
+	for i, b := range built {
+		if strings.ToLower(b) != strings.ToLower(oracleThoughtSrc[i]) {
+			t.Errorf("pattern %d:\n built %s\n  want %s", i, b, oracleThoughtSrc[i])
+		}
+	}
+	// The fourth one, with its optional word, by listing.
+	want := []string{"in my opinion"}
+	for _, big := range []string{"my biggest ", "my "} {
+		for _, w := range []string{"fear", "hope", "dream", "wish"} {
+			want = append(want, big+w+" is")
+		}
+	}
+	if !reflect.DeepEqual(thoughtHead3, want) {
+		t.Errorf("thoughtHead3 = %q, want %q", thoughtHead3, want)
+	}
+	// relationWords: fianc[eé]e? expanded.
+	src := oracleRelationRe.String()
+	src = src[strings.Index(src, "(husband")+1 : strings.LastIndex(src, ")")]
+	src = strings.Replace(src, "fianc[eé]e?", "fiancee|fiance|fiancée|fiancé", 1)
+	if got := strings.Join(relationWords, "|"); got != src {
+		t.Errorf("relationWords:\n %s\nwant\n %s", got, src)
+	}
+}
+
+// TestFoldOrbits: foldEq accepts exactly the simple-fold orbit of each
+// pattern character, which is what (?i) matches.
+func TestFoldOrbits(t *testing.T) {
+	for _, pc := range "abcdefghijklmnopqrstuvwxyzé'" {
+		orbit := map[rune]bool{pc: true}
+		for f := unicode.SimpleFold(pc); f != pc; f = unicode.SimpleFold(f) {
+			orbit[f] = true
+		}
+		for r := rune(0); r <= unicode.MaxRune; r++ {
+			if foldEq(r, pc) != orbit[r] {
+				t.Fatalf("foldEq(%U, %q) = %v", r, pc, foldEq(r, pc))
+			}
+		}
+	}
+}
+
+// TestToLowerIntoASCII: the only non-ASCII runes that strings.ToLower maps
+// to ASCII are U+0130 (to i) and U+212A (to k); hasURLPrefix and
+// IsThoughtSentence rely on it.
+func TestToLowerIntoASCII(t *testing.T) {
+	var got []rune
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		if unicode.ToLower(r) < utf8.RuneSelf {
+			got = append(got, r)
+		}
+	}
+	if !reflect.DeepEqual(got, []rune{'\u0130', '\u212a'}) {
+		t.Fatalf("runes lower-cased to ASCII: %U", got)
+	}
+}
+
+// TestMatchersOnRealData compares the matchers with their oracles on every
+// text of the shared data and on every sentence of it (the unit
+// IsThoughtSentence sees), before and after normApos.
+func TestMatchersOnRealData(t *testing.T) {
+	users := loadRealUsers(t)
+	step := 3
+	if testing.Short() || raceEnabled {
+		step = 29
+	}
+	if os.Getenv("HUMANLLM_SYNTH_ORACLE_ALL") == "1" {
+		step = 1
+	}
+	n, thoughts := 0, 0
+	for ui := 0; ui < len(users); ui += step {
+		for _, r := range users[ui].Records {
+			for _, text := range []string{r.Text, r.Title} {
+				checkMatchers(t, text)
+				for _, s := range Sentences(text) {
+					n++
+					checkMatchers(t, s)
+					checkMatchers(t, normApos(s))
+					if IsThoughtSentence(s) {
+						thoughts++
+					}
+				}
+			}
+		}
+	}
+	if thoughts == 0 {
+		t.Fatalf("no thought in %d sentences", n)
+	}
+}
+
+func FuzzMatchers(f *testing.F) {
+	for _, s := range []string{
+		"I really kind of love it", "I'm  so\ta little bit happy.", "it made me want to cry", "In my opinion, my biggest fear is",
+		"my ſister and my \u212aids", "my fiancé. my fiancée's my fiancéx", "I'm a nurse-practitioner and im an old  man",
+		"don't’s rock'n2 \xffwww.x.com http://a b", "I have been kinda sick of", "Im a", "my catſ", "i am a b",
+		"İ'M A MY ", "Straße STRASSE \u212a k", "\xff \ufffd", "a\u00a0b a b",
+		"I İ'M My mY i'VE İ've me\u0130",
+		"xD :) ;-P <3 \u2600\U0001F600 x\u00a0:P\u0085XD!", "\xe2\x98 :\xff) \xf0\x9f\x98\x80",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkMatchers(t, s)
+	})
+}
+func oracleThirdPerson(s string) string {
+	parts := oracleWordOrOther.FindAllString(s, -1)
+	var b strings.Builder
+	afterUser := false
+	prev := ""
+	for _, p := range parts {
+		r := []rune(p)
+		if !unicode.IsLetter(r[0]) && !unicode.IsDigit(r[0]) {
+			b.WriteString(p)
+			continue
+		}
+		lp := strings.ToLower(normApos(p))
+		before := prev
+		prev = lp
+		if afterUser {
+			afterUser = false
+			if v, ok := agree[lp]; ok {
+				b.WriteString(v)
+				if lp == "really" || lp == "just" {
+					afterUser = true
+				}
+				continue
+			}
+		}
+		if p == "US" { // the country
+			b.WriteString(p)
+			continue
+		}
+		if v, ok := thirdMap[lp]; ok && (lp != "i" || p == "I" || p == "i") {
+			if unicode.IsUpper(r[0]) && b.Len() == 0 || endsSentence(b.String()) {
+				v = capitalize(v)
+			}
+			b.WriteString(v)
+			afterUser = (v == "the user" || v == "The user") && !auxiliaries[before]
+			continue
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+func oracleSentences(text string) []string {
+	var out []string
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n") {
+		start := 0
+		i := 0
+		for i < len(line) {
+			r, n := utf8.DecodeRuneInString(line[i:])
+			if r != '.' && r != '!' && r != '?' && r != '…' {
+				i += n
+				continue
+			}
+			j := i
+			for j < len(line) {
+				r2, n2 := utf8.DecodeRuneInString(line[j:])
+				if r2 == '.' || r2 == '!' || r2 == '?' || r2 == '…' || r2 == '"' || r2 == '\'' || r2 == ')' || r2 == '”' || r2 == '’' || r2 == ']' {
+					j += n2
+					continue
+				}
+				break
+			}
+			if j < len(line) {
+				r2, _ := utf8.DecodeRuneInString(line[j:])
+				if !unicode.IsSpace(r2) {
+					i = j
+					continue
+				}
+			}
+			if r == '.' && j == i+1 && isAbbrevBefore(line[start:i]) {
+				i = j
+				continue
+			}
+			add(line[start:j])
+			start = j
+			i = j
+		}
+		add(line[start:])
+	}
+	return out
+}
+
+// splitParagraphs and mattr are what measureStyle used before
+// countParagraphs and mattrIDs.
+
+func oracleSplitParagraphs(t string) []string {
+	t = strings.ReplaceAll(t, "\r\n", "\n")
+	var out []string
+	var cur []string
+	for _, line := range strings.Split(t, "\n") {
+		if strings.TrimSpace(line) == "" {
+			if len(cur) > 0 {
+				out = append(out, strings.Join(cur, "\n"))
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		out = append(out, strings.Join(cur, "\n"))
+	}
+	return out
+}
+
+// mattr is the moving-average type-token ratio over windows of w tokens.
+func oracleMattr(tokens []string, w int) float64 {
+	if len(tokens) == 0 {
+		return 0
+	}
+	if len(tokens) <= w {
+		seen := map[string]bool{}
+		for _, t := range tokens {
+			seen[t] = true
+		}
+		return float64(len(seen)) / float64(len(tokens))
+	}
+	counts := map[string]int{}
+	for _, t := range tokens[:w] {
+		counts[t]++
+	}
+	sum := float64(len(counts))
+	windows := 1
+	for i := w; i < len(tokens); i++ {
+		out := tokens[i-w]
+		counts[out]--
+		if counts[out] == 0 {
+			delete(counts, out)
+		}
+		counts[tokens[i]]++
+		sum += float64(len(counts))
+		windows++
+	}
+	return sum / float64(windows) / float64(w)
+}
+
+func TestMattrAndParagraphsMatchOracles(t *testing.T) {
+	users := loadRealUsers(t)
+	for ui := 0; ui < len(users); ui += 5 {
+		var words []string
+		for _, r := range users[ui].Records {
+			for _, w := range Words(r.Text) {
+				words = append(words, strings.ToLower(w))
+			}
+			paras := 0
+			for _, p := range oracleSplitParagraphs(r.Text) {
+				if len(Words(p)) > 0 {
+					paras++
+				}
+			}
+			if got := countParagraphs(r.Text); got != paras {
+				t.Fatalf("countParagraphs(%q) = %d, want %d", r.Text, got, paras)
+			}
+		}
+		for _, w := range []int{1, 7, 100} {
+			if got, want := mattr(words, w), oracleMattr(words, w); got != want {
+				t.Fatalf("mattr(user %d, %d) = %v, want %v", ui, w, got, want)
+			}
+		}
+	}
+}
+func oracleCountEmoji(t string) int {
+	n := 0
+	for _, r := range t {
+		if isEmojiRune(r) {
+			n++
+		}
+	}
+	for _, f := range strings.Fields(t) {
+		if !strings.ContainsAny(f, ":;=<^_") && !(len(f) >= 2 && (f[0] == 'x' || f[0] == 'X') && (f[1] == 'd' || f[1] == 'D')) {
+			continue
+		}
+		if f2 := strings.TrimRight(f, ".,!?"); f2 != "" && emoticonRe.MatchString(f2) {
+			n++
+		} else if emoticonRe.MatchString(f) {
+			n++
+		}
+	}
+	return n
+}
+
+// mattr is MATTR over string tokens (what TestMATTR exercises): the
+// words interned to ids, then mattrIDs.
+func mattr(tokens []string, w int) float64 {
+	ids := map[string]int32{}
+	seq := make([]int32, len(tokens))
+	for i, t := range tokens {
+		id, ok := ids[t]
+		if !ok {
+			id = int32(len(ids))
+			ids[t] = id
+		}
+		seq[i] = id
+	}
+	return mattrIDs(seq, len(ids), w, nil)
+}
