@@ -50,16 +50,11 @@ func loadEvalModel(p string) (*model.Weights, trainer.Config, error) {
 		w, err := llama2c.Read(p)
 		return w, trainer.DefaultConfig(), err
 	}
-	dir, err := resolveCheckpoint(p)
+	ck, cfg, err := loadRun(p)
 	if err != nil {
-		return nil, trainer.Config{}, err
+		return nil, cfg, err
 	}
-	ck, err := trainer.LoadCheckpoint(dir)
-	if err != nil {
-		return nil, trainer.Config{}, err
-	}
-	cfg, err := runConfig(dir)
-	return ck.Weights, cfg, err
+	return ck.Weights, cfg, nil
 }
 
 func newEval() *cobra.Command {

@@ -51,6 +51,21 @@ func resolveCheckpoint(p string) (string, error) {
 	return latest, nil
 }
 
+// loadRun loads a checkpoint (or a run directory's newest complete one)
+// and the resolved config of its run.
+func loadRun(p string) (*trainer.Checkpoint, trainer.Config, error) {
+	dir, err := resolveCheckpoint(p)
+	if err != nil {
+		return nil, trainer.Config{}, err
+	}
+	ck, err := trainer.LoadCheckpoint(dir)
+	if err != nil {
+		return nil, trainer.Config{}, err
+	}
+	cfg, err := runConfig(dir)
+	return ck, cfg, err
+}
+
 func newExport() *cobra.Command {
 	var ckpt, format, dtype, out, tokSrc string
 	cmd := &cobra.Command{
@@ -76,15 +91,7 @@ The tokenizer is the one of the run (config.yaml beside the checkpoint) unless
 			if ckpt == "" || out == "" {
 				return errors.New("export: --checkpoint and --out are required")
 			}
-			dir, err := resolveCheckpoint(ckpt)
-			if err != nil {
-				return err
-			}
-			ck, err := trainer.LoadCheckpoint(dir)
-			if err != nil {
-				return err
-			}
-			cfg, err := runConfig(dir)
+			ck, cfg, err := loadRun(ckpt)
 			if err != nil {
 				return err
 			}

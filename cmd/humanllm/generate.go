@@ -47,15 +47,7 @@ greedy decoding; generation stops at the end-of-turn token or --max-new.`,
 			if (dataPath == "") == (prompt == "") {
 				return errors.New("generate: give exactly one of --data or --prompt")
 			}
-			dir, err := resolveCheckpoint(ckpt)
-			if err != nil {
-				return err
-			}
-			ck, err := trainer.LoadCheckpoint(dir)
-			if err != nil {
-				return err
-			}
-			cfg, err := runConfig(dir)
+			ck, cfg, err := loadRun(ckpt)
 			if err != nil {
 				return err
 			}
