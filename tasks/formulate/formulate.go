@@ -2,12 +2,11 @@ package formulate
 
 import (
 	"fmt"
+	"github.com/humanllm/humanllm/internal/fields"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -41,78 +40,15 @@ func (b base) sample(u *tasks.User, task, prompt, target string) tasks.Sample {
 
 // ---- text helpers -------------------------------------------------------
 
-// wordCount is len(strings.Fields(s)), without building the slice (it is
-// asked of every record and prompt).
-func wordCount(s string) int {
-	// Count the starts of runs of non-space runes, without branching on
-	// the common ASCII bytes.
-	n := 0
-	var prev uint8 // 1 after a non-space rune
-	for i := 0; i < len(s); {
-		c := s[i]
-		var cur uint8
-		if c < utf8.RuneSelf {
-			cur = asciiNotSpace[c]
-			i++
-		} else {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
-				cur = 1
-			}
-			i += size
-		}
-		n += int(cur &^ prev)
-		prev = cur
-	}
-	return n
-}
-
-// nextSpan returns the [start, end) byte offsets of the first word of s[i:]
-// (a run of runes that are not unicode.IsSpace, as strings.Fields and
-// wordSpans split), ok false when there is none.
-func nextSpan(s string, i int) (start, end int, ok bool) {
-	start = -1
-	for i < len(s) {
-		c := s[i]
-		size := 1
-		var sp bool
-		if c < utf8.RuneSelf {
-			sp = asciiSpace[c]
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			sp = unicode.IsSpace(r)
-		}
-		if sp {
-			if start >= 0 {
-				return start, i, true
-			}
-		} else if start < 0 {
-			start = i
-		}
-		i += size
-	}
-	return start, len(s), start >= 0
-}
-
-var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
-// asciiNotSpace is 1 for the ASCII bytes that are not white space.
-var asciiNotSpace = func() (t [utf8.RuneSelf]uint8) {
-	for c := range t {
-		if !asciiSpace[c] {
-			t[c] = 1
-		}
-	}
-	return
-}()
+// wordCount is len(strings.Fields(s)).
+func wordCount(s string) int { return fields.Count(s) }
 
 // wordSpans returns the [start, end) byte offsets of the words of s (runs of
 // non-space runes).
 func wordSpans(s string) [][2]int {
 	var out [][2]int
 	for i := 0; ; {
-		start, end, ok := nextSpan(s, i)
+		start, end, ok := fields.Next(s, i)
 		if !ok {
 			return out
 		}
@@ -131,7 +67,7 @@ func cutWords(s string, n int) string {
 	}
 	cut := 0
 	for i, k := 0, 0; ; k++ {
-		_, end, ok := nextSpan(s, i)
+		_, end, ok := fields.Next(s, i)
 		if !ok {
 			return s // at most n words
 		}
@@ -175,8 +111,8 @@ func formatRating(r float64) string {
 func sameText(a, b string) bool {
 	i, j := 0, 0
 	for {
-		as, ae, aok := nextSpan(a, i)
-		bs, be, bok := nextSpan(b, j)
+		as, ae, aok := fields.Next(a, i)
+		bs, be, bok := fields.Next(b, j)
 		if !aok || !bok {
 			return aok == bok
 		}

@@ -4,6 +4,7 @@
 package qc
 
 import (
+	"github.com/humanllm/humanllm/internal/fields"
 	"slices"
 	"strings"
 	"unicode"
@@ -102,7 +103,7 @@ func Check(s tasks.Sample, opts Options) string {
 	if englishOnly(opts.Languages) && !IsEnglish(t, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
-	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || countFields(t) < perKind(opts.MinTargetWords, kind) {
+	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || fields.Count(t) < perKind(opts.MinTargetWords, kind) {
 		return ReasonShortTarget
 	}
 	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksMessages(t, s.Messages[:last], opts.LeakShingle) {
@@ -117,34 +118,6 @@ func Check(s tasks.Sample, opts Options) string {
 	}
 	return ""
 }
-
-// countFields is len(strings.Fields(s)) without building the slice: it
-// counts the starts of runs of non-space runes.
-func countFields(s string) int {
-	n := 0
-	var prev uint8 // 1 after a non-space rune
-	for i := 0; i < len(s); {
-		c := s[i]
-		var cur uint8
-		if c < utf8.RuneSelf {
-			if !asciiSpace[c] {
-				cur = 1
-			}
-			i++
-		} else {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
-				cur = 1
-			}
-			i += size
-		}
-		n += int(cur &^ prev)
-		prev = cur
-	}
-	return n
-}
-
-var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 func englishOnly(langs []string) bool {
 	if len(langs) == 0 {

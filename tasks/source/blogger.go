@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/humanllm/humanllm/internal/fields"
 	"html"
 	"io"
 	"path/filepath"
@@ -11,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -243,7 +242,7 @@ func cleanBlogText(raw []byte) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; ; {
-		start, end, ok := nextField(s, i)
+		start, end, ok := fields.Next(s, i)
 		if !ok {
 			break
 		}
@@ -259,33 +258,6 @@ func cleanBlogText(raw []byte) string {
 		b.WriteString(w)
 	}
 	return b.String()
-}
-
-// nextField returns the [start, end) offsets of the first field of s[i:]
-// as strings.Fields splits s (runs of runes that are not unicode.IsSpace).
-func nextField(s string, i int) (start, end int, ok bool) {
-	start = -1
-	for i < len(s) {
-		c := s[i]
-		size := 1
-		var sp bool
-		if c < utf8.RuneSelf {
-			sp = c == ' ' || c-'\t' <= '\r'-'\t' // \t \n \v \f \r
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			sp = unicode.IsSpace(r)
-		}
-		if sp {
-			if start >= 0 {
-				return start, i, true
-			}
-		} else if start < 0 {
-			start = i
-		}
-		i += size
-	}
-	return start, len(s), start >= 0
 }
 
 // months maps lower-cased month names (and common abbreviations) in the

@@ -3,6 +3,7 @@ package synth
 import (
 	"context"
 	"fmt"
+	"github.com/humanllm/humanllm/internal/fields"
 	"math"
 	"regexp"
 	"sort"
@@ -588,8 +589,8 @@ func normSpace(s string) string { return strings.ToLower(strings.Join(strings.Fi
 func normSpaceEqual(a, b string) bool {
 	i, j := 0, 0
 	for {
-		as, ae, aok := nextSpan(a, i)
-		bs, be, bok := nextSpan(b, j)
+		as, ae, aok := fields.Next(a, i)
+		bs, be, bok := fields.Next(b, j)
 		if !aok || !bok {
 			return aok == bok
 		}
@@ -715,7 +716,7 @@ func IsThoughtSentence(s string) bool {
 	if !fp {
 		return false
 	}
-	if n := fieldCountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
+	if n := fields.CountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
 		return false
 	}
 	return matchThought(ns)
@@ -854,7 +855,7 @@ func isThoughtSpan(text string, sp [2]int32, toks []wordTok, lx *lexicon) bool {
 	if !fp {
 		return false
 	}
-	if n := fieldCountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
+	if n := fields.CountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
 		return false
 	}
 	return matchThought(s)

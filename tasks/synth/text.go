@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"github.com/humanllm/humanllm/internal/fields"
 	"sort"
 	"strings"
 	"unicode"
@@ -333,71 +334,7 @@ func truncateWords(s string, n int) string {
 }
 
 // wordCount is len(strings.Fields(s)) without building the slice.
-func wordCount(s string) int { return fieldCountUpTo(s, -1) }
-
-// fieldCountUpTo is wordCount, but stops counting at limit (if >= 0). It
-// counts the starts of runs of non-space runes, without branching on the
-// common ASCII bytes.
-func fieldCountUpTo(s string, limit int) int {
-	n := 0
-	var prev uint8 // 1 after a non-space rune
-	for i := 0; i < len(s) && n != limit; {
-		c := s[i]
-		var cur uint8
-		if c < utf8.RuneSelf {
-			cur = asciiNotSpace[c]
-			i++
-		} else {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
-				cur = 1
-			}
-			i += size
-		}
-		n += int(cur &^ prev)
-		prev = cur
-	}
-	return n
-}
-
-// asciiNotSpace is 1 for the ASCII bytes that are not white space.
-var asciiNotSpace = func() (t [utf8.RuneSelf]uint8) {
-	for c := range t {
-		if !asciiSpace[c] {
-			t[c] = 1
-		}
-	}
-	return
-}()
-
-var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
-// nextSpan returns the [start, end) byte offsets of the first field of
-// s[i:] as strings.Fields splits s, ok false when there is none.
-func nextSpan(s string, i int) (start, end int, ok bool) {
-	start = -1
-	for i < len(s) {
-		c := s[i]
-		size := 1
-		var sp bool
-		if c < utf8.RuneSelf {
-			sp = asciiSpace[c]
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			sp = unicode.IsSpace(r)
-		}
-		if sp {
-			if start >= 0 {
-				return start, i, true
-			}
-		} else if start < 0 {
-			start = i
-		}
-		i += size
-	}
-	return start, len(s), start >= 0
-}
+func wordCount(s string) int { return fields.Count(s) }
 
 // hasURL is urlRe.MatchString(s). Every match contains "://" or "www." in
 // some case (w folds only to W), which almost no sentence does: the regexp
