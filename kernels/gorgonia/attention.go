@@ -100,15 +100,7 @@ func (op *attentionOp) SymDiff(in G.Nodes, out, dout *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	grads := G.Nodes{dq}
-	for i, nm := range []string{"CausalAttentionGradK", "CausalAttentionGradV"} {
-		g, err := G.ApplyOp(newParamGrad(nm, gop.extra, i, dq.Dims()), dq)
-		if err != nil {
-			return nil, err
-		}
-		grads = append(grads, g)
-	}
-	return grads, nil
+	return withParamGrads(dq, gop.extra, []string{"CausalAttentionGradK", "CausalAttentionGradV"}...)
 }
 
 // attentionGrad computes dq (its value), dk and dv (kept for their

@@ -127,15 +127,7 @@ func (op *linearOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	grads := G.Nodes{dx}
-	for i, nm := range []string{"LinearGradW", "LinearGradB"}[:len(shapes)] {
-		g, err := G.ApplyOp(newParamGrad(nm, gop.extra, i, dx.Dims()), dx)
-		if err != nil {
-			return nil, err
-		}
-		grads = append(grads, g)
-	}
-	return grads, nil
+	return withParamGrads(dx, gop.extra, []string{"LinearGradW", "LinearGradB"}[:len(shapes)]...)
 }
 
 // linearGrad computes dx = dy·op(W)ᵀ (its value), dW and db (kept for

@@ -227,15 +227,7 @@ func (op *layerNormOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	grads := G.Nodes{dx}
-	for i, nm := range []string{"LayerNormGradW", "LayerNormGradB"}[:len(shapes)] {
-		g, err := G.ApplyOp(newParamGrad(nm, gop.extra, i, dx.Dims()), dx)
-		if err != nil {
-			return nil, err
-		}
-		grads = append(grads, g)
-	}
-	return grads, nil
+	return withParamGrads(dx, gop.extra, []string{"LayerNormGradW", "LayerNormGradB"}[:len(shapes)]...)
 }
 
 // layerNormGrad computes dx (its value), dw and db (kept for their

@@ -331,6 +331,21 @@ func (op *paramGrad) Do(inputs ...G.Value) (G.Value, error) {
 	return op.from.bufs[op.idx].t, nil
 }
 
+// withParamGrads returns main followed by one paramGrad node per name: the
+// gradients a fused backward kernel computed besides main's, in the order
+// of extra's buffers.
+func withParamGrads(main *G.Node, extra *gradOutputs, names ...string) (G.Nodes, error) {
+	grads := G.Nodes{main}
+	for i, nm := range names {
+		g, err := G.ApplyOp(newParamGrad(nm, extra, i, main.Dims()), main)
+		if err != nil {
+			return nil, err
+		}
+		grads = append(grads, g)
+	}
+	return grads, nil
+}
+
 // prepare returns the zeroed-or-not data of extra gradient buffer i.
 func (g *gradOutputs) prepare(i int, zero bool) []float32 {
 	_, d := g.bufs[i].get(g.shapes[i])
