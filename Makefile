@@ -33,10 +33,10 @@ demo: build
 	@echo; echo "== held-out users, per task kind: the tuned model vs its paused step-$$(($(DEMO_STEPS)/2)) checkpoint"
 	$(BIN) eval --model $(DEMO_RUN) --baseline $(DEMO_RUN)/$$(printf 'ckpt-%08d' $$(($(DEMO_STEPS)/2))) --data $(DEMO_OUT) --max-gen 4
 	@echo; echo "== export for llama.cpp/ollama (GGUF) and Hugging Face (safetensors)"
-	$(BIN) export --checkpoint $(DEMO_RUN) --format gguf --dtype q8_0 --out $(DEMO_RUN)/model-q8_0.gguf
-	$(BIN) export --checkpoint $(DEMO_RUN) --format hf --out $(DEMO_RUN)/hf
+	$(BIN) export --model $(DEMO_RUN) --format gguf --dtype q8_0 --out $(DEMO_RUN)/model-q8_0.gguf
+	$(BIN) export --model $(DEMO_RUN) --format hf --out $(DEMO_RUN)/hf
 	@echo; echo "== answer as a held-out user"
-	$(BIN) generate --checkpoint $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
+	$(BIN) generate --model $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
 
 test: deps llamacpp fmt-check vet
 	$(GO) test -count=1 $(PKGS)

@@ -94,10 +94,14 @@ type DataConfig struct {
 	// PadID fills unused positions (never a target).
 	PadID int32 `json:"pad_id" mapstructure:"pad_id" yaml:"pad_id"`
 	// Tokenizer is builtin:tok512 (stories260K's, embedded), a llama2.c
-	// tokenizer .bin, a Hugging Face tokenizer.json, or a directory with
-	// GPT-2's encoder.json and vocab.bpe.
+	// tokenizer .bin, a Hugging Face tokenizer.json, a GGUF file's
+	// vocabulary, or a directory with GPT-2's encoder.json and vocab.bpe
+	// (or an HF model's tokenizer.json). "" means the model's own
+	// (builtin:tok512 for a fresh model); the command resolves it before
+	// the config is saved.
 	Tokenizer string `json:"tokenizer" mapstructure:"tokenizer" yaml:"tokenizer"`
-	// Template is the chat template: chatml, llama3 or plain.
+	// Template is the chat template: chatml, llama3 or plain; "" chooses
+	// the one the tokenizer's special tokens call for.
 	Template string `json:"template" mapstructure:"template" yaml:"template"`
 }
 
@@ -160,7 +164,7 @@ func DefaultConfig() Config {
 			Dim: 64, HiddenDim: 172, NLayers: 4, NHeads: 4, NKVHeads: 4, Vocab: 512, MaxSeqLen: 256,
 			RopeTheta: 10000, RMSEps: 1e-5,
 		}},
-		Data:       DataConfig{SeqLen: 256, Pack: false, Overlong: "truncate", Tokenizer: "builtin:tok512", Template: "plain"},
+		Data:       DataConfig{SeqLen: 256, Pack: false, Overlong: "truncate", Tokenizer: "", Template: ""},
 		Engine:     Engine{Ops: "builtin", Kernels: "cpu"},
 		Schedule:   Schedule{Kind: "cosine", LR: 5e-4, MinLR: 5e-5, WarmupSteps: 10},
 		Optim:      AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, GradClip: 1},
@@ -188,7 +192,7 @@ func (c Config) Validate() error {
 	case c.Threads < 0:
 		return fmt.Errorf("threads: %d must be >= 0", c.Threads)
 	case c.Model.Source == "":
-		return fmt.Errorf("model.source: give fresh or a llama2.c .bin path (--model)")
+		return fmt.Errorf("model.source: give fresh or a model path (--model)")
 	case c.Eval.Every < 0 || c.Eval.MaxBatches < 0 || c.Eval.Patience < 0 || c.Eval.MinDelta < 0:
 		return fmt.Errorf("eval: every, max_batches, patience and min_delta must be >= 0")
 	case c.Checkpoint.Every < 0 || c.Checkpoint.KeepLast < 0 || c.Checkpoint.KeepEvery < 0:

@@ -18,11 +18,9 @@ import (
 	"github.com/humanllm/humanllm/model"
 	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/llama"
-	"github.com/humanllm/humanllm/model/llama2c"
 	"github.com/humanllm/humanllm/model/tokenizer"
 	"github.com/humanllm/humanllm/tasks"
 	"github.com/humanllm/humanllm/tasks/synth"
-	"github.com/humanllm/humanllm/trainer"
 	"github.com/humanllm/humanllm/trainer/data"
 )
 
@@ -44,19 +42,6 @@ type evalReport struct {
 	Loss  float64    `json:"loss"`
 }
 
-// loadEvalModel opens a checkpoint (or run directory) or a llama2.c .bin.
-func loadEvalModel(p string) (*model.Weights, trainer.Config, error) {
-	if strings.HasSuffix(p, ".bin") {
-		w, err := llama2c.Read(p)
-		return w, trainer.DefaultConfig(), err
-	}
-	ck, cfg, err := loadRun(p)
-	if err != nil {
-		return nil, cfg, err
-	}
-	return ck.Weights, cfg, nil
-}
-
 func newEval() *cobra.Command {
 	var (
 		modelPath, baseline, dataPath, tokSrc, tplName string
@@ -64,7 +49,7 @@ func newEval() *cobra.Command {
 		asJSON                                         bool
 	)
 	cmd := &cobra.Command{
-		Use:   "eval --model CHECKPOINT|RUN_DIR|file.bin --data test.jsonl [--baseline PATH]",
+		Use:   "eval --model PATH --data test.jsonl [--baseline PATH]",
 		Short: "Loss and perplexity per task kind, item-selection accuracy and style similarity, base vs tuned",
 		Long: `eval scores a model on chat-messages samples (prepare's test.jsonl: held-out users):
 
@@ -77,7 +62,7 @@ func newEval() *cobra.Command {
 
 With --baseline it scores a second model (e.g. the base model before fine-tuning)
 on the same samples and prints both side by side: the HumanLLM paper's comparison.
-The chat template and tokenizer are --model's run's unless given.`,
+--model and --baseline take a checkpoint, a run directory, a Hugging Face\ndirectory, a GGUF file or a llama2.c .bin. The chat template and tokenizer are\n--model's run's (or its file's own) unless given.`,
 		Example: `  humanllm eval --model runs/demo --data out/demo/test.jsonl
   humanllm eval --model runs/s --baseline ../shared/models/stories260K/stories260K.bin --data out/demo --json`,
 		Args: cobra.NoArgs,
@@ -85,21 +70,12 @@ The chat template and tokenizer are --model's run's unless given.`,
 			if modelPath == "" || dataPath == "" {
 				return errors.New("eval: --model and --data are required")
 			}
-			w, cfg, err := loadEvalModel(modelPath)
+			om, err := openModel(modelPath)
 			if err != nil {
 				return err
 			}
-			if tokSrc == "" {
-				tokSrc = cfg.Data.Tokenizer
-			}
-			if tplName == "" {
-				tplName = cfg.Data.Template
-			}
-			tok, err := loadTokenizer(tokSrc, trainer.ModelSource{Source: "fresh", Fresh: trainer.FreshModel{Vocab: w.Config.Vocab}})
-			if err != nil {
-				return err
-			}
-			tpl, err := chat.New(tplName, tok)
+			w := om.Weights
+			tok, tpl, err := om.chatSetup(tokSrc, tplName, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -121,9 +97,11 @@ The chat template and tokenizer are --model's run's unless given.`,
 				}
 				mw := w
 				if m != modelPath {
-					if mw, _, err = loadEvalModel(m); err != nil {
+					bm, err := openModel(m)
+					if err != nil {
 						return fmt.Errorf("--baseline: %w", err)
 					}
+					mw = bm.Weights
 					if mw.Config.Vocab != w.Config.Vocab {
 						return fmt.Errorf("--baseline: vocabulary %d differs from the model's %d (the same tokenizer must serve both)", mw.Config.Vocab, w.Config.Vocab)
 					}
@@ -145,11 +123,11 @@ The chat template and tokenizer are --model's run's unless given.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelPath, "model", "", "checkpoint, run directory (newest checkpoint) or llama2.c .bin")
-	f.StringVar(&baseline, "baseline", "", "a second model scored on the same samples (e.g. the base model)")
+	f.StringVar(&modelPath, "model", "", modelPathHelp)
+	f.StringVar(&baseline, "baseline", "", "a second model (any --model form) scored on the same samples, e.g. the base model")
 	f.StringVar(&dataPath, "data", "", "chat-messages JSONL, or a prepare output directory (its test.jsonl)")
-	f.StringVar(&tokSrc, "tokenizer", "", "tokenizer (default: the model's run's data.tokenizer)")
-	f.StringVar(&tplName, "template", "", "chat template (default: the model's run's data.template)")
+	f.StringVar(&tokSrc, "tokenizer", "", "tokenizer (default: the model's run's data.tokenizer, or the model file's own)")
+	f.StringVar(&tplName, "template", "", "chat template: plain | chatml | llama3 (default: the run's, else guessed from the tokenizer)")
 	f.IntVar(&maxGen, "max-gen", 16, "samples per generation metric (item_selection, style), 0 = none; generation is the slow part")
 	f.IntVar(&maxSamples, "max-samples", 0, "score only the first N samples (0 = all)")
 	f.BoolVar(&asJSON, "json", false, "print the reports as JSON")

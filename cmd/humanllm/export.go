@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,10 @@ import (
 	"github.com/humanllm/humanllm/internal/config"
 	"github.com/humanllm/humanllm/internal/demodata"
 	"github.com/humanllm/humanllm/model"
+	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/gguf"
+	"github.com/humanllm/humanllm/model/hf"
+	"github.com/humanllm/humanllm/model/load"
 	"github.com/humanllm/humanllm/model/safetensors"
 	"github.com/humanllm/humanllm/model/tokenizer"
 	"github.com/humanllm/humanllm/trainer"
@@ -67,90 +69,129 @@ func loadRun(p string) (*trainer.Checkpoint, trainer.Config, error) {
 }
 
 func newExport() *cobra.Command {
-	var ckpt, format, dtype, out, tokSrc string
+	var modelPath, format, dtype, out, tokSrc, tplName string
 	cmd := &cobra.Command{
-		Use:   "export --checkpoint DIR --format hf|gguf [--dtype f32|f16|bf16|q8_0] --out PATH",
-		Short: "Export a checkpoint's weights for llama.cpp/ollama (GGUF) or Hugging Face (safetensors)",
-		Long: `export writes the weights of a training checkpoint (a ckpt-<step> directory, or a
-run directory: its newest complete checkpoint) in a format other tools load:
+		Use:   "export --model PATH --format hf|gguf [--dtype f32|f16|bf16|q8_0] --out PATH",
+		Short: "Convert a checkpoint or any model humanllm reads to GGUF (llama.cpp, ollama) or Hugging Face safetensors",
+		Long: `export writes a model — a training checkpoint (ckpt-<step>), a run directory (its
+newest complete checkpoint), a Hugging Face directory, a GGUF file or a llama2.c
+.bin — in a format other tools load:
 
   --format gguf  one .gguf file (GGUF v3, llama architecture, tokenizer included) for
                  llama.cpp and ollama; --dtype f32, f16, bf16 or q8_0 for the matrices
-                 (norms stay f32). The tokenizer must be a llama2.c SentencePiece one
-                 (builtin:tok512 or a tokenizer .bin).
-  --format hf    a Hugging Face model directory: config.json (LlamaForCausalLM),
-                 generation_config.json and model.safetensors (--dtype f32, f16 or bf16),
-                 plus tokenizer.json when the run used one.
+                 (norms stay f32). The tokenizer must be a SentencePiece one
+                 (builtin:tok512, a llama2.c tokenizer .bin, or a GGUF file's).
+                 An Ollama Modelfile (FROM, TEMPLATE, stop) is written beside it:
+                 ollama create NAME -f OUT.Modelfile
+  --format hf    a Hugging Face model directory: config.json (LlamaForCausalLM, or
+                 Qwen2ForCausalLM with q/k/v biases), generation_config.json and
+                 model.safetensors (--dtype f32, f16 or bf16), plus tokenizer.json
+                 when the tokenizer is one.
 
-The tokenizer is the one of the run (config.yaml beside the checkpoint) unless
---tokenizer names another. Files are written atomically.`,
-		Example: `  humanllm export --checkpoint runs/demo --format gguf --dtype q8_0 --out runs/demo/model-q8_0.gguf
-  humanllm export --checkpoint runs/demo/ckpt-00000150 --format hf --out runs/demo/hf`,
+The tokenizer and chat template are the run's (config.yaml beside a checkpoint)
+or the model file's own unless --tokenizer / --template name others. Files are
+written atomically.`,
+		Example: `  humanllm export --model runs/demo --format gguf --dtype q8_0 --out runs/demo/model-q8_0.gguf
+  humanllm export --model runs/demo/ckpt-00000150 --format hf --out runs/demo/hf
+  humanllm export --model stories260K.bin --tokenizer builtin:tok512 --format gguf --out stories.gguf`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ckpt == "" || out == "" {
-				return errors.New("export: --checkpoint and --out are required")
+			if modelPath == "" || out == "" {
+				return errors.New("export: --model and --out are required")
 			}
-			ck, cfg, err := loadRun(ckpt)
+			m, err := openModel(modelPath)
 			if err != nil {
 				return err
 			}
 			if tokSrc == "" {
-				tokSrc = cfg.Data.Tokenizer
+				tokSrc = m.Tokenizer
 			}
-			w := ck.Weights
 			switch format {
 			case "gguf":
-				return exportGGUF(cmd.OutOrStdout(), w, tokSrc, dtype, out)
+				if tplName == "" {
+					tplName = m.Template
+				}
+				return exportGGUF(cmd.OutOrStdout(), m.Weights, tokSrc, tplName, dtype, out)
 			case "hf":
-				return exportHF(cmd.OutOrStdout(), w, tokSrc, dtype, out)
+				return exportHF(cmd.OutOrStdout(), m.Weights, tokSrc, dtype, out)
 			}
 			return fmt.Errorf("--format: %q is not hf or gguf", format)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&ckpt, "checkpoint", "", "checkpoint directory (ckpt-<step>) or run directory (its newest complete checkpoint)")
+	f.StringVar(&modelPath, "model", "", modelPathHelp)
+	f.StringVar(&modelPath, "checkpoint", "", "same as --model (kept for older scripts)")
+	_ = f.MarkHidden("checkpoint")
 	f.StringVar(&format, "format", "gguf", "gguf (llama.cpp, ollama) or hf (Hugging Face safetensors directory)")
 	f.StringVar(&dtype, "dtype", "f32", "weight type: f32, f16, bf16, or q8_0 (gguf only)")
 	f.StringVar(&out, "out", "", "output file (gguf) or directory (hf)")
-	f.StringVar(&tokSrc, "tokenizer", "", "tokenizer to embed (default: the run's data.tokenizer)")
+	f.StringVar(&tokSrc, "tokenizer", "", "tokenizer to embed (default: the run's data.tokenizer, or the model file's own)")
+	f.StringVar(&tplName, "template", "", "chat template of the Ollama Modelfile: plain | chatml | llama3 (default: the run's, else guessed from the tokenizer)")
 	return cmd
 }
 
-func exportGGUF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) error {
+// ggufVocab reads a SentencePiece tokenizer in GGUF form: builtin:tok512,
+// a llama2.c tokenizer .bin, or the vocabulary of a GGUF file.
+func ggufVocab(tokSrc string, vocabSize int) (*gguf.Vocab, error) {
+	var raw []byte
+	var err error
+	switch {
+	case tokSrc == "builtin:tok512":
+		raw = demodata.Tok512()
+	case strings.HasSuffix(tokSrc, ".gguf"):
+		f, err := gguf.ReadFile(tokSrc)
+		if err != nil {
+			return nil, err
+		}
+		v, err := gguf.VocabOf(f)
+		if err == nil && v == nil {
+			err = fmt.Errorf("%s carries no tokenizer", tokSrc)
+		}
+		return v, err
+	case strings.HasSuffix(tokSrc, ".bin"):
+		if raw, err = os.ReadFile(tokSrc); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("export: GGUF export needs a SentencePiece tokenizer (builtin:tok512, a llama2.c tokenizer .bin or a GGUF file); got %q", tokSrc)
+	}
+	return gguf.DecodeLlama2cVocab(raw, vocabSize)
+}
+
+func exportGGUF(stdout io.Writer, w *model.Weights, tokSrc, tplName, dtype, out string) error {
 	tt, err := gguf.ParseTensorType(strings.ToUpper(dtype))
 	if err != nil {
 		return fmt.Errorf("--dtype: %w", err)
 	}
-	var raw []byte
-	switch {
-	case tokSrc == "builtin:tok512":
-		raw = demodata.Tok512()
-	case strings.HasSuffix(tokSrc, ".bin"):
-		if raw, err = os.ReadFile(tokSrc); err != nil {
+	vocab, err := ggufVocab(tokSrc, w.Config.Vocab)
+	if err != nil {
+		return err
+	}
+	if tplName == "" {
+		tok, err := load.Tokenizer(tokSrc, w.Config.Vocab)
+		if err != nil {
 			return err
 		}
-	default:
-		return fmt.Errorf("export: GGUF export needs a llama2.c SentencePiece tokenizer (builtin:tok512 or a tokenizer .bin); the run used %q", tokSrc)
+		tplName = guessTemplate(tok)
 	}
-	vocab, err := gguf.DecodeLlama2cVocab(raw, w.Config.Vocab)
+	mf, err := chat.Modelfile("./"+filepath.Base(out), tplName)
 	if err != nil {
 		return err
 	}
 	if err := gguf.WriteLlama(out, w, gguf.Options{Type: tt, Name: "humanllm", Vocab: vocab}); err != nil {
 		return err
 	}
+	mfPath := strings.TrimSuffix(out, ".gguf") + ".Modelfile"
+	if err := safetensors.WriteAtomic(mfPath, []byte(mf)); err != nil {
+		return err
+	}
 	st, _ := os.Stat(out)
-	fmt.Fprintf(stdout, "wrote %s (GGUF, %s, %.1f MB, %s parameters)\n", out, strings.ToUpper(dtype), float64(st.Size())/1e6, paramCount(w))
+	fmt.Fprintf(stdout, "wrote %s (GGUF, %s, %.1f MB, %s parameters) and %s (template %s)\n", out, strings.ToUpper(dtype), float64(st.Size())/1e6, paramCount(w), mfPath, tplName)
 	return nil
 }
 
 func paramCount(w *model.Weights) string {
-	n := 0
-	for _, s := range w.Config.ParamSpecs() {
-		n += s.Size()
-	}
-	return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	return fmt.Sprintf("%.2fM", float64(w.Config.ParamCount())/1e6)
 }
 
 func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) error {
@@ -160,51 +201,29 @@ func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) err
 	default:
 		return fmt.Errorf("--dtype: %q: hf export writes f32, f16 or bf16", dtype)
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	c := w.Config
-	var ts []safetensors.Tensor
-	for _, s := range c.ParamSpecs() {
-		t := w.Get(s.Name)
-		ts = append(ts, safetensors.Tensor{Name: s.Name, Shape: t.Shape, Data: t.Data, DType: dt})
-	}
-	if err := safetensors.WriteFile(filepath.Join(out, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
-		return err
-	}
-	torchDtype := map[string]string{"F32": "float32", "F16": "float16", "BF16": "bfloat16"}[dt]
-	bos, eos := 1, 2
-	if tok, err := loadTokenizer(tokSrc, trainer.ModelSource{Source: "fresh", Fresh: trainer.FreshModel{Vocab: c.Vocab}}); err == nil {
+	bos, eos := -1, -1
+	var tok tokenizer.Tokenizer
+	if tokSrc != "" {
+		var err error
+		if tok, err = load.Tokenizer(tokSrc, w.Config.Vocab); err != nil {
+			return fmt.Errorf("tokenizer %s: %w", tokSrc, err)
+		}
 		bos, eos = tok.BOS(), tok.EOS()
 	}
-	hfc := map[string]any{
-		"architectures": []string{"LlamaForCausalLM"}, "model_type": "llama",
-		"hidden_size": c.Dim, "intermediate_size": c.HiddenDim, "num_hidden_layers": c.NLayers,
-		"num_attention_heads": c.NHeads, "num_key_value_heads": c.NKVHeads, "head_dim": c.HeadDim(),
-		"vocab_size": c.Vocab, "max_position_embeddings": c.MaxSeqLen, "rope_theta": c.RopeTheta,
-		"rms_norm_eps": c.RMSEps, "tie_word_embeddings": c.TiedEmbeddings, "attention_bias": c.QKVBias,
-		"hidden_act": "silu", "torch_dtype": torchDtype, "bos_token_id": bos, "eos_token_id": eos,
-	}
-	gen := map[string]any{"bos_token_id": bos, "eos_token_id": eos, "do_sample": false}
-	for name, v := range map[string]any{"config.json": hfc, "generation_config.json": gen} {
-		b, _ := json.MarshalIndent(v, "", "  ")
-		if err := safetensors.WriteAtomic(filepath.Join(out, name), append(b, '\n')); err != nil {
-			return err
-		}
+	if err := hf.Write(out, w, hf.WriteOptions{DType: dt, BOS: bos, EOS: eos}); err != nil {
+		return err
 	}
 	note := ""
-	if strings.HasSuffix(tokSrc, ".json") {
-		if _, err := tokenizer.LoadHF(tokSrc); err == nil {
-			b, err := os.ReadFile(tokSrc)
-			if err != nil {
-				return err
-			}
-			if err := safetensors.WriteAtomic(filepath.Join(out, "tokenizer.json"), b); err != nil {
-				return err
-			}
-			note = " + tokenizer.json"
+	if hft, ok := tok.(*tokenizer.HF); ok {
+		b, err := hft.MarshalJSON()
+		if err != nil {
+			return err
 		}
-	} else {
+		if err := safetensors.WriteAtomic(filepath.Join(out, "tokenizer.json"), b); err != nil {
+			return err
+		}
+		note = " + tokenizer.json"
+	} else if tokSrc != "" {
 		note = fmt.Sprintf(" (tokenizer %s has no Hugging Face tokenizer.json form; use the GGUF export for a self-contained model)", tokSrc)
 	}
 	fmt.Fprintf(stdout, "wrote %s: config.json, generation_config.json, model.safetensors (%s, %s parameters)%s\n", out, dt, paramCount(w), note)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -10,109 +13,120 @@ import (
 
 	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/llama"
+	"github.com/humanllm/humanllm/model/tokenizer"
 	"github.com/humanllm/humanllm/tasks"
-	"github.com/humanllm/humanllm/trainer"
 	"github.com/humanllm/humanllm/trainer/data"
 )
 
 func newGenerate() *cobra.Command {
 	var (
-		ckpt, dataPath, prompt, tokSrc, tplName string
-		sample, maxNew, topK                    int
-		temperature, topP                       float64
-		seed                                    uint64
+		modelPath, dataPath, prompt, promptIDs, msgsPath, tokSrc, tplName string
+		sample, maxNew, topK                                              int
+		temperature, topP                                                 float64
+		seed                                                              uint64
+		asJSON                                                            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "generate --checkpoint DIR (--data test.jsonl [--sample N] | --prompt TEXT)",
-		Short: "Answer as a person: generate the assistant turn of a held-out sample or of a prompt",
-		Long: `generate loads a checkpoint (a ckpt-<step> directory, or a run directory: its
-newest complete checkpoint) and writes the assistant's answer:
+		Use:   "generate --model PATH (--prompt TEXT | --messages FILE | --data test.jsonl [--sample N] | --prompt-ids 1,2,3)",
+		Short: "Answer as a person: generate the assistant turn of a held-out sample, of messages or of a prompt",
+		Long: `generate loads a model — a training checkpoint (ckpt-<step>), a run directory
+(its newest complete checkpoint), a Hugging Face directory, a GGUF file or a
+llama2.c .bin — and writes the assistant's answer to one of:
 
+  --prompt TEXT           a single user turn
+  --messages FILE         a JSON array of {"role","content"} messages (or one
+                          chat-messages JSONL record); the assistant answers the last turn
   --data FILE --sample N  the N-th sample of a chat-messages JSONL (e.g. prepare's
                           test.jsonl: a held-out user): its messages up to the last
                           assistant turn are the prompt, and the real answer is shown
                           beside the generated one
-  --prompt TEXT           a single user turn
+  --prompt-ids 1,2,3      raw token ids, continued without any chat template (the
+                          quick check after an import or export)
 
-The chat template and tokenizer are the run's (config.yaml beside the
-checkpoint) unless --template / --tokenizer say otherwise. Temperature 0 is
-greedy decoding; generation stops at the end-of-turn token or --max-new.`,
-		Example: `  humanllm generate --checkpoint runs/demo --data out/demo/test.jsonl --sample 0
-  humanllm generate --checkpoint runs/demo --prompt "Write your next review of a guitar tuner." --temperature 0.8 --top-p 0.9`,
+The tokenizer and chat template are the run's (config.yaml beside a checkpoint)
+or the model file's own, unless --tokenizer / --template say otherwise; with
+no template known, the tokenizer's special tokens choose chatml, llama3 or plain.
+Temperature 0 is greedy decoding; generation stops at the end-of-turn token or
+--max-new-tokens. --json prints {"ids":[...],"text":...}.`,
+		Example: `  humanllm generate --model runs/demo --data out/demo/test.jsonl --sample 0
+  humanllm generate --model runs/demo --prompt "Write your next review of a guitar tuner." --temperature 0.8 --top-p 0.9
+  humanllm generate --model stories260K.bin --tokenizer builtin:tok512 --prompt-ids 1 --max-new-tokens 32 --json
+  humanllm generate --model runs/demo/model-q8_0.gguf --prompt "hi"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ckpt == "" {
-				return errors.New("generate: --checkpoint is required")
+			given := 0
+			for _, s := range []string{dataPath, prompt, promptIDs, msgsPath} {
+				if s != "" {
+					given++
+				}
 			}
-			if (dataPath == "") == (prompt == "") {
-				return errors.New("generate: give exactly one of --data or --prompt")
+			if given != 1 {
+				return errors.New("generate: give exactly one of --prompt, --messages, --data or --prompt-ids")
 			}
-			ck, cfg, err := loadRun(ckpt)
+			m, err := openModel(modelPath)
 			if err != nil {
 				return err
 			}
-			if tokSrc == "" {
-				tokSrc = cfg.Data.Tokenizer
-			}
-			if tplName == "" {
-				tplName = cfg.Data.Template
-			}
-			c := ck.Weights.Config
-			tok, err := loadTokenizer(tokSrc, trainer.ModelSource{Source: "fresh", Fresh: trainer.FreshModel{Vocab: c.Vocab}})
-			if err != nil {
-				return err
-			}
-			if tok.VocabSize() > c.Vocab {
-				return fmt.Errorf("generate: tokenizer has %d ids, the model %d", tok.VocabSize(), c.Vocab)
-			}
-			tpl, err := chat.New(tplName, tok)
-			if err != nil {
-				return err
-			}
+			c := m.Weights.Config
+			var ids []int32
+			var tok tokenizer.Tokenizer
+			var stop []int32
 			var msgs []tasks.Message
 			var real, task string
-			if prompt != "" {
-				msgs = []tasks.Message{{Role: "user", Content: prompt}}
+			if promptIDs != "" {
+				if ids, err = parseIDs(promptIDs, c.Vocab); err != nil {
+					return fmt.Errorf("--prompt-ids: %w", err)
+				}
+				if tokSrc != "" || m.Tokenizer != "" {
+					if tok, _, err = m.chatSetup(tokSrc, "plain", io.Discard); err != nil {
+						return err
+					}
+					stop = stopTokens(tok)
+				}
 			} else {
-				path, err := data.ResolvePath(dataPath, "test")
-				if err != nil {
+				var tpl *chat.Template
+				if tok, tpl, err = m.chatSetup(tokSrc, tplName, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
-				ss, err := data.ReadFile(path)
-				if err != nil {
+				stop = stopTokens(tok)
+				switch {
+				case prompt != "":
+					msgs = []tasks.Message{{Role: "user", Content: prompt}}
+				case msgsPath != "":
+					if msgs, err = readMessages(msgsPath); err != nil {
+						return err
+					}
+				default:
+					path, err := data.ResolvePath(dataPath, "test")
+					if err != nil {
+						return err
+					}
+					ss, err := data.ReadFile(path)
+					if err != nil {
+						return err
+					}
+					if sample < 0 || sample >= len(ss) {
+						return fmt.Errorf("--sample %d: %s has %d samples", sample, path, len(ss))
+					}
+					s := ss[sample]
+					last := len(s.Messages) - 1
+					for last >= 0 && s.Messages[last].Role != "assistant" {
+						last--
+					}
+					msgs, real, task = s.Messages[:last], s.Messages[last].Content, s.Task
+				}
+				if ids, _, err = tpl.Render(msgs, true); err != nil {
 					return err
 				}
-				if sample < 0 || sample >= len(ss) {
-					return fmt.Errorf("--sample %d: %s has %d samples", sample, path, len(ss))
+				// Keep the end of a long prompt, as training's keep_end did,
+				// with room for the answer.
+				if room := c.MaxSeqLen - maxNew; room > 0 && len(ids) > room {
+					ids = ids[len(ids)-room:]
 				}
-				s := ss[sample]
-				last := len(s.Messages) - 1
-				for last >= 0 && s.Messages[last].Role != "assistant" {
-					last--
-				}
-				msgs, real, task = s.Messages[:last], s.Messages[last].Content, s.Task
 			}
-			ids, _, err := tpl.Render(msgs, true)
+			ref, err := llama.NewReference(m.Weights)
 			if err != nil {
 				return err
-			}
-			// Keep the end of a long prompt, as training's keep_end did,
-			// with room for the answer.
-			if room := c.MaxSeqLen - maxNew; room > 0 && len(ids) > room {
-				ids = ids[len(ids)-room:]
-			}
-			ref, err := llama.NewReference(ck.Weights)
-			if err != nil {
-				return err
-			}
-			stop := []int32{}
-			if eos := tok.EOS(); eos >= 0 {
-				stop = append(stop, int32(eos))
-			}
-			for _, s := range []string{"<|im_end|>", "<|eot_id|>"} {
-				if id, ok := tok.TokenID(s); ok {
-					stop = append(stop, int32(id))
-				}
 			}
 			out, err := ref.GenerateWith(ids, llama.GenerateOptions{MaxNew: maxNew, Temperature: temperature, TopK: topK, TopP: topP, Seed: seed, Stop: stop})
 			if err != nil {
@@ -125,12 +139,26 @@ greedy decoding; generation stops at the end-of-turn token or --max-new.`,
 				}
 				gen = append(gen, int(id))
 			}
+			text := ""
+			if tok != nil {
+				text = tok.Decode(gen)
+			}
 			w := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(w).Encode(struct {
+					IDs  []int  `json:"ids"`
+					Text string `json:"text"`
+				}{gen, text})
+			}
+			if tok == nil {
+				fmt.Fprintf(w, "generated ids %v (no tokenizer: --tokenizer to decode)\n", gen)
+				return nil
+			}
 			if task != "" {
 				fmt.Fprintf(w, "task       %s (sample %d of %s)\n", task, sample, dataPath)
 				fmt.Fprintf(w, "prompt     ...%s\n", tail(msgs[len(msgs)-1].Content, 300))
 			}
-			fmt.Fprintf(w, "generated  %s\n", strings.TrimSpace(tok.Decode(gen)))
+			fmt.Fprintf(w, "generated  %s\n", strings.TrimSpace(text))
 			if real != "" {
 				fmt.Fprintf(w, "real       %s\n", tail(real, 600))
 			}
@@ -138,18 +166,58 @@ greedy decoding; generation stops at the end-of-turn token or --max-new.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&ckpt, "checkpoint", "", "checkpoint directory (ckpt-<step>) or run directory (its newest complete checkpoint)")
+	f.StringVar(&modelPath, "model", "", modelPathHelp)
+	f.StringVar(&modelPath, "checkpoint", "", "same as --model (kept for older scripts)")
 	f.StringVar(&dataPath, "data", "", "chat-messages JSONL (or a prepare output directory: its test.jsonl)")
 	f.IntVar(&sample, "sample", 0, "index of the sample of --data")
-	f.StringVar(&prompt, "prompt", "", "a user turn to answer instead of a sample")
-	f.StringVar(&tokSrc, "tokenizer", "", "tokenizer (default: the run's data.tokenizer)")
-	f.StringVar(&tplName, "template", "", "chat template (default: the run's data.template)")
-	f.IntVar(&maxNew, "max-new", 120, "tokens to generate at most")
+	f.StringVar(&prompt, "prompt", "", "a user turn to answer")
+	f.StringVar(&msgsPath, "messages", "", `JSON file: [{"role":"system|user|assistant","content":"..."}, ...] or {"messages":[...]}`)
+	f.StringVar(&promptIDs, "prompt-ids", "", "comma-separated token ids to continue, without a chat template")
+	f.StringVar(&tokSrc, "tokenizer", "", "tokenizer (default: the run's data.tokenizer, or the model file's own)")
+	f.StringVar(&tplName, "template", "", "chat template: plain | chatml | llama3 (default: the run's, else guessed from the tokenizer)")
+	f.IntVar(&maxNew, "max-new-tokens", 120, "tokens to generate at most")
+	f.IntVar(&maxNew, "max-new", 120, "same as --max-new-tokens")
 	f.Float64Var(&temperature, "temperature", 0, "0 = greedy; otherwise sample at this temperature")
 	f.IntVar(&topK, "top-k", 0, "sample among the K most likely tokens (0: all)")
 	f.Float64Var(&topP, "top-p", 0, "nucleus sampling mass (0: off)")
 	f.Uint64Var(&seed, "seed", 1, "sampling seed")
+	f.BoolVar(&asJSON, "json", false, `print {"ids":[...],"text":"..."} (the generated ids without the stop token)`)
+	_ = f.MarkHidden("checkpoint")
+	_ = f.MarkHidden("max-new")
 	return cmd
+}
+
+// readMessages reads --messages: a JSON array of messages, or an object
+// with a "messages" array (a chat-messages JSONL record).
+func readMessages(path string) ([]tasks.Message, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []tasks.Message
+	if err := json.Unmarshal(b, &msgs); err != nil {
+		var rec struct {
+			Messages []tasks.Message `json:"messages"`
+		}
+		if err2 := json.Unmarshal(b, &rec); err2 != nil {
+			return nil, fmt.Errorf("--messages %s: %w (want a JSON array of {\"role\",\"content\"} or {\"messages\": [...]})", path, err)
+		}
+		msgs = rec.Messages
+	}
+	if len(msgs) == 0 {
+		return nil, fmt.Errorf("--messages %s: no messages", path)
+	}
+	for i, m := range msgs {
+		switch m.Role {
+		case "system", "user", "assistant":
+		default:
+			return nil, fmt.Errorf("--messages %s: message %d: role %q is not system, user or assistant", path, i, m.Role)
+		}
+	}
+	if msgs[len(msgs)-1].Role == "assistant" {
+		return nil, fmt.Errorf("--messages %s: the last message is the assistant's; end with the turn to answer", path)
+	}
+	return msgs, nil
 }
 
 // tail is the last n bytes of s (at a rune boundary), on one line.

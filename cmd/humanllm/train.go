@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,18 +9,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/humanllm/humanllm/internal/config"
-	"github.com/humanllm/humanllm/internal/demodata"
 	"github.com/humanllm/humanllm/model"
 	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/llama"
-	"github.com/humanllm/humanllm/model/llama2c"
+	"github.com/humanllm/humanllm/model/load"
 	"github.com/humanllm/humanllm/model/tokenizer"
 	"github.com/humanllm/humanllm/trainer"
 	"github.com/humanllm/humanllm/trainer/data"
@@ -42,33 +39,60 @@ var newRenderer = func(cfg trainer.Config) (data.Renderer, error) {
 	return chat.Renderer{T: tpl}, nil
 }
 
-// loadTokenizer opens data.tokenizer. A llama2.c tokenizer file does not
-// record its vocabulary size: it is the model's.
+// loadTokenizer opens data.tokenizer (see load.Tokenizer for the forms).
+// A llama2.c tokenizer file does not record its vocabulary size: for a
+// fresh model it is model.fresh.vocab_size, else every piece in the file.
 func loadTokenizer(src string, m trainer.ModelSource) (tokenizer.Tokenizer, error) {
-	vocab := m.Fresh.Vocab
-	if m.Source != "fresh" {
-		w, err := llama2c.Read(m.Source)
-		if err != nil {
-			return nil, fmt.Errorf("model.source %s: %w", m.Source, err)
-		}
-		vocab = w.Config.Vocab
+	vocab := 0
+	if m.Source == "fresh" {
+		vocab = m.Fresh.Vocab
 	}
-	switch {
-	case src == "":
+	if src == "" {
 		return nil, errors.New("data.tokenizer: no tokenizer given (--tokenizer)")
-	case src == "builtin:tok512":
-		return tokenizer.ReadSentencePiece(bytes.NewReader(demodata.Tok512()), 512)
-	case strings.HasSuffix(src, ".json"):
-		return tokenizer.LoadHF(src)
 	}
-	st, err := os.Stat(src)
+	tok, err := load.Tokenizer(src, vocab)
 	if err != nil {
-		return nil, fmt.Errorf("data.tokenizer: %w", err)
+		return nil, fmt.Errorf("data.tokenizer %s: %w", src, err)
 	}
-	if st.IsDir() {
-		return tokenizer.LoadGPT2Dir(src)
+	return tok, nil
+}
+
+// resolveModelDefaults fills data.tokenizer and data.template when they
+// are empty: for a fresh model the embedded tok512 and the plain
+// template; for an imported model (or another run's checkpoint) the
+// tokenizer it carries and the template its special tokens call for. It
+// returns the opened model so that it is read once.
+func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, error) {
+	var om *openedModel
+	if cfg.Model.Source != "fresh" {
+		var err error
+		if om, err = openModel(cfg.Model.Source); err != nil {
+			return nil, fmt.Errorf("model.source: %w", err)
+		}
+		fmt.Fprintf(stderr, "model %s\n", om.describe())
 	}
-	return tokenizer.LoadSentencePiece(src, vocab)
+	if cfg.Data.Tokenizer == "" {
+		switch {
+		case om == nil:
+			cfg.Data.Tokenizer = "builtin:tok512"
+		case om.Tokenizer != "":
+			cfg.Data.Tokenizer = om.Tokenizer
+		default:
+			return nil, fmt.Errorf("model.source %s carries no tokenizer: give data.tokenizer (--tokenizer)", cfg.Model.Source)
+		}
+	}
+	if cfg.Data.Template == "" {
+		if om != nil && om.Template != "" {
+			cfg.Data.Template = om.Template
+		} else {
+			tok, err := loadTokenizer(cfg.Data.Tokenizer, cfg.Model)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Data.Template = guessTemplate(tok)
+		}
+	}
+	return om, nil
 }
 
 // trainFlagKeys maps each flag to the config key it overrides.
@@ -95,9 +119,11 @@ func newTrain() *cobra.Command {
 writes (or any file in that format), with completion-only loss: assistant
 tokens and their end-of-turn token are trained, everything else is masked.
 
-The model starts from a llama2.c .bin checkpoint (--model PATH, e.g.
-stories260K.bin) or from fresh random weights of the model.fresh shape
-(--model fresh). Optimisation is AdamW (no decay on norms and biases) with
+The model starts from fresh random weights of the model.fresh shape
+(--model fresh), or from a model you have (--model PATH): a Hugging Face
+directory (Llama, SmolLM, Qwen2; safetensors f32/f16/bf16, sharded or
+not), a GGUF file, a llama2.c .bin (stories260K) or another run's
+checkpoint. Its tokenizer is used unless --tokenizer names another. Optimisation is AdamW (no decay on norms and biases) with
 warmup + cosine/linear/constant LR, clipping by global norm and gradient
 accumulation normalised by the trained tokens of the whole step. A step
 whose loss or gradient is not finite is skipped; guard.max_consecutive_skips
@@ -138,9 +164,9 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.String("out", "", "run directory: config, log, loss plot, checkpoints (config: out)")
 	f.String("resume", "", `"auto": continue from the newest complete checkpoint of --out (or start if none); a ckpt-<step> directory: continue from it; "": new run (config: resume)`)
 	f.Int("stop-after", 0, "pause after this step with a checkpoint, as an interruption would; --resume auto continues the same run (config: stop_after)")
-	f.String("tokenizer", "", "builtin:tok512 | llama2.c tokenizer .bin | tokenizer.json | GPT-2 directory (config: data.tokenizer)")
-	f.String("template", "", "chat template: plain | chatml | llama3 (config: data.template)")
-	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh) or a llama2.c .bin path (config: model.source)`)
+	f.String("tokenizer", "", "builtin:tok512 | tokenizer.json | GGUF file | llama2.c tokenizer .bin | GPT-2 or HF directory; default: the model's own, builtin:tok512 for a fresh model (config: data.tokenizer)")
+	f.String("template", "", "chat template: plain | chatml | llama3; default: the one the tokenizer's special tokens call for (config: data.template)")
+	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh), a Hugging Face directory, a GGUF file, a llama2.c .bin, or another run's checkpoint (config: model.source)`)
 	f.String("data", "", "training data: a humanllm prepare output directory (train.jsonl, test.jsonl) or a chat-messages JSONL file (config: data.path)")
 	f.String("eval-data", "", "held-out JSONL; default: test.jsonl of a --data directory (config: data.eval_path)")
 	f.Int("max-steps", def.MaxSteps, "optimizer steps to train (config: max_steps)")
@@ -204,6 +230,10 @@ func runTrain(ctx context.Context, cfg trainer.Config, stdout, stderr io.Writer)
 		}
 	}()
 
+	om, err := resolveModelDefaults(&cfg, stderr)
+	if err != nil {
+		return err
+	}
 	r, err := newRenderer(cfg)
 	if err != nil {
 		return err
@@ -236,7 +266,7 @@ func runTrain(ctx context.Context, cfg trainer.Config, stdout, stderr io.Writer)
 	}
 	tr, err := trainer.New(trainer.Options{
 		Config:   cfg,
-		Weights:  func() (*model.Weights, error) { return loadModel(cfg) },
+		Weights:  func() (*model.Weights, error) { return loadModel(cfg, om) },
 		Train:    train,
 		Eval:     eval,
 		Stderr:   stderr,
@@ -286,16 +316,16 @@ func loadSplit(path, split string, r data.Renderer, cfg trainer.Config, stderr i
 	return toks, nil
 }
 
-// loadModel reads the starting weights named by model.source.
-func loadModel(cfg trainer.Config) (*model.Weights, error) {
+// loadModel returns the starting weights named by model.source: fresh
+// random ones, or those of the model opened already.
+func loadModel(cfg trainer.Config, om *openedModel) (*model.Weights, error) {
 	if cfg.Model.Source == "fresh" {
 		return llama.InitWeights(cfg.Model.Fresh.Config(), cfg.Seed)
 	}
-	w, err := llama2c.Read(cfg.Model.Source)
-	if err != nil {
-		return nil, fmt.Errorf("model.source %s: %w (only llama2.c .bin files and \"fresh\" are supported for now)", cfg.Model.Source, err)
+	if om == nil {
+		return nil, fmt.Errorf("model.source %s: not opened", cfg.Model.Source)
 	}
-	return w, nil
+	return om.Weights, nil
 }
 
 func fileExists(p string) bool {
