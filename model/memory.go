@@ -29,7 +29,7 @@ func (m MemoryEstimate) Total() int64 {
 
 func (m MemoryEstimate) String() string {
 	return fmt.Sprintf("%s params: weights %s + grads %s + AdamW %s + activations %s (batch %d x seq %d) = %s",
-		humanCount(m.Params), HumanBytes(m.Weights), HumanBytes(m.Grads), HumanBytes(m.Optimizer),
+		HumanCount(m.Params), HumanBytes(m.Weights), HumanBytes(m.Grads), HumanBytes(m.Optimizer),
 		HumanBytes(m.Activations), m.Batch, m.Seq, HumanBytes(m.Total()))
 }
 
@@ -150,7 +150,8 @@ func HumanBytes(b int64) string {
 	return fmt.Sprintf("%.2f %ciB", float64(b)/float64(div), "KMGT"[exp])
 }
 
-func humanCount(n int64) string {
+// HumanCount writes a count as 1.2K / 3.4M / 5.6B.
+func HumanCount(n int64) string {
 	switch {
 	case n >= 1e9:
 		return fmt.Sprintf("%.2fB", float64(n)/1e9)

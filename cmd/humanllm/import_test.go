@@ -145,3 +145,25 @@ func TestImportScoreGenerateEveryFormat(t *testing.T) {
 		t.Errorf("score with an out-of-range id: %v", err)
 	}
 }
+
+// TestTrainRefusesModelThatWillNotFit: an HF directory whose config.json
+// describes a ~200B-parameter model is refused from its config alone, with
+// the estimate, before any tensor is read (there are none to read).
+func TestTrainRefusesModelThatWillNotFit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big")
+	if err := os.MkdirAll(big, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `{"model_type":"llama","hidden_size":16384,"intermediate_size":53248,"num_hidden_layers":64,
+	"num_attention_heads":128,"num_key_value_heads":8,"vocab_size":128256,"max_position_embeddings":4096}`
+	if err := os.WriteFile(filepath.Join(big, "config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "train.jsonl")
+	writeJSONL(t, data, 4, 1)
+	out, err := run(t, "train", "--model", big, "--tokenizer", "builtin:tok512", "--data", data, "--out", filepath.Join(dir, "run"), "--max-steps", "1")
+	if err == nil || !strings.Contains(err.Error(), "will not fit") || !strings.Contains(out, "parameters") {
+		t.Fatalf("a 200B model was not refused up front: %v\n%s", err, out)
+	}
+}

@@ -65,6 +65,24 @@ func loadTokenizer(src string, m trainer.ModelSource) (tokenizer.Tokenizer, erro
 func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, error) {
 	var om *openedModel
 	if cfg.Model.Source != "fresh" {
+		if !isCheckpointOrRun(cfg.Model.Source) {
+			// Refuse a model that cannot be trained here before reading
+			// its tensors: weights, gradients and both AdamW moments in
+			// float32 are the floor, whatever the engine.
+			c, err := load.Peek(cfg.Model.Source)
+			if err != nil {
+				return nil, fmt.Errorf("model.source: %w", err)
+			}
+			est := c.Memory(cfg.MicroBatch, cfg.Data.SeqLen)
+			est.Activations = 0
+			fmt.Fprintf(stderr, "model %s: %s parameters; weights + gradients + AdamW state need %s\n",
+				cfg.Model.Source, model.HumanCount(c.ParamCount()), model.HumanBytes(est.Total()))
+			if avail, err := model.MemAvailable(); err == nil {
+				if err := model.CheckFits(est, avail); err != nil {
+					return nil, fmt.Errorf("model.source %s: %w", cfg.Model.Source, err)
+				}
+			}
+		}
 		var err error
 		if om, err = openModel(cfg.Model.Source); err != nil {
 			return nil, fmt.Errorf("model.source: %w", err)

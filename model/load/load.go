@@ -258,3 +258,37 @@ func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
 }
+
+// Peek returns the config of the model at path reading as little as it
+// can: config.json of an HF directory, the 28-byte header of a llama2.c
+// file. A GGUF file is parsed whole (its metadata sits before the
+// tensors, but its size is only known by parsing). Callers use it to
+// estimate memory before loading a model that may not fit.
+func Peek(path string) (model.Config, error) {
+	f, err := Detect(path)
+	if err != nil {
+		return model.Config{}, err
+	}
+	switch f {
+	case HF:
+		return hf.ReadConfig(path)
+	case Llama2c:
+		r, err := os.Open(path)
+		if err != nil {
+			return model.Config{}, err
+		}
+		defer r.Close()
+		h, err := llama2c.ReadHeader(r)
+		if err != nil {
+			return model.Config{}, fmt.Errorf("%s: %w", path, err)
+		}
+		c := h.Config()
+		c.RopeLayout = model.RopeHalf // as Open converts it
+		return c, nil
+	}
+	m, err := Open(path)
+	if err != nil {
+		return model.Config{}, err
+	}
+	return m.Weights.Config, nil
+}

@@ -237,3 +237,24 @@ func TestHFDirTokenizerAndTemplate(t *testing.T) {
 		t.Fatalf("bad chat_template: %v", err)
 	}
 }
+
+func TestPeekMatchesOpen(t *testing.T) {
+	bin, _ := stories(t)
+	m, err := Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := hf.Write(dir, m.Weights, hf.WriteOptions{BOS: -1, EOS: -1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{bin, dir} {
+		c, err := Peek(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != m.Weights.Config {
+			t.Errorf("Peek(%s) = %+v, Open gives %+v", p, c, m.Weights.Config)
+		}
+	}
+}
