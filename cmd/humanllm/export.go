@@ -141,13 +141,13 @@ func exportGGUF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) e
 		return err
 	}
 	st, _ := os.Stat(out)
-	fmt.Fprintf(stdout, "wrote %s (GGUF, %s, %.1f MB, %s parameters)\n", out, strings.ToUpper(dtype), float64(st.Size())/1e6, paramCount(w))
+	fmt.Fprintf(stdout, "wrote %s (GGUF, %s, %.1f MB, %s parameters)\n", out, strings.ToUpper(dtype), float64(st.Size())/1e6, paramCount(w.Config))
 	return nil
 }
 
-func paramCount(w *model.Weights) string {
+func paramCount(c model.Config) string {
 	n := 0
-	for _, s := range w.Config.ParamSpecs() {
+	for _, s := range c.ParamSpecs() {
 		n += s.Size()
 	}
 	return fmt.Sprintf("%.2fM", float64(n)/1e6)
@@ -207,6 +207,6 @@ func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) err
 	} else {
 		note = fmt.Sprintf(" (tokenizer %s has no Hugging Face tokenizer.json form; use the GGUF export for a self-contained model)", tokSrc)
 	}
-	fmt.Fprintf(stdout, "wrote %s: config.json, generation_config.json, model.safetensors (%s, %s parameters)%s\n", out, dt, paramCount(w), note)
+	fmt.Fprintf(stdout, "wrote %s: config.json, generation_config.json, model.safetensors (%s, %s parameters)%s\n", out, dt, paramCount(w.Config), note)
 	return nil
 }

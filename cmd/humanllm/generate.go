@@ -3,15 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/llama"
 	"github.com/humanllm/humanllm/tasks"
-	"github.com/humanllm/humanllm/trainer"
 	"github.com/humanllm/humanllm/trainer/data"
 )
 
@@ -47,25 +44,7 @@ greedy decoding; generation stops at the end-of-turn token or --max-new.`,
 			if (dataPath == "") == (prompt == "") {
 				return errors.New("generate: give exactly one of --data or --prompt")
 			}
-			ck, cfg, err := loadRun(ckpt)
-			if err != nil {
-				return err
-			}
-			if tokSrc == "" {
-				tokSrc = cfg.Data.Tokenizer
-			}
-			if tplName == "" {
-				tplName = cfg.Data.Template
-			}
-			c := ck.Weights.Config
-			tok, err := loadTokenizer(tokSrc, trainer.ModelSource{Source: "fresh", Fresh: trainer.FreshModel{Vocab: c.Vocab}})
-			if err != nil {
-				return err
-			}
-			if tok.VocabSize() > c.Vocab {
-				return fmt.Errorf("generate: tokenizer has %d ids, the model %d", tok.VocabSize(), c.Vocab)
-			}
-			tpl, err := chat.New(tplName, tok)
+			m, err := loadChatModel(ckpt, tokSrc, tplName)
 			if err != nil {
 				return err
 			}
@@ -92,45 +71,25 @@ greedy decoding; generation stops at the end-of-turn token or --max-new.`,
 				}
 				msgs, real, task = s.Messages[:last], s.Messages[last].Content, s.Task
 			}
-			ids, _, err := tpl.Render(msgs, true)
+			ids, _, err := m.tpl.Render(msgs, true)
 			if err != nil {
 				return err
 			}
 			// Keep the end of a long prompt, as training's keep_end did,
 			// with room for the answer.
-			if room := c.MaxSeqLen - maxNew; room > 0 && len(ids) > room {
+			if room := m.contextLen() - maxNew; room > 0 && len(ids) > room {
 				ids = ids[len(ids)-room:]
 			}
-			ref, err := llama.NewReference(ck.Weights)
+			out, err := m.ref.GenerateWith(ids, llama.GenerateOptions{MaxNew: maxNew, Temperature: temperature, TopK: topK, TopP: topP, Seed: seed, Stop: m.stop})
 			if err != nil {
 				return err
-			}
-			stop := []int32{}
-			if eos := tok.EOS(); eos >= 0 {
-				stop = append(stop, int32(eos))
-			}
-			for _, s := range []string{"<|im_end|>", "<|eot_id|>"} {
-				if id, ok := tok.TokenID(s); ok {
-					stop = append(stop, int32(id))
-				}
-			}
-			out, err := ref.GenerateWith(ids, llama.GenerateOptions{MaxNew: maxNew, Temperature: temperature, TopK: topK, TopP: topP, Seed: seed, Stop: stop})
-			if err != nil {
-				return err
-			}
-			gen := make([]int, 0, len(out))
-			for _, id := range out {
-				if slices.Contains(stop, id) {
-					break
-				}
-				gen = append(gen, int(id))
 			}
 			w := cmd.OutOrStdout()
 			if task != "" {
 				fmt.Fprintf(w, "task       %s (sample %d of %s)\n", task, sample, dataPath)
 				fmt.Fprintf(w, "prompt     ...%s\n", tail(msgs[len(msgs)-1].Content, 300))
 			}
-			fmt.Fprintf(w, "generated  %s\n", strings.TrimSpace(tok.Decode(gen)))
+			fmt.Fprintf(w, "generated  %s\n", m.answer(out))
 			if real != "" {
 				fmt.Fprintf(w, "real       %s\n", tail(real, 600))
 			}
