@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node clean deps
 
 all: build
 
@@ -38,9 +38,10 @@ demo: build
 	@echo; echo "== answer as a held-out user"
 	$(BIN) generate --model $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
 
-test: deps llamacpp fmt-check vet
+test: deps llamacpp openai-node fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./tasks/... ./internal/... ./kernels/...
+	$(GO) test -count=1 -race -run 'Serve|AnswerText' ./cmd/humanllm/
 	$(GO) test -count=1 -tags purego ./kernels/...
 	$(GO) vet -tags purego ./...
 
@@ -107,6 +108,18 @@ llamacpp:
 	@[ -f $(LLAMACPP_DIR)/package.json ] || echo '{"private": true}' > $(LLAMACPP_DIR)/package.json
 	@[ -d $(LLAMACPP_DIR)/node_modules/@node-llama-cpp/linux-x64 ] || { cd $(LLAMACPP_DIR) && npm install --no-audit --no-fund --omit=optional --ignore-scripts --save-exact \
 	  node-llama-cpp@$(NODE_LLAMA_CPP) @node-llama-cpp/linux-x64@$(NODE_LLAMA_CPP); }
+
+# The official OpenAI client library (npm package openai) for the check that
+# any OpenAI client can use `humanllm serve` (cmd/humanllm TestServe),
+# installed into the git-ignored .cache/openai (~35 MB, no install scripts).
+OPENAI_NODE ?= 6.30.1
+OPENAI_DIR  := .cache/openai
+
+openai-node:
+	@command -v npm >/dev/null || { echo "openai-node: npm (Node.js >= 20) is required"; exit 1; }
+	@mkdir -p $(OPENAI_DIR)
+	@[ -f $(OPENAI_DIR)/package.json ] || echo '{"private": true}' > $(OPENAI_DIR)/package.json
+	@grep -qs '"version": "$(OPENAI_NODE)"' $(OPENAI_DIR)/node_modules/openai/package.json || { cd $(OPENAI_DIR) && npm install --no-audit --no-fund --ignore-scripts --save-exact openai@$(OPENAI_NODE); }
 
 test-llamacpp: llamacpp
 	HUMANLLM_REQUIRE_LLAMACPP=1 $(GO) test -count=1 -run LlamaCpp -v ./model/gguf/

@@ -212,15 +212,7 @@ func evaluate(w *model.Weights, tok tokenizer.Tokenizer, tpl *chat.Template, sam
 			if len(p) > T-maxNew {
 				p = p[len(p)-(T-maxNew):]
 			}
-			stop := []int32{}
-			if eos := tok.EOS(); eos >= 0 {
-				stop = append(stop, int32(eos))
-			}
-			for _, sp := range []string{"<|im_end|>", "<|eot_id|>"} {
-				if id, ok := tok.TokenID(sp); ok {
-					stop = append(stop, int32(id))
-				}
-			}
+			stop := tpl.StopIDs()
 			out, err := ref.GenerateWith(p, llama.GenerateOptions{MaxNew: maxNew, Stop: stop})
 			if err != nil {
 				return "", "", err

@@ -186,12 +186,12 @@ func exportGGUF(stdout io.Writer, w *model.Weights, tokSrc, tplName, dtype, out 
 		return err
 	}
 	st, _ := os.Stat(out)
-	fmt.Fprintf(stdout, "wrote %s (GGUF, %s, %.1f MB, %s parameters) and %s (template %s)\n", out, strings.ToUpper(dtype), float64(st.Size())/1e6, paramCount(w), mfPath, tplName)
+	fmt.Fprintf(stdout, "wrote %s (GGUF, %s, %.1f MB, %s parameters) and %s (template %s)\n", out, strings.ToUpper(dtype), float64(st.Size())/1e6, paramCount(w.Config), mfPath, tplName)
 	return nil
 }
 
-func paramCount(w *model.Weights) string {
-	return fmt.Sprintf("%.2fM", float64(w.Config.ParamCount())/1e6)
+func paramCount(c model.Config) string {
+	return fmt.Sprintf("%.2fM", float64(c.ParamCount())/1e6)
 }
 
 func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) error {
@@ -226,6 +226,6 @@ func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) err
 	} else if tokSrc != "" {
 		note = fmt.Sprintf(" (tokenizer %s has no Hugging Face tokenizer.json form; use the GGUF export for a self-contained model)", tokSrc)
 	}
-	fmt.Fprintf(stdout, "wrote %s: config.json, generation_config.json, model.safetensors (%s, %s parameters)%s\n", out, dt, paramCount(w), note)
+	fmt.Fprintf(stdout, "wrote %s: config.json, generation_config.json, model.safetensors (%s, %s parameters)%s\n", out, dt, paramCount(w.Config), note)
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/model/llama"
 	"github.com/humanllm/humanllm/model/tokenizer"
 	"github.com/humanllm/humanllm/tasks"
@@ -63,102 +62,81 @@ Temperature 0 is greedy decoding; generation stops at the end-of-turn token or
 			if given != 1 {
 				return errors.New("generate: give exactly one of --prompt, --messages, --data or --prompt-ids")
 			}
-			m, err := openModel(modelPath)
+			om, err := openModel(modelPath)
 			if err != nil {
 				return err
-			}
-			c := m.Weights.Config
-			var ids []int32
-			var tok tokenizer.Tokenizer
-			var stop []int32
-			var msgs []tasks.Message
-			var real, task string
-			if promptIDs != "" {
-				if ids, err = parseIDs(promptIDs, c.Vocab); err != nil {
-					return fmt.Errorf("--prompt-ids: %w", err)
-				}
-				if tokSrc != "" || m.Tokenizer != "" {
-					if tok, _, err = m.chatSetup(tokSrc, "plain", io.Discard); err != nil {
-						return err
-					}
-					stop = stopTokens(tok)
-				}
-			} else {
-				var tpl *chat.Template
-				if tok, tpl, err = m.chatSetup(tokSrc, tplName, cmd.ErrOrStderr()); err != nil {
-					return err
-				}
-				stop = stopTokens(tok)
-				switch {
-				case prompt != "":
-					msgs = []tasks.Message{{Role: "user", Content: prompt}}
-				case msgsPath != "":
-					if msgs, err = readMessages(msgsPath); err != nil {
-						return err
-					}
-				default:
-					path, err := data.ResolvePath(dataPath, "test")
-					if err != nil {
-						return err
-					}
-					ss, err := data.ReadFile(path)
-					if err != nil {
-						return err
-					}
-					if sample < 0 || sample >= len(ss) {
-						return fmt.Errorf("--sample %d: %s has %d samples", sample, path, len(ss))
-					}
-					s := ss[sample]
-					last := len(s.Messages) - 1
-					for last >= 0 && s.Messages[last].Role != "assistant" {
-						last--
-					}
-					msgs, real, task = s.Messages[:last], s.Messages[last].Content, s.Task
-				}
-				if ids, _, err = tpl.Render(msgs, true); err != nil {
-					return err
-				}
-				// Keep the end of a long prompt, as training's keep_end did,
-				// with room for the answer.
-				if room := c.MaxSeqLen - maxNew; room > 0 && len(ids) > room {
-					ids = ids[len(ids)-room:]
-				}
-			}
-			ref, err := llama.NewReference(m.Weights)
-			if err != nil {
-				return err
-			}
-			out, err := ref.GenerateWith(ids, llama.GenerateOptions{MaxNew: maxNew, Temperature: temperature, TopK: topK, TopP: topP, Seed: seed, Stop: stop})
-			if err != nil {
-				return err
-			}
-			gen := make([]int, 0, len(out))
-			for _, id := range out {
-				if slices.Contains(stop, id) {
-					break
-				}
-				gen = append(gen, int(id))
-			}
-			text := ""
-			if tok != nil {
-				text = tok.Decode(gen)
 			}
 			w := cmd.OutOrStdout()
-			if asJSON {
-				return json.NewEncoder(w).Encode(struct {
-					IDs  []int  `json:"ids"`
-					Text string `json:"text"`
-				}{gen, text})
+			opts := llama.GenerateOptions{MaxNew: maxNew, Temperature: temperature, TopK: topK, TopP: topP, Seed: seed}
+			if promptIDs != "" {
+				return generateIDs(w, om, promptIDs, tokSrc, opts, asJSON)
 			}
-			if tok == nil {
-				fmt.Fprintf(w, "generated ids %v (no tokenizer: --tokenizer to decode)\n", gen)
-				return nil
+			m, err := om.chatModel(tokSrc, tplName, cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
-			if task != "" {
+			var msgs []tasks.Message
+			var real, task string
+			switch {
+			case prompt != "":
+				msgs = []tasks.Message{{Role: "user", Content: prompt}}
+			case msgsPath != "":
+				if msgs, err = readMessages(msgsPath); err != nil {
+					return err
+				}
+			default:
+				path, err := data.ResolvePath(dataPath, "test")
+				if err != nil {
+					return err
+				}
+				ss, err := data.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				if sample < 0 || sample >= len(ss) {
+					return fmt.Errorf("--sample %d: %s has %d samples", sample, path, len(ss))
+				}
+				s := ss[sample]
+				last := len(s.Messages) - 1
+				for last >= 0 && s.Messages[last].Role != "assistant" {
+					last--
+				}
+				msgs, real, task = s.Messages[:last], s.Messages[last].Content, s.Task
+			}
+			ids, _, err := m.tpl.Render(msgs, true)
+			if err != nil {
+				return err
+			}
+			// Keep the end of a long prompt, as training's keep_end did,
+			// with room for the answer.
+			if room := m.contextLen() - maxNew; room > 0 && len(ids) > room {
+				ids = ids[len(ids)-room:]
+			}
+			if task != "" && !asJSON {
 				fmt.Fprintf(w, "task       %s (sample %d of %s)\n", task, sample, dataPath)
 				fmt.Fprintf(w, "prompt     ...%s\n", tail(msgs[len(msgs)-1].Content, 300))
 			}
-			fmt.Fprintf(w, "generated  %s\n", strings.TrimSpace(text))
+			// Stream the answer to stdout as it is sampled (text that can
+			// no longer change: see answerText).
+			ans := m.newAnswer(nil)
+			opts.Stop = m.stop
+			if !asJSON {
+				fmt.Fprint(w, "generated  ")
+				opts.OnToken = func(id int32) error {
+					ans.add(id)
+					fmt.Fprint(w, ans.next())
+					return nil
+				}
+			}
+			out, err := m.ref.GenerateContext(cmd.Context(), ids, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(w).Encode(generated{IDs: trimStop(out, m.stop), Text: m.answer(out)})
+			}
+			rest, _ := ans.rest()
+			fmt.Fprintln(w, rest)
 			if real != "" {
 				fmt.Fprintf(w, "real       %s\n", tail(real, 600))
 			}
@@ -185,6 +163,62 @@ Temperature 0 is greedy decoding; generation stops at the end-of-turn token or
 	_ = f.MarkHidden("checkpoint")
 	_ = f.MarkHidden("max-new")
 	return cmd
+}
+
+// generated is generate's --json output.
+type generated struct {
+	IDs  []int  `json:"ids"`
+	Text string `json:"text"`
+}
+
+// trimStop returns out up to (without) its first stop id.
+func trimStop(out, stop []int32) []int {
+	ids := make([]int, 0, len(out))
+	for _, id := range out {
+		if slices.Contains(stop, id) {
+			break
+		}
+		ids = append(ids, int(id))
+	}
+	return ids
+}
+
+// generateIDs continues raw token ids without a chat template; the
+// tokenizer (when the model has one, or --tokenizer names one) decodes
+// the text and gives the stop ids (EOS).
+func generateIDs(w io.Writer, om *openedModel, idList, tokSrc string, opts llama.GenerateOptions, asJSON bool) error {
+	ids, err := parseIDs(idList, om.Weights.Config.Vocab)
+	if err != nil {
+		return fmt.Errorf("--prompt-ids: %w", err)
+	}
+	var tok tokenizer.Tokenizer
+	if tokSrc != "" || om.Tokenizer != "" {
+		if tok, err = om.tokenizer(tokSrc); err != nil {
+			return err
+		}
+		opts.Stop = stopTokens(tok)
+	}
+	ref, err := llama.NewReference(om.Weights)
+	if err != nil {
+		return err
+	}
+	out, err := ref.GenerateWith(ids, opts)
+	if err != nil {
+		return err
+	}
+	g := generated{IDs: trimStop(out, opts.Stop)}
+	if tok != nil {
+		g.Text = tok.Decode(g.IDs)
+	}
+	if asJSON {
+		return json.NewEncoder(w).Encode(g)
+	}
+	if tok == nil {
+		fmt.Fprintf(w, "generated ids %v (no tokenizer: --tokenizer to decode)\n", g.IDs)
+		return nil
+	}
+	fmt.Fprintf(w, "generated ids %v\ngenerated  %s\n", g.IDs, g.Text)
+	return nil
 }
 
 // readMessages reads --messages: a JSON array of messages, or an object

@@ -78,7 +78,7 @@ func openModel(p string) (*openedModel, error) {
 func (m *openedModel) describe() string {
 	c := m.Weights.Config
 	return fmt.Sprintf("%s (%s): %s parameters, dim %d, %d layers, %d heads (%d kv), vocab %d, context %d",
-		m.Path, m.Kind, paramCount(m.Weights), c.Dim, c.NLayers, c.NHeads, c.NKVHeads, c.Vocab, c.MaxSeqLen)
+		m.Path, m.Kind, paramCount(c), c.Dim, c.NLayers, c.NHeads, c.NKVHeads, c.Vocab, c.MaxSeqLen)
 }
 
 // chatSetup opens the tokenizer and chat template for m: the given
@@ -87,18 +87,9 @@ func (m *openedModel) describe() string {
 // tokenizer's special tokens choose one (guessTemplate), which is said on
 // note.
 func (m *openedModel) chatSetup(tokSrc, tplName string, note io.Writer) (tokenizer.Tokenizer, *chat.Template, error) {
-	if tokSrc == "" {
-		tokSrc = m.Tokenizer
-	}
-	if tokSrc == "" {
-		return nil, nil, fmt.Errorf("%s carries no tokenizer: give --tokenizer (builtin:tok512, a tokenizer.json, a GGUF file or a llama2.c tokenizer .bin)", m.Path)
-	}
-	tok, err := load.Tokenizer(tokSrc, m.Weights.Config.Vocab)
+	tok, err := m.tokenizer(tokSrc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tokenizer %s: %w", tokSrc, err)
-	}
-	if tok.VocabSize() > m.Weights.Config.Vocab {
-		return nil, nil, fmt.Errorf("tokenizer %s has %d ids, more than the model's vocabulary of %d", tokSrc, tok.VocabSize(), m.Weights.Config.Vocab)
+		return nil, nil, err
 	}
 	if tplName == "" {
 		tplName = m.Template
@@ -112,6 +103,24 @@ func (m *openedModel) chatSetup(tokSrc, tplName string, note io.Writer) (tokeniz
 		return nil, nil, err
 	}
 	return tok, tpl, nil
+}
+
+// tokenizer opens tokSrc, or the model's default tokenizer when it is "".
+func (m *openedModel) tokenizer(tokSrc string) (tokenizer.Tokenizer, error) {
+	if tokSrc == "" {
+		tokSrc = m.Tokenizer
+	}
+	if tokSrc == "" {
+		return nil, fmt.Errorf("%s carries no tokenizer: give --tokenizer (builtin:tok512, a tokenizer.json, a GGUF file or a llama2.c tokenizer .bin)", m.Path)
+	}
+	tok, err := load.Tokenizer(tokSrc, m.Weights.Config.Vocab)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", tokSrc, err)
+	}
+	if tok.VocabSize() > m.Weights.Config.Vocab {
+		return nil, fmt.Errorf("tokenizer %s has %d ids, more than the model's vocabulary of %d", tokSrc, tok.VocabSize(), m.Weights.Config.Vocab)
+	}
+	return tok, nil
 }
 
 // guessTemplate picks the shipped chat template whose special tokens the

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 
 	"github.com/spf13/cobra"
@@ -53,7 +52,7 @@ same. The forward pass is the float64 reference (model/llama.Reference).`,
 					return fmt.Errorf("--ids: %w", err)
 				}
 			} else {
-				tok, _, err := m.chatSetup(tokSrc, "plain", io.Discard)
+				tok, err := m.tokenizer(tokSrc)
 				if err != nil {
 					return err
 				}

@@ -23,6 +23,7 @@ package chat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/humanllm/humanllm/model/tokenizer"
@@ -68,6 +69,23 @@ func New(name string, tok tokenizer.Tokenizer) (*Template, error) {
 
 // Name is the template's name.
 func (t *Template) Name() string { return t.name }
+
+// StopIDs are the ids that end an assistant turn, where generation of an
+// answer stops: the template's end-of-turn token (<|im_end|>, <|eot_id|>)
+// and the tokenizer's EOS, when it has one.
+func (t *Template) StopIDs() []int32 {
+	var ids []int32
+	switch t.name {
+	case "chatml":
+		ids = append(ids, int32(t.ids["<|im_end|>"]))
+	case "llama3":
+		ids = append(ids, int32(t.ids["<|eot_id|>"]))
+	}
+	if eos := t.tok.EOS(); eos >= 0 && !slices.Contains(ids, int32(eos)) {
+		ids = append(ids, int32(eos))
+	}
+	return ids
+}
 
 // builder accumulates ids and the trained mask.
 type builder struct {

@@ -99,6 +99,7 @@ func TestChatMLAndLlama3MaskAndWholeStringParity(t *testing.T) {
 		}
 		turns := trainedText(tok, ids, tr)
 		wantTurns := []string{conv[2].Content + c.eot, conv[4].Content + c.eot}
+		checkStopIDs(t, tpl, tok, ids, tr)
 		if !slices.Equal(turns, wantTurns) {
 			t.Errorf("%s: trained %q, want %q", c.name, turns, wantTurns)
 		}
@@ -135,6 +136,7 @@ func TestPlainWithSentencePiece(t *testing.T) {
 		t.Errorf("BOS not exactly once at the start: %v", ids[:5])
 	}
 	turns := trainedText(tok, ids, tr)
+	checkStopIDs(t, tpl, tok, ids, tr)
 	if len(turns) != 2 || !strings.Contains(turns[0], conv[2].Content) || !strings.Contains(turns[1], conv[4].Content) {
 		t.Errorf("trained turns %q", turns)
 	}
@@ -153,5 +155,27 @@ func TestPlainWithSentencePiece(t *testing.T) {
 	r := Renderer{T: tpl}
 	if _, _, err := r.Render(tasks.Sample{Messages: []tasks.Message{{Role: "robot", Content: "x"}}}); err == nil {
 		t.Error("unknown role accepted")
+	}
+}
+
+// checkStopIDs: every assistant turn ends (its last trained token) with one
+// of the template's stop ids, which include EOS.
+func checkStopIDs(t *testing.T, tpl *Template, tok tokenizer.Tokenizer, ids []int32, tr []bool) {
+	t.Helper()
+	stop := tpl.StopIDs()
+	if eos := tok.EOS(); eos >= 0 && !slices.Contains(stop, int32(eos)) {
+		t.Errorf("%s: stop ids %v lack EOS %d", tpl.Name(), stop, eos)
+	}
+	ends := 0
+	for i := range ids {
+		if tr[i] && (i+1 == len(ids) || !tr[i+1]) {
+			ends++
+			if !slices.Contains(stop, ids[i]) {
+				t.Errorf("%s: assistant turn ends with %d, not a stop id %v", tpl.Name(), ids[i], stop)
+			}
+		}
+	}
+	if ends != 2 {
+		t.Errorf("%s: %d assistant turn ends, want 2", tpl.Name(), ends)
 	}
 }

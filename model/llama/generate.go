@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -16,6 +17,11 @@ type GenerateOptions struct {
 	TopP        float64 // nucleus: keep the smallest set with mass >= TopP; 0 or >= 1: all
 	Seed        uint64  // sampling RNG seed (unused when greedy)
 	Stop        []int32 // stop after generating any of these (it is included)
+	// OnToken, when set, is called with each token as soon as it is
+	// sampled, before the next forward step (for streaming). A non-nil
+	// error stops generation: GenerateContext returns the tokens so far,
+	// the last one included, with that error.
+	OnToken func(id int32) error
 }
 
 // Generate continues prompt with up to maxNew tokens using the reference
@@ -27,8 +33,15 @@ func (r *Reference) Generate(prompt []int32, maxNew int, temperature float64, to
 	return r.GenerateWith(prompt, GenerateOptions{MaxNew: maxNew, Temperature: temperature, TopK: topK, TopP: topP, Seed: seed})
 }
 
-// GenerateWith is Generate with options (stop tokens).
+// GenerateWith is Generate with options (stop tokens, a token callback).
 func (r *Reference) GenerateWith(prompt []int32, o GenerateOptions) ([]int32, error) {
+	return r.GenerateContext(context.Background(), prompt, o)
+}
+
+// GenerateContext is GenerateWith that stops when ctx is done: ctx is
+// checked before every forward step (prompt tokens included), and its error
+// is returned with the tokens generated so far.
+func (r *Reference) GenerateContext(ctx context.Context, prompt []int32, o GenerateOptions) ([]int32, error) {
 	if len(prompt) == 0 {
 		return nil, fmt.Errorf("llama: generate needs a non-empty prompt (start with BOS)")
 	}
@@ -40,6 +53,9 @@ func (r *Reference) GenerateWith(prompt []int32, o GenerateOptions) ([]int32, er
 	var logits []float64
 	var err error
 	for _, id := range prompt {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if logits, err = s.Step(id); err != nil {
 			return nil, err
 		}
@@ -49,11 +65,19 @@ func (r *Reference) GenerateWith(prompt []int32, o GenerateOptions) ([]int32, er
 	for len(out) < o.MaxNew {
 		next := sample(logits, probs, o, rng)
 		out = append(out, next)
+		if o.OnToken != nil {
+			if err := o.OnToken(next); err != nil {
+				return out, err
+			}
+		}
 		if slices.Contains(o.Stop, next) || len(out) == o.MaxNew || s.Pos() >= r.Config.MaxSeqLen {
 			break
 		}
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
 		if logits, err = s.Step(next); err != nil {
-			return nil, err
+			return out, err
 		}
 	}
 	return out, nil

@@ -1,6 +1,8 @@
 package llama
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -228,5 +230,52 @@ func TestSampleDistribution(t *testing.T) {
 	// A low temperature sharpens.
 	if got = count(GenerateOptions{Temperature: 0.1}); got[4] < 0.99 {
 		t.Fatalf("temperature 0.1 frequencies %v", got)
+	}
+}
+
+// OnToken sees every generated token in order, as it is produced, and its
+// error stops generation; a done context stops it before the next step.
+func TestGenerateOnTokenAndContext(t *testing.T) {
+	cfg := model.Config{Dim: 16, HiddenDim: 32, NLayers: 2, NHeads: 4, NKVHeads: 2, Vocab: 40, MaxSeqLen: 32,
+		RopeTheta: 10000, RMSEps: 1e-5, TiedEmbeddings: true}
+	w, err := InitWeights(cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := NewReference(w)
+	want, _ := r.Generate([]int32{1, 2}, 12, 0.8, 0, 0, 3)
+	var seen []int32
+	got, err := r.GenerateWith([]int32{1, 2}, GenerateOptions{MaxNew: 12, Temperature: 0.8, Seed: 3, OnToken: func(id int32) error {
+		seen = append(seen, id)
+		return nil
+	}})
+	if err != nil || !slices.Equal(got, want) || !slices.Equal(seen, want) {
+		t.Fatalf("callback saw %v, returned %v (%v); want %v", seen, got, err, want)
+	}
+	// An error from the callback stops after that token.
+	errEnough := errors.New("enough")
+	seen = nil
+	got, err = r.GenerateWith([]int32{1, 2}, GenerateOptions{MaxNew: 12, Temperature: 0.8, Seed: 3, OnToken: func(id int32) error {
+		seen = append(seen, id)
+		if len(seen) == 4 {
+			return errEnough
+		}
+		return nil
+	}})
+	if !errors.Is(err, errEnough) || !slices.Equal(got, want[:4]) || len(seen) != 4 {
+		t.Fatalf("stopped at %v (%v), saw %d tokens; want %v", got, err, len(seen), want[:4])
+	}
+	// Cancelling the context during generation stops it before the next
+	// forward step; a context done from the start stops the prompt.
+	ctx, cancel := context.WithCancel(context.Background())
+	got, err = r.GenerateContext(ctx, []int32{1, 2}, GenerateOptions{MaxNew: 12, OnToken: func(id int32) error {
+		cancel()
+		return nil
+	}})
+	if !errors.Is(err, context.Canceled) || len(got) != 1 {
+		t.Fatalf("after cancel: %v (%v), want 1 token and context.Canceled", got, err)
+	}
+	if got, err = r.GenerateContext(ctx, []int32{1, 2}, GenerateOptions{MaxNew: 12}); !errors.Is(err, context.Canceled) || got != nil {
+		t.Fatalf("done context: %v (%v)", got, err)
 	}
 }
