@@ -32,6 +32,9 @@ func runConfig(ckptDir string) (trainer.Config, error) {
 	if err := config.Load(&cfg, p, nil, nil); err != nil {
 		return cfg, fmt.Errorf("%s: %w", p, err)
 	}
+	if _, ok, _ := trainer.TrainedTokenizer(cfg.Data.Tokenizer); ok { // the run's own
+		cfg.Data.Tokenizer = filepath.Join(filepath.Dir(p), trainer.TrainedTokenizerFile)
+	}
 	return cfg, nil
 }
 
