@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway clean deps
 
 all: build
 
@@ -38,7 +38,7 @@ demo: build
 	@echo; echo "== answer as a held-out user"
 	$(BIN) generate --model $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
 
-test: deps llamacpp openai-node fmt-check vet
+test: deps llamacpp openai-node pushgateway fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./tasks/... ./internal/... ./kernels/...
 	$(GO) test -count=1 -race -run 'Serve|AnswerText' ./cmd/humanllm/
@@ -123,6 +123,24 @@ openai-node:
 
 test-llamacpp: llamacpp
 	HUMANLLM_REQUIRE_LLAMACPP=1 $(GO) test -count=1 -run LlamaCpp -v ./model/gguf/
+
+# Real Prometheus Pushgateway for the trainer's push test (trainer
+# TestPushgateway): Debian's prometheus-pushgateway package, fetched with
+# `apt-get download` (pinned; the archive's current version if the pin is
+# gone) and unpacked with dpkg-deb into the git-ignored .cache/pushgateway:
+# nothing is installed or started system-wide (~3 MB, a few seconds).
+PUSHGATEWAY_VERSION ?= 1.5.1-2+b5
+PUSHGATEWAY_DIR     := .cache/pushgateway
+
+pushgateway:
+	@[ -x $(PUSHGATEWAY_DIR)/usr/bin/prometheus-pushgateway ] || { \
+	  command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || { echo "pushgateway: apt-get and dpkg-deb (Debian) are required"; exit 1; }; \
+	  mkdir -p $(PUSHGATEWAY_DIR) && cd $(PUSHGATEWAY_DIR) && rm -f prometheus-pushgateway_*.deb && \
+	  { apt-get download -q prometheus-pushgateway=$(PUSHGATEWAY_VERSION) 2>/dev/null || \
+	    { $(SUDO) apt-get update -q >/dev/null && { apt-get download -q prometheus-pushgateway=$(PUSHGATEWAY_VERSION) || \
+	      { echo "pushgateway: $(PUSHGATEWAY_VERSION) is gone from the archive; taking its current version"; apt-get download -q prometheus-pushgateway; }; }; }; } && \
+	  dpkg-deb -x prometheus-pushgateway_*.deb . && rm -f prometheus-pushgateway_*.deb && \
+	  ./usr/bin/prometheus-pushgateway --version 2>&1 | head -1; }
 
 clean:
 	rm -rf bin out

@@ -70,6 +70,9 @@ type CheckpointState struct {
 	ConfigHash  string          `json:"config_hash"`
 	TrainConfig json.RawMessage `json:"train_config"`
 	ModelConfig model.Config    `json:"model_config"`
+	// TokenizerSHA256 identifies the tokenizer file the run was trained
+	// with, when the run has its own (a tokenizer trained for it).
+	TokenizerSHA256 string `json:"tokenizer_sha256,omitempty"`
 	// Files maps each tensor file to its SHA-256 (hex) and Sizes to its
 	// length in bytes.
 	Files   map[string]string `json:"files"`

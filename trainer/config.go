@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/humanllm/humanllm/model"
+	"github.com/humanllm/humanllm/model/chat"
 	"github.com/humanllm/humanllm/trainer/data"
 )
 
@@ -95,14 +99,45 @@ type DataConfig struct {
 	PadID int32 `json:"pad_id" mapstructure:"pad_id" yaml:"pad_id"`
 	// Tokenizer is builtin:tok512 (stories260K's, embedded), a llama2.c
 	// tokenizer .bin, a Hugging Face tokenizer.json, a GGUF file's
-	// vocabulary, or a directory with GPT-2's encoder.json and vocab.bpe
-	// (or an HF model's tokenizer.json). "" means the model's own
+	// vocabulary, a directory with GPT-2's encoder.json and vocab.bpe (or an
+	// HF model's tokenizer.json), or train:N: a byte-level BPE tokenizer of
+	// N ids trained on the training split when the run starts and saved as
+	// the run directory's tokenizer.json (TrainedTokenizer), which resuming,
+	// eval, export and generate then use. "" means the model's own
 	// (builtin:tok512 for a fresh model); the command resolves it before
 	// the config is saved.
 	Tokenizer string `json:"tokenizer" mapstructure:"tokenizer" yaml:"tokenizer"`
 	// Template is the chat template: chatml, llama3 or plain; "" chooses
 	// the one the tokenizer's special tokens call for.
 	Template string `json:"template" mapstructure:"template" yaml:"template"`
+}
+
+// TrainedTokenizerPrefix starts a data.tokenizer value that asks for a
+// tokenizer trained on the data: "train:8000".
+const TrainedTokenizerPrefix = "train:"
+
+// TrainedTokenizerFile is the name of the trained tokenizer in the run
+// directory.
+const TrainedTokenizerFile = "tokenizer.json"
+
+// MinTrainedVocab is the smallest vocabulary a trained tokenizer can have:
+// the 256 byte-level symbols and humanllm's special tokens
+// (model/chat.TrainSpecials).
+var MinTrainedVocab = 256 + len(chat.TrainSpecials)
+
+// TrainedTokenizer parses a data.tokenizer value of the form train:N: ok
+// is false for any other value, err names a bad N.
+func TrainedTokenizer(src string) (vocab int, ok bool, err error) {
+	rest, ok := strings.CutPrefix(src, TrainedTokenizerPrefix)
+	if !ok {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < MinTrainedVocab {
+		return 0, true, fmt.Errorf("data.tokenizer %q: train:N needs a vocabulary size N >= %d (256 bytes + %d special tokens), e.g. train:4096",
+			src, MinTrainedVocab, MinTrainedVocab-256)
+	}
+	return n, true, nil
 }
 
 // Loader is the data.Config of these options.
@@ -114,6 +149,11 @@ func (d DataConfig) Loader() data.Config {
 type EvalConfig struct {
 	// Every N steps (0: only at the end, when there is eval data).
 	Every int `json:"every" mapstructure:"every" yaml:"every"`
+	// AtStart evaluates the starting (base) model at step 0, before the
+	// first step, so that every run shows base against tuned. Only a new
+	// run does it (a resumed one has it in its log); it does not count for
+	// early stopping.
+	AtStart bool `json:"at_start" mapstructure:"at_start" yaml:"at_start"`
 	// MaxBatches per task kind (0: the whole held-out set).
 	MaxBatches int `json:"max_batches" mapstructure:"max_batches" yaml:"max_batches"`
 	// Patience: stop after this many evaluations without an improvement of
@@ -154,6 +194,18 @@ type MetricsConfig struct {
 	// Port serves /metrics on Host:Port; 0 disables it.
 	Port int    `json:"port" mapstructure:"port" yaml:"port"`
 	Host string `json:"host" mapstructure:"host" yaml:"host"`
+	// PushURL is a Prometheus Pushgateway (http://host:9091; user:password@
+	// in it is sent as basic auth) that receives the training metrics after
+	// each evaluation, each checkpoint, every PushInterval, and at the end
+	// of the run, failures included; "" disables pushing. A failed push is
+	// a warning: training goes on.
+	PushURL string `json:"push_url" mapstructure:"push_url" yaml:"push_url"`
+	// PushJob is the job label of the pushed group; the group also has
+	// run=<base name of the run directory>.
+	PushJob string `json:"push_job" mapstructure:"push_job" yaml:"push_job"`
+	// PushInterval pushes periodically as well (0: only at evaluations,
+	// checkpoints and the end).
+	PushInterval time.Duration `json:"push_interval" mapstructure:"push_interval" yaml:"push_interval"`
 }
 
 // DefaultConfig is the built-in defaults (a small fresh model).
@@ -168,11 +220,11 @@ func DefaultConfig() Config {
 		Engine:     Engine{Ops: "builtin", Kernels: "cpu"},
 		Schedule:   Schedule{Kind: "cosine", LR: 5e-4, MinLR: 5e-5, WarmupSteps: 10},
 		Optim:      AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, GradClip: 1},
-		Eval:       EvalConfig{Every: 50},
+		Eval:       EvalConfig{Every: 50, AtStart: true},
 		Checkpoint: CheckpointConfig{Every: 50, KeepLast: 3},
 		Guard:      GuardConfig{MaxConsecutiveSkips: 5},
 		Log:        LogConfig{Every: 10},
-		Metrics:    MetricsConfig{Host: "127.0.0.1"},
+		Metrics:    MetricsConfig{Host: "127.0.0.1", PushJob: "humanllm_train", PushInterval: 30 * time.Second},
 	}
 }
 
@@ -203,6 +255,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log.every: %d must be >= 1", c.Log.Every)
 	case c.Metrics.Port < 0 || c.Metrics.Port > 65535:
 		return fmt.Errorf("metrics.port: %d is not a port (0 disables metrics)", c.Metrics.Port)
+	case c.Metrics.PushInterval < 0:
+		return fmt.Errorf("metrics.push_interval: %s must be >= 0", c.Metrics.PushInterval)
+	case c.Metrics.PushURL != "" && c.Metrics.PushJob == "":
+		return fmt.Errorf("metrics.push_job: a job name is needed to push to %s", redactURL(c.Metrics.PushURL))
+	}
+	if c.Metrics.PushURL != "" {
+		if _, err := parsePushURL(c.Metrics.PushURL); err != nil {
+			return err
+		}
+	}
+	if _, _, err := TrainedTokenizer(c.Data.Tokenizer); err != nil {
+		return err
 	}
 	if err := c.Data.Loader().Validate(); err != nil {
 		return fmt.Errorf("data.%w", err)

@@ -40,10 +40,17 @@ type Record struct {
 	EvalLoss *float64            `json:"eval_loss,omitempty"`
 	EvalPPL  *float64            `json:"eval_ppl,omitempty"`
 	Kinds    map[string]KindEval `json:"kinds,omitempty"`
+	// Base marks the evaluation of the starting model (step 0, before
+	// training; eval.at_start).
+	Base bool `json:"base,omitempty"`
 
 	// event
 	Event   string `json:"event,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Bytes and DurationMS: a checkpoint's size and its save time
+	// (checkpoint) or load and verification time (resume).
+	Bytes      int64   `json:"bytes,omitempty"`
+	DurationMS float64 `json:"duration_ms,omitempty"`
 
 	Time string `json:"time"`
 }

@@ -7,16 +7,22 @@ import (
 )
 
 // LossSVG draws the training loss (a line) and the eval loss (dots and a
-// dashed line) of log records against the step, as a standalone SVG.
+// dashed line) of log records against the step, as a standalone SVG. The
+// evaluation of the starting model (Record.Base, step 0) is labelled
+// "base" and the last evaluation "tuned", with their losses.
 func LossSVG(recs []Record, title string) []byte {
 	const w, h, ml, mr, mt, mb = 720.0, 400.0, 60.0, 20.0, 36.0, 44.0
 	type pt struct{ x, y float64 }
 	var train, eval []pt
+	base := -1 // index in eval
 	for _, r := range recs {
 		switch {
 		case r.Type == "step" && r.Loss != nil:
 			train = append(train, pt{float64(r.Step), *r.Loss})
 		case r.Type == "eval" && r.EvalLoss != nil:
+			if r.Base {
+				base = len(eval)
+			}
 			eval = append(eval, pt{float64(r.Step), *r.EvalLoss})
 		}
 	}
@@ -75,6 +81,15 @@ func LossSVG(recs []Record, title string) []byte {
 	line(eval, `stroke="#d62728" stroke-width="1.5" stroke-dasharray="5,3"`)
 	for _, p := range eval {
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="#d62728"/>`+"\n", sx(p.x), sy(p.y))
+	}
+	label := func(p pt, text, anchor string, dx float64) {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s" fill="#d62728">%s %.3f</text>`+"\n", sx(p.x)+dx, sy(p.y)-8, anchor, text, p.y)
+	}
+	if base >= 0 {
+		label(eval[base], "base", "start", 4)
+	}
+	if last := len(eval) - 1; last >= 0 && last != base {
+		label(eval[last], "tuned", "end", -4)
 	}
 	// legend
 	lx := ml + pw - 150

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/humanllm/humanllm/kernels"
@@ -46,6 +47,15 @@ type Options struct {
 	// MetricsAddr serves /metrics there (e.g. "127.0.0.1:0"); "" uses
 	// Config.Metrics (port 0: no server). Metrics are collected either way.
 	MetricsAddr string
+	// TokenizerVocab, when > 0, is the size of the tokenizer the data was
+	// rendered with, which must be the model's vocabulary size (set for a
+	// tokenizer trained for this run: its ids mean nothing to another
+	// model's embeddings).
+	TokenizerVocab int
+	// TokenizerSHA256, when set, identifies the tokenizer file of the run;
+	// it is stored in checkpoints, and resuming with another one is
+	// refused.
+	TokenizerSHA256 string
 }
 
 // Trainer runs supervised fine-tuning: gradient accumulation normalised
@@ -80,6 +90,25 @@ type Trainer struct {
 	lastLR      float64
 	resumedFrom string
 	lastEval    *Record
+	baseEval    *Record
+	tokSHA      string
+	ckStats     CheckpointStats
+}
+
+// CheckpointStats measures the checkpoints of one Trainer (one process).
+type CheckpointStats struct {
+	// Saved checkpoints, their total and longest save time, and the size
+	// of the last one (every file of its directory).
+	Saved         int
+	SaveTotal     time.Duration
+	SaveMax       time.Duration
+	LastBytes     int64
+	LastSaveTime  time.Duration
+	LastSavedPath string
+	// Load is the time to read and verify the checkpoint resumed from
+	// (checksums included), LoadBytes its size; zero for a new run.
+	Load      time.Duration
+	LoadBytes int64
 }
 
 type evalSet struct {
@@ -130,8 +159,14 @@ func New(o Options) (_ *Trainer, err error) {
 	var ck *Checkpoint
 	var w *model.Weights
 	if ckDir != "" {
+		t0 := time.Now()
 		if ck, err = LoadCheckpoint(ckDir); err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
+		}
+		t.ckStats.Load, t.ckStats.LoadBytes = time.Since(t0), dirBytes(ckDir)
+		if ck.State.TokenizerSHA256 != "" && o.TokenizerSHA256 != "" && ck.State.TokenizerSHA256 != o.TokenizerSHA256 {
+			return nil, fmt.Errorf("resume from %s: the tokenizer file differs from the one the checkpoint was trained with (SHA-256 %.12s, now %.12s): its token ids would not mean the same",
+				ckDir, ck.State.TokenizerSHA256, o.TokenizerSHA256)
 		}
 		w = ck.Weights
 		t.st = ck.State.State
@@ -165,6 +200,11 @@ func New(o Options) (_ *Trainer, err error) {
 		return nil, err
 	}
 	t.modelCfg = w.Config
+	t.tokSHA = o.TokenizerSHA256
+	if o.TokenizerVocab > 0 && o.TokenizerVocab != w.Config.Vocab {
+		return nil, fmt.Errorf("the tokenizer has %d ids but the model's vocabulary is %d: a tokenizer trained for this run (data.tokenizer %s) needs a fresh model (model.source fresh, whose vocab_size follows it) or a model of that vocabulary",
+			o.TokenizerVocab, w.Config.Vocab, cfg.Data.Tokenizer)
+	}
 	if cfg.Data.SeqLen > w.Config.MaxSeqLen {
 		return nil, fmt.Errorf("data.seq_len %d exceeds the model's max_seq_len %d", cfg.Data.SeqLen, w.Config.MaxSeqLen)
 	}
@@ -256,11 +296,32 @@ func New(o Options) (_ *Trainer, err error) {
 		t.metricsAddr = a.String()
 		t.prog.note("metrics: http://%s/metrics", t.metricsAddr)
 	}
+	if cfg.Metrics.PushURL != "" {
+		run := filepath.Base(absPath(t.runDir))
+		if err := t.metrics.StartPush(cfg.Metrics.PushURL, cfg.Metrics.PushJob, map[string]string{"run": run}, cfg.Metrics.PushInterval); err != nil {
+			return nil, err
+		}
+		every := "at evaluations, checkpoints and the end"
+		if cfg.Metrics.PushInterval > 0 {
+			every += fmt.Sprintf(", and every %s", cfg.Metrics.PushInterval)
+		}
+		t.prog.note("metrics: pushing to %s (job %q, run %q) %s", redactURL(cfg.Metrics.PushURL), cfg.Metrics.PushJob, run, every)
+	}
+	// A resumed run keeps its base evaluation (in the log it kept).
+	for i := range t.log.hist {
+		if r := t.log.hist[i]; r.Type == "eval" && r.Base {
+			t.baseEval = &r
+			t.publishEval(r, t.metrics.BaseEvalLoss)
+		}
+	}
 	t.publishState()
 	ev := Record{Type: "event", Step: t.st.Step, Event: "start", Message: fmt.Sprintf("config %s", t.hash[:12])}
 	if ck != nil {
 		ev.Event, ev.Message = "resume", fmt.Sprintf("from %s, config %s", ckDir, t.hash[:12])
-		t.prog.note("resuming from %s (step %d, epoch %d)", ckDir, t.st.Step, t.st.Data.Epoch)
+		ev.Bytes, ev.DurationMS = t.ckStats.LoadBytes, ms(t.ckStats.Load)
+		t.metrics.CheckpointLoad.Set(t.ckStats.Load.Seconds())
+		t.prog.note("resuming from %s (step %d, epoch %d): loaded and verified %s in %.0f ms",
+			ckDir, t.st.Step, t.st.Data.Epoch, ByteSize(t.ckStats.LoadBytes), ms(t.ckStats.Load))
 	}
 	if err := t.log.add(ev); err != nil {
 		return nil, err
@@ -437,14 +498,34 @@ type Result struct {
 	Skipped      int     // non-finite steps skipped in the whole run
 	TokensPerSec float64 // mean over this process's steps
 	Elapsed      time.Duration
+	// BaseEval is the evaluation of the starting model at step 0
+	// (eval.at_start), from this process or the log of the run it resumed.
+	BaseEval *Record
+	// Checkpoints measures this process's checkpoint saves and load.
+	Checkpoints CheckpointStats
 }
 
 // Run trains until MaxSteps, early stopping, too many non-finite steps in
 // a row, or ctx's cancellation (SIGINT/SIGTERM in the command), which
 // writes a checkpoint at the step boundary and returns an error wrapping
-// ctx.Err(). The run ends with an evaluation (when there is eval data), a
-// checkpoint and loss.svg.
+// ctx.Err(). A new run starts with an evaluation of the starting model
+// (eval.at_start); the run ends with an evaluation (when there is eval
+// data), a checkpoint, loss.svg and a last metrics push, also when it
+// fails.
 func (t *Trainer) Run(ctx context.Context) (*Result, error) {
+	t.metrics.Running.Set(1)
+	t.metrics.Failed.Set(0)
+	res, err := t.run(ctx)
+	t.metrics.Running.Set(0)
+	if err != nil {
+		t.metrics.Failed.Set(1)
+	}
+	t.metrics.FinalPush() // a failure is a warning, reported below
+	t.pushWarnings()
+	return res, err
+}
+
+func (t *Trainer) run(ctx context.Context) (*Result, error) {
 	res := &Result{Loss: math.NaN()}
 	start, startStep := time.Now(), t.st.Step
 	var tokens int64
@@ -455,8 +536,15 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Checkpoint = t.lastSaveDir
 		res.Eval = t.lastEval
+		res.BaseEval = t.baseEval
+		res.Checkpoints = t.ckStats
 		t.writePlot()
 	}()
+	if t.cfg.Eval.AtStart && len(t.evalSets) > 0 && t.st.Step == 0 && t.baseEval == nil {
+		if err := t.evalBase(); err != nil {
+			return res, err
+		}
+	}
 	lastEvalStep := -1
 	for t.st.Step < t.cfg.MaxSteps && t.st.Stopped == "" {
 		if err := ctx.Err(); err != nil {
@@ -595,7 +683,23 @@ func (t *Trainer) step() (Record, error) {
 	m.LR.Set(lr)
 	m.TokensPerSec.Set(rec.TokensPerSec)
 	t.publishState()
+	t.pushWarnings()
 	return rec, nil
+}
+
+// push queues a metrics push (when a Pushgateway is configured) and
+// prints the warnings of earlier pushes.
+func (t *Trainer) push() {
+	t.metrics.Push()
+	t.pushWarnings()
+}
+
+// pushWarnings prints what the background pushes reported (from the
+// training goroutine, which owns the progress line).
+func (t *Trainer) pushWarnings() {
+	for _, w := range t.metrics.TakePushWarnings() {
+		t.prog.note("%s", w)
+	}
 }
 
 func (t *Trainer) publishState() {
@@ -721,15 +825,61 @@ func (t *Trainer) Evaluate() (Record, error) {
 			ke.NonFinite = true
 		}
 		rec.Kinds[set.kind] = ke
-		t.metrics.EvalLoss.WithLabelValues(set.kind).Set(kl)
 		sum += ksum
 		tok += ktok
 	}
 	if tok > 0 {
 		rec.EvalLoss, rec.EvalPPL = finitePtr(sum/tok), finitePtr(math.Exp(sum/tok))
-		t.metrics.EvalLoss.WithLabelValues("all").Set(sum / tok)
 	}
+	t.publishEval(rec, t.metrics.EvalLoss)
 	return rec, nil
+}
+
+// publishEval sets g's per-kind gauges (kind "all": the overall loss; NaN
+// where it was not finite).
+func (t *Trainer) publishEval(r Record, g *prometheus.GaugeVec) {
+	for k, ke := range r.Kinds {
+		v := ke.Loss
+		if ke.NonFinite {
+			v = math.NaN()
+		}
+		g.WithLabelValues(k).Set(v)
+	}
+	if len(r.Kinds) > 0 {
+		v := math.NaN()
+		if r.EvalLoss != nil {
+			v = *r.EvalLoss
+		}
+		g.WithLabelValues("all").Set(v)
+	}
+}
+
+// evalBase evaluates the starting model at step 0: logged (marked base),
+// printed, plotted, in the base_eval_loss metrics and pushed. It does not
+// count for early stopping, which compares the tuned model with itself.
+func (t *Trainer) evalBase() error {
+	rec, err := t.Evaluate()
+	if err != nil {
+		return err
+	}
+	rec.Base = true
+	t.baseEval = &rec
+	t.publishEval(rec, t.metrics.BaseEvalLoss)
+	if err := t.log.add(rec); err != nil {
+		return fmt.Errorf("log: %w", err)
+	}
+	t.prog.note("%s", evalLine(rec, "eval  step 0 (base model)"))
+	t.writePlot()
+	t.push()
+	return nil
+}
+
+// evalLine formats an evaluation for the progress output.
+func evalLine(rec Record, head string) string {
+	if rec.EvalLoss == nil {
+		return head + "  loss nan" + kindsLine(rec.Kinds)
+	}
+	return fmt.Sprintf("%s  loss %.4f  ppl %.2f%s", head, *rec.EvalLoss, *rec.EvalPPL, kindsLine(rec.Kinds))
 }
 
 func (t *Trainer) evalAndMaybeStop() error {
@@ -741,12 +891,9 @@ func (t *Trainer) evalAndMaybeStop() error {
 	if err := t.log.add(rec); err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
-	msg := "eval  step %d  loss nan"
-	if rec.EvalLoss != nil {
-		msg = fmt.Sprintf("eval  step %%d  loss %.4f  ppl %.2f", *rec.EvalLoss, *rec.EvalPPL)
-	}
-	t.prog.note(msg+"%s", rec.Step, kindsLine(rec.Kinds))
+	t.prog.note("%s", evalLine(rec, fmt.Sprintf("eval  step %d", rec.Step)))
 	t.writePlot()
+	t.push()
 	if rec.EvalLoss == nil {
 		return nil
 	}
@@ -777,7 +924,7 @@ func (t *Trainer) save(reason string) (string, error) {
 	st.RNG = rng
 	ck := &Checkpoint{
 		State: CheckpointState{State: st, Schedule: t.sched, LR: t.lastLR, ConfigHash: t.hash,
-			TrainConfig: t.subset, ModelConfig: t.modelCfg},
+			TrainConfig: t.subset, ModelConfig: t.modelCfg, TokenizerSHA256: t.tokSHA},
 		Weights: t.weightsView(),
 		M:       map[string][]float32{},
 		V:       map[string][]float32{},
@@ -791,26 +938,70 @@ func (t *Trainer) save(reason string) (string, error) {
 		return "", err
 	}
 	dur := time.Since(t0)
+	size := dirBytes(dir)
 	t.metrics.CheckpointSave.Observe(dur.Seconds())
+	t.metrics.CheckpointBytes.Set(float64(size))
+	cs := &t.ckStats
+	cs.Saved++
+	cs.SaveTotal += dur
+	cs.SaveMax = max(cs.SaveMax, dur)
+	cs.LastBytes, cs.LastSaveTime, cs.LastSavedPath = size, dur, dir
 	t.lastSaved, t.lastSaveDir = t.st.Step, dir
 	removed, err := Prune(t.runDir, t.cfg.Checkpoint.KeepLast)
 	if err != nil {
 		return dir, err
 	}
-	msg := fmt.Sprintf("%s in %.2fs", filepath.Base(dir), dur.Seconds())
+	msg := fmt.Sprintf("%s: %s in %.0f ms", filepath.Base(dir), ByteSize(size), ms(dur))
 	if reason != "" {
 		msg += " (" + reason + ")"
 	}
 	if len(removed) > 0 {
 		msg += fmt.Sprintf(", pruned %d", len(removed))
 	}
-	if err := t.log.add(Record{Type: "event", Step: t.st.Step, Event: "checkpoint", Message: msg}); err != nil {
+	if err := t.log.add(Record{Type: "event", Step: t.st.Step, Event: "checkpoint", Message: msg, Bytes: size, DurationMS: ms(dur)}); err != nil {
 		return dir, err
 	}
-	if !t.prog.terminal {
-		t.prog.note("checkpoint %s", msg)
-	}
+	t.prog.note("checkpoint %s", msg)
+	t.push()
 	return dir, nil
+}
+
+// dirBytes is the total size of the files in dir (0 if unreadable).
+func dirBytes(dir string) int64 {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+// ByteSize formats a size in B, kB, MB or GB (powers of 1000).
+func ByteSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// absPath is p made absolute (p itself if that fails).
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // writePlot writes loss.svg (errors are ignored: the plot is a courtesy).

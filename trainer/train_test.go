@@ -31,7 +31,7 @@ func tinyConfig(dir string) Config {
 	c.Data = DataConfig{SeqLen: 32, Overlong: "truncate"}
 	c.Engine = Engine{Ops: "builtin", Kernels: "cpu"}
 	c.Schedule = Schedule{Kind: "cosine", LR: 3e-3, MinLR: 3e-4, WarmupSteps: 2}
-	c.Eval = EvalConfig{Every: 4}
+	c.Eval = EvalConfig{Every: 4, AtStart: true}
 	c.Checkpoint = CheckpointConfig{Every: 4, KeepLast: 2}
 	c.Log.Every = 1
 	return c
@@ -547,7 +547,7 @@ func TestInterruptCheckpointsAndResumes(t *testing.T) {
 func TestEvalPerKindAndEarlyStopping(t *testing.T) {
 	c := tinyConfig(t.TempDir())
 	c.MaxSteps = 20
-	c.Eval = EvalConfig{Every: 2, Patience: 2, MinDelta: 10} // nothing improves by 10 nats
+	c.Eval = EvalConfig{Every: 2, Patience: 2, MinDelta: 10, AtStart: true} // nothing improves by 10 nats; the base evaluation does not count
 	c.Checkpoint.Every = 0
 	tr := newTrainer(t, c, nil)
 	defer tr.Close()

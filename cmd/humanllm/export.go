@@ -34,6 +34,9 @@ func runConfig(ckptDir string) (trainer.Config, error) {
 	if err := config.Load(&cfg, p, nil, nil); err != nil {
 		return cfg, fmt.Errorf("%s: %w", p, err)
 	}
+	if _, ok, _ := trainer.TrainedTokenizer(cfg.Data.Tokenizer); ok { // the run's own
+		cfg.Data.Tokenizer = filepath.Join(filepath.Dir(p), trainer.TrainedTokenizerFile)
+	}
 	return cfg, nil
 }
 
@@ -215,9 +218,16 @@ func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) err
 	}
 	note := ""
 	if hft, ok := tok.(*tokenizer.HF); ok {
-		b, err := hft.MarshalJSON()
-		if err != nil {
-			return err
+		// A tokenizer.json file (or an HF directory's) is copied as it
+		// is; one built from GPT-2's files is written out.
+		b, err := os.ReadFile(tokSrc)
+		if st, serr := os.Stat(tokSrc); serr == nil && st.IsDir() {
+			b, err = os.ReadFile(filepath.Join(tokSrc, "tokenizer.json"))
+		}
+		if err != nil || !strings.HasSuffix(tokSrc, ".json") && !fileExists(filepath.Join(tokSrc, "tokenizer.json")) {
+			if b, err = hft.MarshalJSON(); err != nil {
+				return err
+			}
 		}
 		if err := safetensors.WriteAtomic(filepath.Join(out, "tokenizer.json"), b); err != nil {
 			return err

@@ -113,9 +113,9 @@ func (m *openedModel) tokenizer(tokSrc string) (tokenizer.Tokenizer, error) {
 	if tokSrc == "" {
 		return nil, fmt.Errorf("%s carries no tokenizer: give --tokenizer (builtin:tok512, a tokenizer.json, a GGUF file or a llama2.c tokenizer .bin)", m.Path)
 	}
-	tok, err := load.Tokenizer(tokSrc, m.Weights.Config.Vocab)
+	tok, err := openTokenizer(tokSrc, m.Weights.Config.Vocab)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer %s: %w", tokSrc, err)
+		return nil, err
 	}
 	if tok.VocabSize() > m.Weights.Config.Vocab {
 		return nil, fmt.Errorf("tokenizer %s has %d ids, more than the model's vocabulary of %d", tokSrc, tok.VocabSize(), m.Weights.Config.Vocab)

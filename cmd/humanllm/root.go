@@ -24,7 +24,7 @@ Unknown keys in a config file are an error.`,
 		SilenceErrors: true,
 		Version:       version(),
 	}
-	root.AddCommand(newPrepare(), newTrain(), newEval(), newGenerate(), newExport(), newScore(), newServe(), newBench())
+	root.AddCommand(newPrepare(), newTrain(), newEval(), newGenerate(), newExport(), newScore(), newServe(), newTokenizer(), newBench())
 	return root
 }
 

@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -50,17 +50,30 @@ func loadTokenizer(src string, m trainer.ModelSource) (tokenizer.Tokenizer, erro
 	if src == "" {
 		return nil, errors.New("data.tokenizer: no tokenizer given (--tokenizer)")
 	}
-	tok, err := load.Tokenizer(src, vocab)
+	tok, err := openTokenizer(src, vocab)
 	if err != nil {
-		return nil, fmt.Errorf("data.tokenizer %s: %w", src, err)
+		return nil, fmt.Errorf("data.%w", err)
 	}
 	return tok, nil
 }
 
-// resolveModelDefaults fills data.tokenizer and data.template when they
-// are empty: for a fresh model the embedded tok512 and the plain
-// template; for an imported model (or another run's checkpoint) the
-// tokenizer it carries and the template its special tokens call for. It
+// openTokenizer is load.Tokenizer, and the hint that a train:N spec names
+// a tokenizer that only exists in its run directory.
+func openTokenizer(src string, vocab int) (tokenizer.Tokenizer, error) {
+	if strings.HasPrefix(src, trainer.TrainedTokenizerPrefix) {
+		return nil, fmt.Errorf("tokenizer %s: a tokenizer trained by humanllm train is the run directory's %s; give that file", src, trainer.TrainedTokenizerFile)
+	}
+	tok, err := load.Tokenizer(src, vocab)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", src, err)
+	}
+	return tok, nil
+}
+
+// resolveModelDefaults fills data.tokenizer when it is empty: the
+// embedded tok512 for a fresh model, else the tokenizer the imported
+// model (or another run's checkpoint) carries; and data.template from a
+// run's checkpoint (runTrain guesses it from the tokenizer otherwise). It
 // returns the opened model so that it is read once.
 func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, error) {
 	var om *openedModel
@@ -99,16 +112,8 @@ func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, 
 			return nil, fmt.Errorf("model.source %s carries no tokenizer: give data.tokenizer (--tokenizer)", cfg.Model.Source)
 		}
 	}
-	if cfg.Data.Template == "" {
-		if om != nil && om.Template != "" {
-			cfg.Data.Template = om.Template
-		} else {
-			tok, err := loadTokenizer(cfg.Data.Tokenizer, cfg.Model)
-			if err != nil {
-				return nil, err
-			}
-			cfg.Data.Template = guessTemplate(tok)
-		}
+	if cfg.Data.Template == "" && om != nil {
+		cfg.Data.Template = om.Template // a run's; "" for model files: guessed from the tokenizer
 	}
 	return om, nil
 }
@@ -122,9 +127,10 @@ var trainFlagKeys = map[string]string{
 	"ops": "engine.ops", "kernels": "engine.kernels",
 	"lr": "schedule.lr", "min-lr": "schedule.min_lr", "schedule": "schedule.kind", "warmup": "schedule.warmup_steps",
 	"weight-decay": "optim.weight_decay", "grad-clip": "optim.grad_clip",
-	"eval-every": "eval.every", "patience": "eval.patience",
+	"eval-every": "eval.every", "patience": "eval.patience", "eval-at-start": "eval.at_start",
 	"ckpt-every": "checkpoint.every", "keep-last": "checkpoint.keep_last",
 	"metrics-port": "metrics.port", "log-every": "log.every", "quiet": "log.quiet",
+	"push-url": "metrics.push_url", "push-job": "metrics.push_job", "push-interval": "metrics.push_interval",
 }
 
 func newTrain() *cobra.Command {
@@ -155,13 +161,23 @@ The run directory (--out) receives:
   ckpt-<step>/     checkpoints: model.safetensors, optimizer.safetensors,
                    state.json (step, data position, RNG, config hash,
                    checksums) and DONE, written last
+  tokenizer.json   with --tokenizer train:N: the tokenizer trained on the
+                   training split when the run started (resume, eval, export
+                   and generate use it)
+
+A new run with held-out data first evaluates the starting model (step 0,
+--eval-at-start), so that the log, the metrics, loss.svg and the summary
+show base against tuned; the summary also gives the checkpoints' size and
+save/load times.
 
 Checkpoints are written atomically (temporary directory, fsync, rename, then
 DONE); --resume auto continues from the newest complete one and gives
 bit-identical weights and losses to an uninterrupted run, at any --threads.
 SIGINT or SIGTERM writes a checkpoint at the end of the current step and
 exits (code 130); a second signal exits at once. With --metrics-port,
-Prometheus metrics are served on http://127.0.0.1:PORT/metrics.
+Prometheus metrics are served on http://127.0.0.1:PORT/metrics; with
+--push-url they are pushed to a Pushgateway (after evaluations and
+checkpoints, every --push-interval, and at the end, failures included).
 
 Every option of configs/sft-demo.yaml can be set there, by a HUMANLLM_*
 variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
@@ -182,7 +198,7 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.String("out", "", "run directory: config, log, loss plot, checkpoints (config: out)")
 	f.String("resume", "", `"auto": continue from the newest complete checkpoint of --out (or start if none); a ckpt-<step> directory: continue from it; "": new run (config: resume)`)
 	f.Int("stop-after", 0, "pause after this step with a checkpoint, as an interruption would; --resume auto continues the same run (config: stop_after)")
-	f.String("tokenizer", "", "builtin:tok512 | tokenizer.json | GGUF file | llama2.c tokenizer .bin | GPT-2 or HF directory; default: the model's own, builtin:tok512 for a fresh model (config: data.tokenizer)")
+	f.String("tokenizer", "", "builtin:tok512 | tokenizer.json | GGUF file | llama2.c tokenizer .bin | GPT-2 or HF directory | train:N (a byte-level BPE tokenizer of N ids trained on the training split, kept as RUN_DIR/tokenizer.json; a fresh model's vocab_size follows it); default: the model's own, builtin:tok512 for a fresh model (config: data.tokenizer)")
 	f.String("template", "", "chat template: plain | chatml | llama3; default: the one the tokenizer's special tokens call for (config: data.template)")
 	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh), a Hugging Face directory, a GGUF file, a llama2.c .bin, or another run's checkpoint (config: model.source)`)
 	f.String("data", "", "training data: a humanllm prepare output directory (train.jsonl, test.jsonl) or a chat-messages JSONL file (config: data.path)")
@@ -205,9 +221,13 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.Float64("grad-clip", def.Optim.GradClip, "largest global gradient norm; 0 = no clipping (config: optim.grad_clip)")
 	f.Int("eval-every", def.Eval.Every, "evaluate every N steps; 0 = only at the end (config: eval.every)")
 	f.Int("patience", def.Eval.Patience, "stop after N evaluations without improvement; 0 = never (config: eval.patience)")
+	f.Bool("eval-at-start", def.Eval.AtStart, "evaluate the starting model at step 0 (new runs; base vs tuned in the log, metrics and plot) (config: eval.at_start)")
 	f.Int("ckpt-every", def.Checkpoint.Every, "checkpoint every N steps; 0 = only at the end and on interruption (config: checkpoint.every)")
 	f.Int("keep-last", def.Checkpoint.KeepLast, "complete checkpoints kept (plus those marked KEEP); 0 = all (config: checkpoint.keep_last)")
 	f.Int("metrics-port", def.Metrics.Port, "serve Prometheus /metrics on 127.0.0.1:PORT; 0 = off (config: metrics.port)")
+	f.String("push-url", def.Metrics.PushURL, `Prometheus Pushgateway (http://host:9091) to push the training metrics to at evaluations, checkpoints, every --push-interval and the end; "" = off; a failed push is a warning (config: metrics.push_url)`)
+	f.String("push-job", def.Metrics.PushJob, "job label of the pushed metrics (grouping key: job and run=<base name of --out>) (config: metrics.push_job)")
+	f.Duration("push-interval", def.Metrics.PushInterval, "also push this often; 0 = only at evaluations, checkpoints and the end (config: metrics.push_interval)")
 	f.Int("log-every", def.Log.Every, "progress line every N steps when stderr is not a terminal (config: log.every)")
 	f.BoolP("quiet", "q", def.Log.Quiet, "no progress line (config: log.quiet)")
 	return cmd
@@ -252,7 +272,23 @@ func runTrain(ctx context.Context, cfg trainer.Config, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	r, err := newRenderer(cfg)
+	tokPath, tokSum, tokVocab, err := runTokenizer(&cfg, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	rcfg := cfg
+	if tokPath != "" {
+		rcfg.Data.Tokenizer = tokPath // train:N: the run's trained tokenizer
+	}
+	if cfg.Data.Template == "" {
+		tok, err := loadTokenizer(rcfg.Data.Tokenizer, rcfg.Model)
+		if err != nil {
+			return err
+		}
+		cfg.Data.Template = guessTemplate(tok)
+		rcfg.Data.Template = cfg.Data.Template
+	}
+	r, err := newRenderer(rcfg)
 	if err != nil {
 		return err
 	}
@@ -289,6 +325,9 @@ func runTrain(ctx context.Context, cfg trainer.Config, stdout, stderr io.Writer)
 		Eval:     eval,
 		Stderr:   stderr,
 		Terminal: isTerm,
+
+		TokenizerVocab:  tokVocab,
+		TokenizerSHA256: tokSum,
 	})
 	if err != nil {
 		return err
@@ -302,19 +341,7 @@ func runTrain(ctx context.Context, cfg trainer.Config, stdout, stderr io.Writer)
 	if res.Stopped != "" {
 		fmt.Fprintf(stdout, "stopped early: %s\n", res.Stopped)
 	}
-	if res.Eval != nil && res.Eval.EvalLoss != nil {
-		fmt.Fprintf(stdout, "eval loss %.4f (ppl %.2f) at step %d\n", *res.Eval.EvalLoss, *res.Eval.EvalPPL, res.Eval.Step)
-		kinds := make([]string, 0, len(res.Eval.Kinds))
-		for k := range res.Eval.Kinds {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		for _, k := range kinds {
-			ke := res.Eval.Kinds[k]
-			fmt.Fprintf(stdout, "  %-16s loss %.4f  ppl %8.2f  (%d samples, %d tokens)\n", k, ke.Loss, ke.PPL, ke.Samples, ke.Tokens)
-		}
-	}
-	fmt.Fprintf(stdout, "checkpoint %s\nrun directory %s (config.yaml, metrics.jsonl, loss.svg)\n", res.Checkpoint, cfg.Out)
+	printTrainSummary(stdout, res, cfg.Out)
 	return nil
 }
 

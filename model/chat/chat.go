@@ -179,3 +179,38 @@ type Renderer struct{ T *Template }
 func (r Renderer) Render(s tasks.Sample) ([]int32, []bool, error) {
 	return r.T.Render(s.Messages, false)
 }
+
+// TrainSpecials are the special tokens of a tokenizer trained for humanllm
+// (TrainTokenizer): "<|endoftext|>" first (id 0: the EOS, which the plain
+// template ends assistant turns with, and the default data.pad_id), then
+// the tokens of the chatml and llama3 templates, so that one trained
+// tokenizer serves every template. "<|begin_of_text|>" is its BOS (the
+// plain template starts with it, as llama3 does).
+var TrainSpecials = []string{"<|endoftext|>", "<|im_start|>", "<|im_end|>",
+	"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}
+
+// Texts yields the content of every message of samples, in order: what a
+// tokenizer for them is trained on.
+func Texts(samples []tasks.Sample) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for _, s := range samples {
+			for _, m := range s.Messages {
+				if m.Content != "" && !yield(m.Content) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// TrainTokenizer trains a byte-level BPE tokenizer of at most vocabSize ids
+// (tokenizer.Train: Hugging Face's BpeTrainer algorithm) on the message
+// contents of samples, with TrainSpecials, "<|endoftext|>" as EOS and
+// "<|begin_of_text|>" as BOS (also prepended by the tokenizer.json
+// post-processor, as Llama-3's is, so that a reader gets it back). o's
+// Pattern, MinFrequency, MaxTokenLength and Progress are used; its special
+// tokens, BOS and EOS are set here. The result is deterministic.
+func TrainTokenizer(samples []tasks.Sample, vocabSize int, o tokenizer.TrainOptions) (*tokenizer.HF, error) {
+	o.SpecialTokens, o.BOS, o.EOS = TrainSpecials, TrainSpecials[3], TrainSpecials[0]
+	return tokenizer.Train(Texts(samples), vocabSize, o)
+}

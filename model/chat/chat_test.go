@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -155,6 +156,67 @@ func TestPlainWithSentencePiece(t *testing.T) {
 	r := Renderer{T: tpl}
 	if _, _, err := r.Render(tasks.Sample{Messages: []tasks.Message{{Role: "robot", Content: "x"}}}); err == nil {
 		t.Error("unknown role accepted")
+	}
+}
+
+// A tokenizer from TrainTokenizer, saved as tokenizer.json and read back,
+// has EOS "<|endoftext|>" at id 0, BOS "<|begin_of_text|>", the special tokens at the ids
+// of TrainSpecials, and serves every template: the trained tokens decode
+// to the assistant turns and their end-of-turn token.
+func TestTrainTokenizerServesEveryTemplate(t *testing.T) {
+	var samples []tasks.Sample
+	for range 30 {
+		samples = append(samples, tasks.Sample{Messages: conv})
+	}
+	var merges int
+	h, err := TrainTokenizer(samples, 320, tokenizer.TrainOptions{Progress: func(done, total int) { merges = done }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merges == 0 || h.VocabSize() != 320 {
+		t.Fatalf("trained %d merges, vocabulary %d (want 320)", merges, h.VocabSize())
+	}
+	path := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := h.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.LoadHF(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.EOS() != 0 || tok.BOS() != 3 || tok.VocabSize() != 320 || h.BOS() != 3 || h.EOS() != 0 {
+		t.Errorf("reloaded: EOS %d BOS %d vocabulary %d (trained: EOS %d BOS %d), want 0, 3, 320", tok.EOS(), tok.BOS(), tok.VocabSize(), h.EOS(), h.BOS())
+	}
+	for i, s := range TrainSpecials {
+		if id, ok := tok.TokenID(s); !ok || id != i {
+			t.Errorf("special %s has id %d (%v), want %d", s, id, ok, i)
+		}
+	}
+	// It learned the corpus: fewer than half as many tokens as bytes.
+	if text := conv[2].Content; len(tok.Encode(text))*2 > len(text) {
+		t.Errorf("%q is %d tokens for %d bytes", text, len(tok.Encode(text)), len(text))
+	}
+	eot := map[string]string{"chatml": "<|im_end|>", "llama3": "<|eot_id|>", "plain": "<|endoftext|>"}
+	for _, name := range Names {
+		tpl, err := New(name, tok)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ids, tr, err := tpl.Render(conv, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead := ""
+		if name == "plain" {
+			lead = " " // "Assistant:" then " content", trained
+		}
+		want := []string{lead + conv[2].Content + eot[name], lead + conv[4].Content + eot[name]}
+		if got := trainedText(tok, ids, tr); !slices.Equal(got, want) {
+			t.Errorf("%s: trained %q, want %q", name, got, want)
+		}
+	}
+	if _, err := TrainTokenizer(samples, 200, tokenizer.TrainOptions{}); err == nil {
+		t.Error("a vocabulary below 256 bytes + the special tokens was accepted")
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/humanllm/humanllm/model/safetensors"
 )
 
 // LoadHF reads a Hugging Face tokenizer.json file.
@@ -237,11 +239,13 @@ func (h *HF) WriteJSON(w io.Writer) error {
 	return err
 }
 
-// Save writes the tokenizer to a tokenizer.json file.
+// Save writes the tokenizer to a tokenizer.json file, atomically
+// (temporary file, fsync, rename): path holds the old file or the new one,
+// never a part.
 func (h *HF) Save(path string) error {
 	var buf bytes.Buffer
 	if err := h.WriteJSON(&buf); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return safetensors.WriteAtomic(path, buf.Bytes())
 }
