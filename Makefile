@@ -43,12 +43,13 @@ test: deps llamacpp fmt-check vet
 	$(GO) test -count=1 -race ./tasks/... ./internal/... ./kernels/...
 	$(GO) test -count=1 -tags purego ./kernels/...
 	$(GO) vet -tags purego ./...
+	$(GO) vet -tags cuda ./...
 
 vet:
 	$(GO) vet $(PKGS)
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' ':!third_party' 2>/dev/null || find . -name '*.go' -not -path './third_party/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # Run every fuzz target for FUZZTIME each (seed corpora always run in `make test`).
