@@ -136,9 +136,13 @@ cuda-libs:
 # kernels/cuda with the build tag, NVRTC and libcuda.so.1 from cuda-libs
 # required (their tests fail instead of skipping when missing); the
 # conformance suite runs where a GPU is present and is skipped, saying so,
-# where none is (HUMANLLM_REQUIRE_GPU=1 makes that a failure).
+# where none is (HUMANLLM_REQUIRE_GPU=1 makes that a failure). Then the
+# --device cuda error paths of the tagged CLI: with the real driver library
+# (which finds no GPU) and with none.
 test-cuda-compile: cuda-libs
 	HUMANLLM_REQUIRE_NVRTC=1 HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda ./kernels/cuda/
+	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
+	$(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
 
 clean:
 	rm -rf bin out

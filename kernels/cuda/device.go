@@ -33,6 +33,8 @@ type Implementation struct {
 	arena  arena
 	closed bool
 
+	resident []arenaBlock // ResidentSgemmer's A, B, C (sizes in floats)
+
 	compileOnce sync.Once
 	compileErr  error
 	module      uintptr
@@ -168,6 +170,10 @@ func (impl *Implementation) Close() error {
 
 func (impl *Implementation) release() {
 	impl.arena.free()
+	for _, b := range impl.resident {
+		call(impl.drv.cuMemFree, b.ptr)
+	}
+	impl.resident = nil
 	if impl.module != 0 {
 		call(impl.drv.cuModuleUnload, impl.module)
 		impl.module = 0

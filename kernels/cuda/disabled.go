@@ -33,5 +33,8 @@ func (*Implementation) PeakFP32() float64 { return 0 }
 // Compile reports ErrNotBuilt.
 func (*Implementation) Compile() error { return ErrNotBuilt }
 
+// ResidentSgemmer is never called in builds without the tag.
+func (*Implementation) ResidentSgemmer() kernels.Sgemmer { return nil }
+
 // Close does nothing.
 func (*Implementation) Close() error { return nil }

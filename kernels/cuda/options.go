@@ -1,5 +1,25 @@
 package cuda
 
+import "fmt"
+
+// Devices are the values of --device and the config key device.
+const Devices = "cpu or cuda"
+
+// OpenCompiled opens the device (Open) and compiles the fused ops' kernels
+// (Compile), so that every failure is an error here rather than a panic at
+// the first fused op. The error names the device option in context.
+func OpenCompiled(o Options) (*Implementation, error) {
+	impl, err := Open(o)
+	if err != nil {
+		return nil, fmt.Errorf("device cuda: %w", err)
+	}
+	if err := impl.Compile(); err != nil {
+		impl.Close()
+		return nil, fmt.Errorf("device cuda: %w", err)
+	}
+	return impl, nil
+}
+
 // Options selects the device and where the CUDA libraries are looked for.
 type Options struct {
 	// Ordinal is the device index (0: the first GPU, in the driver's
