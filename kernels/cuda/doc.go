@@ -37,10 +37,12 @@
 //     through fixed row chunks, so results are bit-identical from run to
 //     run (no float atomics). Attention is one thread per query (forward,
 //     dq) or per key (dk, dv) walking tiles staged in shared memory; head
-//     sizes up to 128 keep the accumulators in registers, larger ones
-//     accumulate in device memory. EmbeddingBackward sums each id's rows in
-//     increasing position, one float32 addition each: bit-identical to
-//     kernels/ref. AdamW computes in double like kernels/ref.
+//     sizes up to 128 keep the accumulators in a per-thread array (local
+//     memory, cached in L1), larger ones accumulate in device memory. This
+//     is a simple, deterministic design, not a tuned flash attention.
+//     EmbeddingBackward sums each id's rows in increasing position, one
+//     float32 addition each: bit-identical to kernels/ref. AdamW computes
+//     in double like kernels/ref.
 //   - Argument checks are the shared ones of package kernels, on the host,
 //     before anything is copied: misuse panics with the same messages as
 //     every other implementation. A failing CUDA call (out of memory, a

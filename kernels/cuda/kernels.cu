@@ -366,7 +366,8 @@ extern "C" __global__ void adamw(float* param, const float* grad, float* m, floa
 // online softmax. KT (at most 32) is chosen by the host so that the tiles
 // fit in 48 KiB of shared memory. D up to ATT_MAXD keeps the accumulator in
 // a per-thread array; larger D accumulates in out itself (slower, same
-// math). Grids are (B·H or B·KVH, ceil(T/ATT_Q)).
+// math). A simple, deterministic design, not a tuned flash attention:
+// no tensor cores, one query (or key) per thread. Grids are (B·H or B·KVH, ceil(T/ATT_Q)).
 
 #define ATT_Q 64
 #define ATT_MAXD 128
