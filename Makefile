@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway cuda-libs test-cuda-compile clean deps
 
 all: build
 
@@ -38,18 +38,20 @@ demo: build
 	@echo; echo "== answer as a held-out user"
 	$(BIN) generate --model $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
 
-test: deps llamacpp openai-node pushgateway fmt-check vet
+test: deps llamacpp openai-node pushgateway cuda-libs fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./tasks/... ./internal/... ./kernels/...
 	$(GO) test -count=1 -race -run 'Serve|AnswerText' ./cmd/humanllm/
 	$(GO) test -count=1 -tags purego ./kernels/...
 	$(GO) vet -tags purego ./...
+	$(GO) vet -tags cuda ./...
+	$(MAKE) --no-print-directory test-cuda-compile
 
 vet:
 	$(GO) vet $(PKGS)
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' ':!third_party' 2>/dev/null || find . -name '*.go' -not -path './third_party/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # Run every fuzz target for FUZZTIME each (seed corpora always run in `make test`).
@@ -141,6 +143,37 @@ pushgateway:
 	      { echo "pushgateway: $(PUSHGATEWAY_VERSION) is gone from the archive; taking its current version"; apt-get download -q prometheus-pushgateway; }; }; }; } && \
 	  dpkg-deb -x prometheus-pushgateway_*.deb . && rm -f prometheus-pushgateway_*.deb && \
 	  ./usr/bin/prometheus-pushgateway --version 2>&1 | head -1; }
+
+# NVIDIA's NVRTC (the CUDA C compiler kernels/cuda runs at first use) and the
+# user-space driver library libcuda.so.1, unpacked from Debian bookworm's
+# non-free packages into the git-ignored .cache/cuda (~20 MB download, no
+# install: apt runs with its own lists under .cache/cuda/apt and the
+# system's sources are left alone). With them, kernels/cuda's tests compile
+# every CUDA C kernel to PTX with the real compiler and load the real driver
+# library (which reports that no GPU is present) on a machine without a GPU.
+CUDA_LIBS_DIR := .cache/cuda
+CUDA_DEBS     := libnvrtc11.2=11.8.89~11.8.0-5~deb12u1 libnvrtc-builtins11.8=11.8.89~11.8.0-5~deb12u1 libcuda1=535.261.03-1
+CUDA_APT       = -o Dir::Etc::sourcelist=$(abspath $(CUDA_LIBS_DIR))/apt/sources.list -o Dir::Etc::sourceparts=- \
+	-o Dir::State::Lists=$(abspath $(CUDA_LIBS_DIR))/apt/lists -o Dir::Cache=$(abspath $(CUDA_LIBS_DIR))/apt/cache -o Debug::NoLocking=1
+
+cuda-libs:
+	@[ -f $(CUDA_LIBS_DIR)/.done ] || { set -e; mkdir -p $(CUDA_LIBS_DIR)/apt/lists/partial $(CUDA_LIBS_DIR)/apt/cache/archives/partial $(CUDA_LIBS_DIR)/debs; \
+	  echo "deb http://deb.debian.org/debian bookworm non-free" > $(CUDA_LIBS_DIR)/apt/sources.list; \
+	  apt-get $(CUDA_APT) -qq update; \
+	  cd $(CUDA_LIBS_DIR)/debs && apt-get $(CUDA_APT) -qq download $(CUDA_DEBS) && cd - >/dev/null; \
+	  for d in $(CUDA_LIBS_DIR)/debs/*.deb; do dpkg-deb -x $$d $(CUDA_LIBS_DIR)/root; done; \
+	  touch $(CUDA_LIBS_DIR)/.done; }
+
+# kernels/cuda with the build tag, NVRTC and libcuda.so.1 from cuda-libs
+# required (their tests fail instead of skipping when missing); the
+# conformance suite runs where a GPU is present and is skipped, saying so,
+# where none is (HUMANLLM_REQUIRE_GPU=1 makes that a failure). Then the
+# --device cuda error paths of the tagged CLI: with the real driver library
+# (which finds no GPU) and with none.
+test-cuda-compile: cuda-libs
+	HUMANLLM_REQUIRE_NVRTC=1 HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda ./kernels/cuda/
+	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
+	$(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
 
 clean:
 	rm -rf bin out

@@ -30,6 +30,11 @@ type Config struct {
 	Seed uint64 `json:"seed" mapstructure:"seed" yaml:"seed"`
 	// Threads sets GOMAXPROCS (0: leave it). Results do not depend on it.
 	Threads int `json:"threads" mapstructure:"threads" yaml:"threads"`
+	// Device runs the kernels on "cpu" (engine.kernels) or "cuda" (an
+	// NVIDIA GPU through kernels/cuda; needs a binary built with -tags
+	// cuda). Not part of the trajectory's config hash: a run may resume on
+	// the other device.
+	Device string `json:"device" mapstructure:"device" yaml:"device"`
 	// MaxSteps is the number of optimizer steps of the run.
 	MaxSteps int `json:"max_steps" mapstructure:"max_steps" yaml:"max_steps"`
 	// StopAfter pauses the run after this step with a checkpoint, as an
@@ -211,7 +216,7 @@ type MetricsConfig struct {
 // DefaultConfig is the built-in defaults (a small fresh model).
 func DefaultConfig() Config {
 	return Config{
-		Seed: 1, MaxSteps: 100, MicroBatch: 4, GradAccum: 1,
+		Seed: 1, MaxSteps: 100, MicroBatch: 4, GradAccum: 1, Device: "cpu",
 		Model: ModelSource{Source: "fresh", Fresh: FreshModel{
 			Dim: 64, HiddenDim: 172, NLayers: 4, NHeads: 4, NKVHeads: 4, Vocab: 512, MaxSeqLen: 256,
 			RopeTheta: 10000, RMSEps: 1e-5,
@@ -273,6 +278,15 @@ func (c Config) Validate() error {
 	}
 	if err := c.Engine.Validate(); err != nil {
 		return err
+	}
+	switch c.Device {
+	case "cpu":
+	case "cuda":
+		if c.Engine.Kernels != "cpu" {
+			return fmt.Errorf("device: cuda runs kernels/cuda in place of engine.kernels, which must be left at cpu (it is %s)", c.Engine.Kernels)
+		}
+	default:
+		return fmt.Errorf("device: %q is not cpu or cuda", c.Device)
 	}
 	if c.Data.Pack && c.Engine.Ops != "fused" {
 		return fmt.Errorf("data.pack needs engine.ops fused (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")

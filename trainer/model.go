@@ -78,14 +78,20 @@ func (e Engine) kernels() kernels.Kernels {
 // installs e's matrix product for gorgonia (a process-wide setting).
 // packed says batches carry packed samples (data.Config.Pack), which only
 // fused ops can run.
-func (e Engine) Factory(packed bool) (ModelFactory, error) {
+func (e Engine) Factory(packed bool) (ModelFactory, error) { return e.FactoryOn(packed, nil) }
+
+// FactoryOn is Factory with the kernels k (when not nil) in place of
+// e.Kernels': the device's kernels (Config.Device).
+func (e Engine) FactoryOn(packed bool, k kernels.Kernels) (ModelFactory, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	if packed && e.Ops != "fused" {
 		return nil, fmt.Errorf("data.pack needs engine.ops fused (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
 	}
-	k := e.kernels()
+	if k == nil {
+		k = e.kernels()
+	}
 	if k == nil {
 		ggops.UseGonum()
 	} else {

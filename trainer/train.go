@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/humanllm/humanllm/kernels"
+	"github.com/humanllm/humanllm/kernels/cuda"
 	"github.com/humanllm/humanllm/model"
 	"github.com/humanllm/humanllm/model/safetensors"
 	"github.com/humanllm/humanllm/trainer/data"
@@ -84,6 +85,7 @@ type Trainer struct {
 	metricsAddr string
 	prog        progress
 	unlock      func()
+	device      io.Closer // the GPU of Config.Device cuda, nil on the CPU
 
 	lastSaved   int
 	lastSaveDir string
@@ -231,7 +233,16 @@ func New(o Options) (_ *Trainer, err error) {
 	// Model and optimizer.
 	t.newModel = o.NewModel
 	if t.newModel == nil {
-		if t.newModel, err = cfg.Engine.Factory(cfg.Data.Pack); err != nil {
+		var k kernels.Kernels // nil: engine.kernels
+		if cfg.Device == "cuda" {
+			dev, err := cuda.OpenCompiled(cuda.Options{})
+			if err != nil {
+				return nil, err
+			}
+			t.device, k = dev, dev
+			t.prog.note("device: %s", dev.Name())
+		}
+		if t.newModel, err = cfg.Engine.FactoryOn(cfg.Data.Pack, k); err != nil {
 			return nil, err
 		}
 	}
@@ -454,6 +465,10 @@ func (t *Trainer) Close() error {
 	if t.evalModel != nil {
 		errs = append(errs, t.evalModel.Close())
 		t.evalModel = nil
+	}
+	if t.device != nil {
+		errs = append(errs, t.device.Close())
+		t.device = nil
 	}
 	errs = append(errs, t.metrics.Close(), t.log.close())
 	t.log = nil

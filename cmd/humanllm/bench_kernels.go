@@ -18,6 +18,7 @@ import (
 
 	"github.com/humanllm/humanllm/kernels"
 	"github.com/humanllm/humanllm/kernels/cpu"
+	"github.com/humanllm/humanllm/kernels/cuda"
 	"github.com/humanllm/humanllm/kernels/openblas"
 )
 
@@ -63,6 +64,9 @@ type kernelRow struct {
 type kernelReport struct {
 	CPUKernel    string      `json:"cpu_kernel"`
 	OpenBLASCore string      `json:"openblas_core,omitempty"`
+	GPU          string      `json:"gpu,omitempty"`
+	GPUPeakFP32  float64     `json:"gpu_peak_fp32_gflops,omitempty"` // estimated from SMs and clock
+	GPUDriver    int         `json:"gpu_driver,omitempty"`
 	Peaks        []cpu.Peak  `json:"peaks"`
 	Rows         []kernelRow `json:"rows"`
 }
@@ -74,6 +78,7 @@ func newBenchKernels() *cobra.Command {
 		implsFl   string
 		minTime   time.Duration
 		asJSON    bool
+		device    string
 	)
 	cmd := &cobra.Command{
 		Use:   "kernels",
@@ -92,7 +97,16 @@ Implementations:
             OPENBLAS_CORETYPE, whose preset in this environment halves OpenBLAS)
 
 The FMA peak probe (12 independent FMA chains per thread) runs first; each row's
-ratio_peak is against the widest vector peak at the same thread count.`,
+ratio_peak is against the widest vector peak at the same thread count.
+
+With --device cuda (a binary built with -tags cuda, an NVIDIA GPU), the default
+implementations become:
+  cuda         kernels/cuda's Sgemm on host slices: A, B, C copied to the GPU and C back
+  cuda-tf32    the same on TF32 tensor cores (cublasGemmEx, fp32 accumulation)
+  cublas       cuBLAS SGEMM on device-resident buffers, no copies: the GPU's own rate
+  cublas-tf32  the same with TF32
+and ratio_peak is against the GPU's fp32 FMA peak estimated from its SM count,
+clock and architecture (TF32 rows can exceed it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			threads, err := parseInts(threadsFl)
@@ -105,15 +119,44 @@ ratio_peak is against the widest vector peak at the same thread count.`,
 					return fmt.Errorf("--shapes: %w", err)
 				}
 			}
-			impls, err := kernelImpls(strings.Split(implsFl, ","))
+			rep := kernelReport{CPUKernel: cpu.Implementation{}.Name(), OpenBLASCore: openblas.CoreName()}
+			var gpu map[string]kernels.Sgemmer
+			switch device {
+			case "cpu":
+			case "cuda":
+				fp32, err := cuda.Open(cuda.Options{})
+				if err != nil {
+					return fmt.Errorf("--device cuda: %w", err)
+				}
+				defer fp32.Close()
+				tf32, err := cuda.Open(cuda.Options{TF32: true})
+				if err != nil {
+					return fmt.Errorf("--device cuda: %w", err)
+				}
+				defer tf32.Close()
+				gpu = map[string]kernels.Sgemmer{"cuda": fp32, "cuda-tf32": tf32, "cublas": fp32.ResidentSgemmer(), "cublas-tf32": tf32.ResidentSgemmer()}
+				rep.GPU, rep.GPUPeakFP32, rep.GPUDriver = fp32.Name(), fp32.PeakFP32()/1e9, fp32.Info().DriverVersion
+				if !cmd.Flags().Changed("impls") {
+					implsFl = "cuda,cuda-tf32,cublas,cublas-tf32"
+				}
+				if !cmd.Flags().Changed("threads") {
+					threads = []int{1}
+				}
+			default:
+				return fmt.Errorf("--device: %q is not %s", device, cuda.Devices)
+			}
+			impls, err := kernelImpls(strings.Split(implsFl, ","), gpu)
 			if err != nil {
 				return err
 			}
-			rep := kernelReport{CPUKernel: cpu.Implementation{}.Name(), OpenBLASCore: openblas.CoreName()}
 			prev := runtime.GOMAXPROCS(0)
 			defer runtime.GOMAXPROCS(prev)
 			peak := map[int]float64{}
 			for _, t := range threads {
+				if gpu != nil {
+					peak[t] = rep.GPUPeakFP32
+					continue
+				}
 				runtime.GOMAXPROCS(t)
 				for _, p := range cpu.MeasurePeak(t, 300*time.Millisecond) {
 					rep.Peaks = append(rep.Peaks, p)
@@ -160,6 +203,7 @@ ratio_peak is against the widest vector peak at the same thread count.`,
 	f.StringVar(&implsFl, "impls", "ours,avx2,gonum,openblas", "comma-separated implementations: ours, avx512, avx2, generic, gonum, openblas (unavailable ones are skipped with a note)")
 	f.DurationVar(&minTime, "min-time", time.Second, "minimum time per implementation, shape and thread count (over 3 rounds)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (rows with impl, op, m, n, k, threads, gflops, ratio_openblas)")
+	f.StringVar(&device, "device", "cpu", "cpu, or cuda: benchmark kernels/cuda and cuBLAS on an NVIDIA GPU (needs a binary built with -tags cuda); changes the default --impls and --threads to 1")
 	return cmd
 }
 
@@ -168,12 +212,17 @@ type namedSgemm struct {
 	s    kernels.Sgemmer
 }
 
-func kernelImpls(names []string) ([]namedSgemm, error) {
+func kernelImpls(names []string, gpu map[string]kernels.Sgemmer) ([]namedSgemm, error) {
 	var out []namedSgemm
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		switch n {
 		case "":
+		case "cuda", "cuda-tf32", "cublas", "cublas-tf32":
+			if gpu == nil {
+				return nil, fmt.Errorf("--impls: %s needs --device cuda", n)
+			}
+			out = append(out, namedSgemm{n, gpu[n]})
 		case "ours":
 			out = append(out, namedSgemm{"ours", cpu.Implementation{}})
 		case "avx512", "avx2", "generic":
@@ -196,7 +245,7 @@ func kernelImpls(names []string) ([]namedSgemm, error) {
 			}
 			out = append(out, namedSgemm{"openblas", impl})
 		default:
-			return nil, fmt.Errorf("--impls: unknown implementation %q (ours, avx512, avx2, generic, gonum, openblas)", n)
+			return nil, fmt.Errorf("--impls: unknown implementation %q (ours, avx512, avx2, generic, gonum, openblas; with --device cuda: cuda, cuda-tf32, cublas, cublas-tf32)", n)
 		}
 	}
 	if len(out) == 0 {
@@ -269,6 +318,9 @@ func printKernelReport(cmd *cobra.Command, rep kernelReport) {
 	fmt.Fprintln(w)
 	for _, p := range rep.Peaks {
 		fmt.Fprintf(w, "FMA peak %s, %d thread(s): %.1f GFLOP/s\n", p.Width, p.Threads, p.GFLOPS)
+	}
+	if rep.GPU != "" {
+		fmt.Fprintf(w, "GPU %s, driver %d: fp32 FMA peak %.1f TFLOP/s (estimated from SMs, clock and architecture)\n", rep.GPU, rep.GPUDriver, rep.GPUPeakFP32/1e3)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nIMPL\tSHAPE (MxNxK)\tTHREADS\tGFLOP/s\tvs OpenBLAS\tvs peak")

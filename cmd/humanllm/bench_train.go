@@ -22,6 +22,7 @@ import (
 
 	"github.com/humanllm/humanllm/kernels"
 	"github.com/humanllm/humanllm/kernels/cpu"
+	"github.com/humanllm/humanllm/kernels/cuda"
 	ggops "github.com/humanllm/humanllm/kernels/gorgonia"
 	"github.com/humanllm/humanllm/model/gpt2"
 )
@@ -39,7 +40,8 @@ type trainRow struct {
 	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
 	AllocsStep   float64 `json:"allocs_per_step,omitempty"`
 	MBAllocStep  float64 `json:"mb_alloc_per_step,omitempty"`
-	Ratio        float64 `json:"ratio,omitempty"` // ours / this row, on peer rows
+	Ratio        float64 `json:"ratio,omitempty"`    // ours / this row, on peer rows
+	MFU          float64 `json:"mfu_fp32,omitempty"` // --device cuda: model GFLOP/s / the GPU's estimated fp32 peak
 	Note         string  `json:"note,omitempty"`
 }
 
@@ -68,6 +70,7 @@ func newBenchTrain() *cobra.Command {
 		peerScript string
 		python     string
 		cpuProfile string
+		device     string
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -82,7 +85,13 @@ model GFLOP/s (6·N + 12·L·T·C per token), peak RSS and allocations per step.
 With --peers it also runs shared/notes/peers/torch_gpt_bench.py with /usr/bin/python3
 (Debian python3-torch; make bench-peers installs it with libopenblas0-openmp and
 libjemalloc2) in the same invocation, as shipped and tuned, alternating with our runs
-for --rounds rounds, and prints one table with our ratio to each.`,
+for --rounds rounds, and prints one table with our ratio to each.
+
+With --device cuda (a binary built with -tags cuda, an NVIDIA GPU) our step runs
+its GEMMs, fused ops and AdamW through kernels/cuda — every call copying its
+operands to the GPU and its results back (see kernels/cuda's package
+documentation) — and the row adds mfu_fp32, the model GFLOP/s against the
+GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var cfg gpt2.Config
@@ -120,6 +129,21 @@ for --rounds rounds, and prints one table with our ratio to each.`,
 				}
 				defer pprof.StopCPUProfile()
 			}
+			var k kernels.Kernels = cpu.Implementation{}
+			var gpuPeak float64
+			switch device {
+			case "cpu":
+			case "cuda":
+				dev, err := cuda.OpenCompiled(cuda.Options{})
+				if err != nil {
+					return err
+				}
+				defer dev.Close()
+				k, gpuPeak = dev, dev.PeakFP32()/1e9
+				fmt.Fprintf(cmd.ErrOrStderr(), "device: %s, fp32 peak %.1f TFLOP/s (estimated)\n", dev.Name(), gpuPeak/1e3)
+			default:
+				return fmt.Errorf("--device: %q is not %s", device, cuda.Devices)
+			}
 			prev := runtime.GOMAXPROCS(0)
 			defer runtime.GOMAXPROCS(prev)
 			var rows []trainRow
@@ -127,9 +151,13 @@ for --rounds rounds, and prints one table with our ratio to each.`,
 				byImpl := map[string][]trainRow{}
 				for r := range rounds {
 					runtime.GOMAXPROCS(t)
-					ours, err := benchOurStep(cfg, modelName, batch, warmup, steps)
+					ours, err := benchOurStep(cfg, modelName, batch, warmup, steps, k)
 					if err != nil {
 						return err
+					}
+					if gpuPeak > 0 {
+						ours.MFU = ours.GFLOPS / gpuPeak
+						ours.Note = "device " + device
 					}
 					ours.Threads = t
 					byImpl["ours"] = append(byImpl["ours"], ours)
@@ -189,6 +217,9 @@ for --rounds rounds, and prints one table with our ratio to each.`,
 				if r.Ratio > 0 {
 					ratio = fmt.Sprintf("%.2fx", r.Ratio)
 				}
+				if r.MFU > 0 {
+					ratio = fmt.Sprintf("MFU(fp32) %.1f%%", 100*r.MFU)
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f (%.1f-%.1f)\t%.1f\t%.0f\t%.0f\t%s\n", r.Impl, r.Model, r.Threads, r.TokensPerS,
 					r.StepMSMedian, r.StepMSMin, r.StepMSMax, r.GFLOPS, r.PeakRSSMB, r.AllocsStep, ratio)
 			}
@@ -207,14 +238,14 @@ for --rounds rounds, and prints one table with our ratio to each.`,
 	f.StringVar(&peerScript, "peer-script", filepath.Join("..", "shared", "notes", "peers", "torch_gpt_bench.py"), "the PyTorch peer benchmark")
 	f.StringVar(&python, "python", "/usr/bin/python3", "python with Debian's python3-torch")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of our steps to this file")
+	f.StringVar(&device, "device", "cpu", "where our step's kernels run: cpu (kernels/cpu) or cuda (kernels/cuda on an NVIDIA GPU; needs a binary built with -tags cuda)")
 	return cmd
 }
 
 // benchOurStep times forward + loss + backward + AdamW (lr 3e-4, betas 0.9
 // and 0.95, eps 1e-8, no weight decay: the peer's settings) on random
 // tokens.
-func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int) (trainRow, error) {
-	k := cpu.Implementation{}
+func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, k kernels.Kernels) (trainRow, error) {
 	ggops.Use(k)
 	defer ggops.UseGonum()
 	w, err := gpt2.Init(cfg, 1337)

@@ -1,0 +1,94 @@
+// Package cuda runs the kernels interfaces (kernels.Kernels: the GEMMs and
+// every fused op) on an NVIDIA GPU. It is compiled in only with the build
+// tag cuda; without it, Open returns ErrNotBuilt and nothing here touches
+// CUDA.
+//
+// # No CUDA toolkit at build time
+//
+// The package uses no cgo. At run time, Open loads with dlopen (through
+// github.com/ebitengine/purego) the driver library libcuda.so.1 (shipped
+// with the NVIDIA driver), cuBLAS (libcublas.so.13, .12 or .11) and NVRTC,
+// NVIDIA's run-time CUDA C compiler (libnvrtc.so.13, .12 or .11.2). They
+// are looked for in Options.LibDirs, then the directories of
+// $HUMANLLM_CUDA_LIBS (colon-separated), then by the dynamic loader
+// (LD_LIBRARY_PATH, ld.so.cache); pip's nvidia-cublas-cu12 and
+// nvidia-cuda-nvrtc-cu12 wheels or a CUDA toolkit provide the latter two.
+// So one `go build -tags cuda` binary, built with CGO_ENABLED=0 on a machine
+// without CUDA, runs on any machine with a driver. A missing library or a
+// driver that finds no GPU is an error from Open naming the library and
+// the loader's or driver's message.
+//
+// The fused ops are CUDA C (kernels.cu, embedded) compiled by NVRTC into
+// one module at their first use (or by Compile): to a CUBIN for the
+// device's sm_XY when NVRTC knows it, else to PTX for the newest
+// architecture below it, which the driver compiles for the device.
+//
+// # What runs where
+//
+//   - Sgemm and SgemmStridedBatched: cublasSgemm / cublasSgemmStridedBatched
+//     in fp32; with Options.TF32, cublasGemmEx / cublasGemmStridedBatchedEx
+//     with CUBLAS_COMPUTE_32F_FAST_TF32 (TF32 tensor cores, fp32
+//     accumulation and output). TF32 is opt-in: its rounding (2^-11) is
+//     outside the fp32 conformance tolerance. A row-major product is cuBLAS's
+//     column-major product of the transposes (cublas.go). Products with
+//     alpha = 0 or k = 0 are the host loop C = beta·C.
+//   - The fused ops: the kernels of kernels.cu. Block reductions use warp
+//     shuffles in a fixed pattern and parameter-gradient column sums go
+//     through fixed row chunks, so results are bit-identical from run to
+//     run (no float atomics). Attention is one thread per query (forward,
+//     dq) or per key (dk, dv) walking tiles staged in shared memory; head
+//     sizes up to 128 keep the accumulators in a per-thread array (local
+//     memory, cached in L1), larger ones accumulate in device memory. This
+//     is a simple, deterministic design, not a tuned flash attention.
+//     EmbeddingBackward sums each id's rows in increasing position, one
+//     float32 addition each: bit-identical to kernels/ref. AdamW computes
+//     in double like kernels/ref.
+//   - Argument checks are the shared ones of package kernels, on the host,
+//     before anything is copied: misuse panics with the same messages as
+//     every other implementation. A failing CUDA call (out of memory, a
+//     launch error) panics with the driver's message, since the interfaces
+//     return no errors.
+//
+// # How data moves, and what it costs
+//
+// The kernels interfaces take host []float32 slices, so every call copies
+// its inputs to device memory (cuMemcpyHtoD from pageable memory, or
+// cuMemcpy2D for matrices with gaps between rows, so that the gaps are
+// never read nor written), runs, and copies its outputs back before it
+// returns. Device memory comes from one arena per Implementation: plain
+// cuMemAlloc blocks (never managed memory), grown to the largest call's
+// need and reused, so steady-state calls allocate nothing. Calls are
+// serialised on the legacy default stream; each locks its OS thread and
+// makes the device's primary context current (contexts are per thread).
+//
+// This makes every op correct and interchangeable with kernels/cpu, but
+// bound by PCIe: a GEMM of m·n·k FLOPs moves 4(mk+kn+2mn) bytes each way,
+// which only large products amortise, and the memory-bound ops (norms,
+// activations, softmax, AdamW) move more bytes over PCIe than they touch in
+// device memory, so they run slower than on the CPU. Through this interface
+// the GPU speeds up a training step only where the GEMMs dominate.
+//
+// # Toward a device-resident step
+//
+// The issue's target — weights, activations, gradients and optimizer state
+// on the device for the whole step, only the batch going up and the loss
+// coming down — needs the tensors to be device buffers rather than Go
+// slices:
+//
+//   - a device tensor type (pointer, shape, arena) and kernels interfaces
+//     over it: the same methods with device buffers in place of []float32
+//     (the kernels of kernels.cu already take device pointers and need no
+//     change; only the host wrappers in fused.go copy);
+//   - gorgonia's graph values (tensor.Dense over Go memory) replaced or
+//     wrapped so ops hand device buffers to each other: a tensor.Engine
+//     whose storage is device memory, or our own graph executor for the
+//     llama and gpt2 graphs;
+//   - the trainer keeping the AdamW m and v and the parameters in the
+//     arena, copying parameters down only for checkpoints (which stay
+//     device-independent: they are written from host copies);
+//   - the host-side loss read as one scalar per step, and streams with
+//     pinned staging buffers to overlap the next batch's upload.
+//
+// None of that exists yet; this package is the kernel layer it would build
+// on.
+package cuda
