@@ -29,8 +29,9 @@ type openedModel struct {
 	// Tokenizer is the default tokenizer spec: the run's data.tokenizer, or
 	// the one the model file carries ("" if none).
 	Tokenizer string
-	// Template is the default chat template name: the run's data.template,
-	// or "" (guessed from the tokenizer's special tokens).
+	// Template is the default chat template: the run's data.template, the
+	// tokenizer_config.json of an HF directory with a chat_template (its
+	// Jinja template), or "" (guessed from the tokenizer's special tokens).
 	Template string
 	// Checkpoint is the training checkpoint when Kind is "checkpoint".
 	Checkpoint *trainer.Checkpoint
@@ -71,7 +72,7 @@ func openModel(p string) (*openedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &openedModel{Weights: m.Weights, Path: p, Kind: string(m.Format), Tokenizer: m.TokenizerSpec}, nil
+	return &openedModel{Weights: m.Weights, Path: p, Kind: string(m.Format), Tokenizer: m.TokenizerSpec, Template: m.TemplateSpec}, nil
 }
 
 // describe is one line about the model for stderr.

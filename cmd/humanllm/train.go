@@ -113,7 +113,7 @@ func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, 
 		}
 	}
 	if cfg.Data.Template == "" && om != nil {
-		cfg.Data.Template = om.Template // a run's; "" for model files: guessed from the tokenizer
+		cfg.Data.Template = om.Template // a run's, an HF model's own chat_template, else guessed below
 	}
 	return om, nil
 }

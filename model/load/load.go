@@ -54,6 +54,9 @@ type Model struct {
 	// ChatTemplate is the Jinja chat_template of an HF directory's
 	// tokenizer_config.json, "" if none.
 	ChatTemplate string
+	// TemplateSpec names that template in the form chat.New accepts (the
+	// tokenizer_config.json path); "" when there is none.
+	TemplateSpec string
 }
 
 // Detect says which format path is in, from its content.
@@ -105,8 +108,12 @@ func Open(path string) (*Model, error) {
 		if p := filepath.Join(path, "tokenizer.json"); fileExists(p) {
 			m.TokenizerSpec = p
 		}
-		if m.ChatTemplate, err = chatTemplate(filepath.Join(path, "tokenizer_config.json")); err != nil {
+		tc := filepath.Join(path, "tokenizer_config.json")
+		if m.ChatTemplate, err = chatTemplate(tc); err != nil {
 			return nil, err
+		}
+		if m.ChatTemplate != "" {
+			m.TemplateSpec = tc
 		}
 	case GGUF:
 		w, v, err := gguf.ReadLlama(path)

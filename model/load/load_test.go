@@ -227,7 +227,7 @@ func TestHFDirTokenizerAndTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ChatTemplate != tpl || m.TokenizerSpec != "" {
+	if m.ChatTemplate != tpl || m.TokenizerSpec != "" || m.TemplateSpec != filepath.Join(dir, "tokenizer_config.json") {
 		t.Fatalf("template %q, tokenizer %q", m.ChatTemplate, m.TokenizerSpec)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": 3}`), 0o644); err != nil {
