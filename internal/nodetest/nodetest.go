@@ -11,6 +11,7 @@ package nodetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -98,4 +99,34 @@ func (in Install) Run(t testing.TB, timeout time.Duration, stdin io.Reader, scri
 		t.Fatalf("node %s: %v\nstdout:\n%s\nstderr:\n%s", script, err, out, stderr.String())
 	}
 	return stdout.Bytes()
+}
+
+// RunJSONL runs script (as Run) with the JSON encoding of in, one value a
+// line, on its standard input; the script answers a first line (returned
+// as head) and then one line per input line (decoded into rows).
+func RunJSONL[T any](t testing.TB, in Install, timeout time.Duration, script string, lines []any, args ...string) (head json.RawMessage, rows []T) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, v := range lines {
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := in.Run(t, timeout, &buf, script, args...)
+	dec := json.NewDecoder(bytes.NewReader(out))
+	if err := dec.Decode(&head); err != nil {
+		t.Fatalf("node %s: first output line: %v", script, err)
+	}
+	for dec.More() {
+		var r T
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("node %s: output line %d: %v", script, len(rows)+2, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != len(lines) {
+		t.Fatalf("node %s answered %d of %d lines", script, len(rows), len(lines))
+	}
+	return head, rows
 }

@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,33 +58,13 @@ type hfHead struct {
 }
 
 // runHF runs testdata/hf_tokenizers.mjs on the JSON lines in, with the
-// tokenizer spec (a tokenizer.json path, or gpt2:DIR) and mode args, and
-// decodes one output line per input line into out[i].
+// tokenizer spec (a tokenizer.json path, or gpt2:DIR) and mode args.
 func runHF[T any](t *testing.T, in []any, spec string, mode ...string) (hfHead, []T) {
 	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	for _, v := range in {
-		if err := enc.Encode(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := nodetest.HFJS.Run(t, 5*time.Minute, &buf, filepath.Join("testdata", "hf_tokenizers.mjs"), append([]string{spec}, mode...)...)
-	dec := json.NewDecoder(bytes.NewReader(out))
+	raw, rows := nodetest.RunJSONL[T](t, nodetest.HFJS, 5*time.Minute, filepath.Join("testdata", "hf_tokenizers.mjs"), in, append([]string{spec}, mode...)...)
 	var head hfHead
-	if err := dec.Decode(&head); err != nil {
+	if err := json.Unmarshal(raw, &head); err != nil {
 		t.Fatalf("HF tokenizers output: %v", err)
-	}
-	var rows []T
-	for dec.More() {
-		var r T
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("HF tokenizers output line %d: %v", len(rows)+2, err)
-		}
-		rows = append(rows, r)
-	}
-	if len(rows) != len(in) {
-		t.Fatalf("HF tokenizers answered %d of %d lines", len(rows), len(in))
 	}
 	return head, rows
 }
