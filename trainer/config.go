@@ -97,7 +97,8 @@ type DataConfig struct {
 	// tokenizer .bin, a Hugging Face tokenizer.json, or a directory with
 	// GPT-2's encoder.json and vocab.bpe.
 	Tokenizer string `json:"tokenizer" mapstructure:"tokenizer" yaml:"tokenizer"`
-	// Template is the chat template: chatml, llama3 or plain.
+	// Template is the chat template: chatml, llama3 or plain, or the path
+	// of a tokenizer_config.json whose Jinja chat_template is used.
 	Template string `json:"template" mapstructure:"template" yaml:"template"`
 }
 
