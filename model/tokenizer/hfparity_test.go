@@ -154,11 +154,15 @@ func hfCorpus(t *testing.T, added []string) []string {
 	texts = append(texts, edgeTexts...)
 	for _, a := range added {
 		texts = append(texts, a, a+a, "x"+a+"y", " "+a+" ", "\n"+a+"\n", a[:len(a)-1], "Hello"+a+"world "+a[1:],
-			"<|im_start|>user\n"+a+" hi<|im_end|>")
+			"<|im_start|>user\n"+a+" hi<|im_end|>", strings.ToUpper(a), "  "+a+"  x", "\t"+a+"\t", "word"+a, a+"word",
+			"a "+a+", "+a+"!", a+"\n\n", "\u200d"+a+"\u200c", "\u0897"+a+"½", "²"+a+"Ⅻ", "_"+a+"\u0301")
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 1500 {
 		texts = append(texts, randomTricky(r))
+	}
+	for i := 0; len(added) > 0 && i < 500; i++ {
+		texts = append(texts, randomTricky(r)+added[r.IntN(len(added))]+randomTricky(r))
 	}
 	return texts
 }
@@ -305,6 +309,15 @@ func replaceInvalidByteRuns(h *HF, ids []int) []int {
 	return out
 }
 
+// replace applies HF's replacement of invalid UTF-8 to our decoding (a
+// no-op on valid UTF-8).
+func (c hfCase) replace(s string) string {
+	if c.mode == lossyByteLevel {
+		return lossyUTF8(s)
+	}
+	return s
+}
+
 // saveAndReload writes h to dir/name/tokenizer.json and reads it back.
 func saveAndReload(t *testing.T, dir, name string, h *HF) (string, *HF) {
 	t.Helper()
@@ -357,6 +370,27 @@ func hfCases(t *testing.T) []hfCase {
 		h := trainOn(t, train, 1500, c.o)
 		p, back := saveAndReload(t, dir, strings.ReplaceAll(c.name, " ", "-"), h)
 		cases = append(cases, hfCase{c.name, []*HF{h, back}, p, lossyByteLevel})
+	}
+	// Added tokens with every option (lstrip, rstrip, single_word,
+	// normalized, special or not) over a lower-casing normalizer.
+	{
+		c := trainOn(t, train[:2000], 600, TrainOptions{SpecialTokens: []string{"<|endoftext|>"}}).Config()
+		c.Normalizer = NormalizerSequence{[]Normalizer{NFC{}, Lowercase{}}}
+		c.AddedTokens = append(c.AddedTokens,
+			AddedToken{Content: "<mask>", LStrip: true, Special: true},
+			AddedToken{Content: "[SEP]", RStrip: true, Special: true},
+			AddedToken{Content: "<both>", LStrip: true, RStrip: true},
+			AddedToken{Content: "hello", SingleWord: true, Normalized: true},
+			AddedToken{Content: "WORLD", Normalized: true},
+			AddedToken{Content: "Straße", Normalized: false},
+			AddedToken{Content: "日本", SingleWord: true},
+			AddedToken{Content: "<|endoftext|>x", Special: true})
+		h, err := NewHF(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, back := saveAndReload(t, dir, "added-options", h)
+		cases = append(cases, hfCase{"added token options", []*HF{h, back}, p, lossyByteLevel})
 	}
 	// The hand-written tokenizer.json documents the reader is tested with:
 	// Qwen2 style (NFC + Split + ByteLevel), Llama-3 style (ignore_merges,
@@ -427,10 +461,13 @@ func TestHFTokenizersParity(t *testing.T) {
 					if got := h.EncodeOpts(v, EncodeOptions{Special: true, AddSpecialTokens: true}); !slices.Equal(got, r.IDsPost) {
 						fail("encode add_special_tokens", "text %q\n%s %v\nHF      %v\n(first difference at id %d)", v, who, got, r.IDsPost, firstDiff(got, r.IDsPost))
 					}
-					if got := h.Decode(r.IDs); got != r.Text {
+					// An added token's text can decode to invalid UTF-8 through
+					// the byte-level alphabet ("Straße": ß is byte 0xDF): we
+					// keep the bytes, HF replaces them.
+					if got := c.replace(h.Decode(r.IDs)); got != r.Text {
 						fail("decode", "ids %v (of %q)\n%s %q\nHF      %q", r.IDs, v, who, got, r.Text)
 					}
-					if got := h.DecodeOpts(r.IDs, DecodeOptions{SkipSpecial: true}); got != r.TextSkip {
+					if got := c.replace(h.DecodeOpts(r.IDs, DecodeOptions{SkipSpecial: true})); got != r.TextSkip {
 						fail("decode skip_special_tokens", "ids %v (of %q)\n%s %q\nHF      %q", r.IDs, v, who, got, r.TextSkip)
 					}
 				}
