@@ -118,7 +118,7 @@ func (t *Template) Render(vars *Dict) (string, error) {
 	g.vars["strftime_now"] = Func(strftimeNow)
 	if vars != nil {
 		for _, k := range vars.keys {
-			if _, ok := g.vars[k]; ok && k != "namespace" {
+			if _, ok := g.vars[k]; ok {
 				return "", fmt.Errorf("variable %q is already declared", k)
 			}
 			g.vars[k] = vars.m[k]
