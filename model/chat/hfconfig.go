@@ -63,7 +63,7 @@ func tokenString(raw json.RawMessage) (string, error) {
 // off: BOS only where the template writes it) and trains each assistant
 // turn up to its end-of-turn token, found by rendering message prefixes:
 // the turn of message i spans from the rendering of messages[:i] with the
-// generation prompt (and not before the message's content) to that of
+// generation prompt (what the model generates after that prompt) to that of
 // messages[:i+1], cut after a special token that ends it (so "<|im_end|>"
 // is trained and the "\n" after it is not), or extended by the eos_token
 // when the template writes that only with the next message. Tokens that
@@ -189,28 +189,41 @@ func (h *hfTemplate) render(tok tokenizer.Tokenizer, msgs []tasks.Message, gener
 		if !strings.HasPrefix(full, after) {
 			return nil, nil, fmt.Errorf("chat: %s: the rendering of the first %d messages is not a prefix of the whole conversation's, so the assistant turn of message %d cannot be located", h.path, i+1, i)
 		}
-		// The turn starts after the rendering of the messages before it
-		// (with the generation prompt when that is a prefix), and not
-		// before its content: where the rendering with the content
-		// replaced by a sentinel diverges.
-		start := 0
-		for _, gen := range []bool{true, false} {
-			before, err := h.text(msgs[:i], gen)
-			if err != nil {
-				return nil, nil, err
-			}
+		// The turn is what the model generates after the generation prompt:
+		// it starts where the rendering of the messages before it with the
+		// generation prompt ends. When that is not a prefix (a template that
+		// renders something else first) or not known, it starts after their
+		// rendering without the prompt, and not before the message's
+		// content: where the rendering with the content replaced by a
+		// sentinel diverges.
+		start := -1
+		prompted, err := h.text(msgs[:i], true)
+		if err != nil {
+			return nil, nil, err
+		}
+		before, err := h.text(msgs[:i], false)
+		if err != nil {
+			return nil, nil, err
+		}
+		// A first message has a known prompt only if the template writes
+		// one outside its loop over the messages.
+		if strings.HasPrefix(after, prompted) && (i > 0 || prompted != before) {
+			start = len(prompted)
+		} else {
 			if strings.HasPrefix(after, before) {
 				start = len(before)
-				break
+			}
+			probe := append(append([]tasks.Message(nil), msgs[:i]...), tasks.Message{Role: m.Role, Content: "\x00"})
+			if alt, err := h.text(probe, false); err == nil {
+				k := 0
+				for k < len(after) && k < len(alt) && after[k] == alt[k] {
+					k++
+				}
+				start = max(start, k)
 			}
 		}
-		probe := append(append([]tasks.Message(nil), msgs[:i]...), tasks.Message{Role: m.Role, Content: "\x00"})
-		if alt, err := h.text(probe, false); err == nil {
-			k := 0
-			for k < len(after) && k < len(alt) && after[k] == alt[k] {
-				k++
-			}
-			start = max(start, k)
+		if start < 0 {
+			return nil, nil, fmt.Errorf("chat: %s: cannot locate the assistant turn of message %d in the rendering", h.path, i)
 		}
 		end := len(after)
 		if j := h.lastSpecial(full[start:end]); j >= 0 && strings.TrimSpace(full[start+j:end]) == "" {

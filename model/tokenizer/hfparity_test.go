@@ -502,17 +502,7 @@ func TestHFTokenizersParity(t *testing.T) {
 // changes the pieces around it.
 func TestHFPreTokenizersEveryCodePoint(t *testing.T) {
 	nodetest.HFJS.Locate(t)
-	var texts []string
-	var b strings.Builder
-	for r := rune(0); r <= utf8.MaxRune; r++ {
-		if utf8.ValidRune(r) {
-			b.WriteRune(r)
-		}
-		if r%2048 == 2047 {
-			texts = append(texts, b.String())
-			b.Reset()
-		}
-	}
+	texts := everyCodePoint()
 	in := make([]any, len(texts))
 	for i, s := range texts {
 		in[i] = map[string]string{"text": s}
@@ -635,17 +625,7 @@ func cutsAround(ps []string, at int) string {
 // does go through NFC (the Qwen2-style tokenizer) and agrees.
 func TestHFNormalizersEveryCodePoint(t *testing.T) {
 	nodetest.HFJS.Locate(t)
-	var texts []string
-	var b strings.Builder
-	for r := rune(0); r <= utf8.MaxRune; r++ {
-		if utf8.ValidRune(r) {
-			b.WriteRune(r)
-		}
-		if r%2048 == 2047 {
-			texts = append(texts, b.String())
-			b.Reset()
-		}
-	}
+	texts := everyCodePoint()
 	texts = append(texts, "ΟΔΟΣ ΟΔΟΣ. Σ ΑΣ΄ aΣb", "İstanbul I\u0307 ǅ ß ẞ ŉ", "\u0345\u03a3\u0345")
 	in := make([]any, len(texts))
 	for i, s := range texts {
@@ -695,4 +675,21 @@ func firstDiff(a, b []int) int {
 		k++
 	}
 	return k
+}
+
+// everyCodePoint is every Unicode scalar value in order, 2048 code points
+// (less the surrogates) to a text.
+func everyCodePoint() []string {
+	var texts []string
+	var b strings.Builder
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		if utf8.ValidRune(r) {
+			b.WriteRune(r)
+		}
+		if r%2048 == 2047 {
+			texts = append(texts, b.String())
+			b.Reset()
+		}
+	}
+	return texts
 }

@@ -350,18 +350,9 @@ func (p *parser) parseStatement() (node, error) {
 		return &macroNode{base{pos}, nameTok.val, params, body}, p.endTag("endmacro")
 	case "filter":
 		p.cur++
-		f, err := p.parsePrimary()
+		f, err := p.parseFilterName()
 		if err != nil {
 			return nil, err
-		}
-		id, ok := f.(*identNode)
-		if !ok {
-			return nil, p.src.errAt(f.at(), "expected a filter name")
-		}
-		if p.peek(tOpenParen) {
-			if f, err = p.parseCall(id); err != nil {
-				return nil, err
-			}
 		}
 		if _, err := p.expect(tCloseStmt, "'%}'"); err != nil {
 			return nil, err
@@ -520,39 +511,50 @@ func (p *parser) parseIfExpr() (node, error) {
 	return a, nil
 }
 
-func (p *parser) parseOr() (node, error) {
-	left, err := p.parseAnd()
+// leftAssoc parses next (op next)* for the operators that match
+// recognises (it returns the operator and how many tokens it spans, or "").
+func (p *parser) leftAssoc(next func() (node, error), match func() (string, int)) (node, error) {
+	left, err := next()
 	if err != nil {
 		return nil, err
 	}
-	for p.isIdent("or") {
+	for {
+		op, n := match()
+		if op == "" {
+			return left, nil
+		}
 		pos := p.toks[p.cur].pos
-		p.cur++
-		right, err := p.parseAnd()
+		p.cur += n
+		right, err := next()
 		if err != nil {
 			return nil, err
 		}
-		left = &binaryNode{base{pos}, "or", left, right}
+		left = &binaryNode{base{pos}, op, left, right}
 	}
-	return left, nil
 }
 
-func (p *parser) parseAnd() (node, error) {
-	left, err := p.parseNot()
-	if err != nil {
-		return nil, err
-	}
-	for p.isIdent("and") {
-		pos := p.toks[p.cur].pos
-		p.cur++
-		right, err := p.parseNot()
-		if err != nil {
-			return nil, err
+// word matches the keyword operator name.
+func (p *parser) word(name string) func() (string, int) {
+	return func() (string, int) {
+		if p.isIdent(name) {
+			return name, 1
 		}
-		left = &binaryNode{base{pos}, "and", left, right}
+		return "", 0
 	}
-	return left, nil
 }
+
+// kind matches a token of kind k (its text is the operator).
+func (p *parser) kind(k tokKind) func() (string, int) {
+	return func() (string, int) {
+		if p.peek(k) {
+			return p.toks[p.cur].val, 1
+		}
+		return "", 0
+	}
+}
+
+func (p *parser) parseOr() (node, error)  { return p.leftAssoc(p.parseAnd, p.word("or")) }
+func (p *parser) parseAnd() (node, error) { return p.leftAssoc(p.parseNot, p.word("and")) }
 
 // parseNot mirrors @huggingface/jinja, including its quirk: in
 // "not a not b" the first negation is dropped ("not b" is the result).
@@ -577,85 +579,31 @@ func (p *parser) parseNot() (node, error) {
 	return p.parseComparison()
 }
 
+// parseComparison: comparisons and membership share one precedence level.
 func (p *parser) parseComparison() (node, error) {
-	left, err := p.parseAdditive()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		var op string
-		pos := 0
+	return p.leftAssoc(p.parseAdditive, func() (string, int) {
 		switch {
 		case p.isIdent("not", "in"):
-			op, pos = "not in", p.toks[p.cur].pos
-			p.cur += 2
+			return "not in", 2
 		case p.isIdent("in"):
-			op, pos = "in", p.toks[p.cur].pos
-			p.cur++
+			return "in", 1
 		case p.peek(tComparison):
-			op, pos = p.toks[p.cur].val, p.toks[p.cur].pos
-			p.cur++
-		default:
-			return left, nil
+			return p.toks[p.cur].val, 1
 		}
-		right, err := p.parseAdditive()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{base{pos}, op, left, right}
-	}
+		return "", 0
+	})
 }
 
 func (p *parser) parseAdditive() (node, error) {
-	left, err := p.parseMultiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek(tAdditive) {
-		t := p.toks[p.cur]
-		p.cur++
-		right, err := p.parseMultiplicative()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{base{t.pos}, t.val, left, right}
-	}
-	return left, nil
+	return p.leftAssoc(p.parseMultiplicative, p.kind(tAdditive))
 }
 
 func (p *parser) parseMultiplicative() (node, error) {
-	left, err := p.parsePower()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek(tMultiplicative) {
-		t := p.toks[p.cur]
-		p.cur++
-		right, err := p.parsePower()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{base{t.pos}, t.val, left, right}
-	}
-	return left, nil
+	return p.leftAssoc(p.parsePower, p.kind(tMultiplicative))
 }
 
-func (p *parser) parsePower() (node, error) {
-	left, err := p.parseTest()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek(tPower) {
-		t := p.toks[p.cur]
-		p.cur++
-		right, err := p.parseTest()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{base{t.pos}, "**", left, right}
-	}
-	return left, nil
-}
+// parsePower: ** is left-associative in Jinja (2 ** 3 ** 2 is 64).
+func (p *parser) parsePower() (node, error) { return p.leftAssoc(p.parseTest, p.kind(tPower)) }
 
 func (p *parser) parseTest() (node, error) {
 	operand, err := p.parseFilter()
@@ -690,22 +638,29 @@ func (p *parser) parseFilter() (node, error) {
 	for p.peek(tPipe) {
 		pos := p.toks[p.cur].pos
 		p.cur++
-		f, err := p.parsePrimary()
+		f, err := p.parseFilterName()
 		if err != nil {
 			return nil, err
-		}
-		id, ok := f.(*identNode)
-		if !ok {
-			return nil, p.src.errAt(f.at(), "expected the name of a filter")
-		}
-		if p.peek(tOpenParen) {
-			if f, err = p.parseCall(id); err != nil {
-				return nil, err
-			}
 		}
 		operand = &filterNode{base{pos}, operand, f}
 	}
 	return operand, nil
+}
+
+// parseFilterName parses a filter: a name, or a call of one.
+func (p *parser) parseFilterName() (node, error) {
+	f, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	id, ok := f.(*identNode)
+	if !ok {
+		return nil, p.src.errAt(f.at(), "expected the name of a filter")
+	}
+	if p.peek(tOpenParen) {
+		return p.parseCall(id)
+	}
+	return f, nil
 }
 
 func (p *parser) parseUnarySign() (node, error) {

@@ -8,6 +8,7 @@ package jinjatest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -53,32 +54,20 @@ func RenderHF(t *testing.T, cases []Case) (version string, res []HFResult) {
 
 // CompareHF renders the cases with this package and compares them with
 // HF's results: the same text, or both an error (with the same message
-// for raise_exception). It returns the number of cases that agree.
-func CompareHF(t *testing.T, cases []Case, hf []HFResult) int {
+// for raise_exception). It returns the number of cases that agree and the
+// number of those that are errors on both sides.
+func CompareHF(t *testing.T, cases []Case, hf []HFResult) (same, errs int) {
 	t.Helper()
-	same := 0
 	for i, c := range cases {
 		got, err := Render(c)
-		h := hf[i]
-		switch {
-		case h.Out != nil && err != nil:
-			t.Errorf("%s: HF renders %q, we fail: %v\ntemplate: %q\ncontext: %s", c.Name, *h.Out, err, c.Template, c.Context)
-		case h.Out != nil && got != *h.Out:
-			t.Errorf("%s: output differs\nours: %q\nHF:   %q\ntemplate: %q\ncontext: %s", c.Name, got, *h.Out, c.Template, c.Context)
-		case h.Out == nil && err == nil:
-			t.Errorf("%s: HF fails (%s), we render %q\ntemplate: %q\ncontext: %s", c.Name, h.Error, got, c.Template, c.Context)
-		case h.Out == nil && h.Raise:
-			var re *jinja.RaiseError
-			if !errors.As(err, &re) || re.Msg != h.Error {
-				t.Errorf("%s: HF raises %q, we fail with %v", c.Name, h.Error, err)
-			} else {
-				same++
-			}
-		default:
+		if Check(t, fmt.Sprintf("%s (template %q, context %s)", c.Name, c.Template, c.Context), got, err, hf[i]) {
 			same++
+			if err != nil {
+				errs++
+			}
 		}
 	}
-	return same
+	return same, errs
 }
 
 // Render renders a case with package jinja.
@@ -93,4 +82,28 @@ func Render(c Case) (string, error) {
 	}
 	d, _ := v.(*jinja.Dict)
 	return tpl.Render(d)
+}
+
+// Check compares one rendering of ours (text or error) with HF's result:
+// the same text, or both an error (the same message for raise_exception).
+func Check(t *testing.T, name, got string, err error, h HFResult) bool {
+	t.Helper()
+	switch {
+	case h.Out != nil && err != nil:
+		t.Errorf("%s: HF renders %q, we fail: %v", name, *h.Out, err)
+	case h.Out != nil && got != *h.Out:
+		t.Errorf("%s: output differs\nours: %q\nHF:   %q", name, got, *h.Out)
+	case h.Out == nil && err == nil:
+		t.Errorf("%s: HF fails (%s), we render %q", name, h.Error, got)
+	case h.Out == nil && h.Raise:
+		var re *jinja.RaiseError
+		if !errors.As(err, &re) || re.Msg != h.Error {
+			t.Errorf("%s: HF raises %q, we fail with %v", name, h.Error, err)
+			return false
+		}
+		return true
+	default:
+		return true
+	}
+	return false
 }
