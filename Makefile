@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway cuda-libs test-cuda-compile clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway cuda-libs test-cuda-compile hfjs clean deps
 
 all: build
 
@@ -38,7 +38,7 @@ demo: build
 	@echo; echo "== answer as a held-out user"
 	$(BIN) generate --model $(DEMO_RUN) --data $(DEMO_OUT)/test.jsonl --sample 0
 
-test: deps llamacpp openai-node pushgateway cuda-libs fmt-check vet
+test: deps llamacpp openai-node pushgateway cuda-libs hfjs fmt-check vet
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race ./tasks/... ./internal/... ./kernels/...
 	$(GO) test -count=1 -race -run 'Serve|AnswerText' ./cmd/humanllm/
@@ -174,6 +174,24 @@ test-cuda-compile: cuda-libs
 	HUMANLLM_REQUIRE_NVRTC=1 HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda ./kernels/cuda/
 	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
 	$(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
+
+# Hugging Face's own engines for the parity checks of our tokenizer.json
+# encoding (model/tokenizer TestHFTokenizersParity) and chat templates
+# (model/chat): the npm packages tokenizers (the official Node binding of the
+# Rust library, prebuilt binaries inside) and @huggingface/jinja, installed
+# into the git-ignored .cache/hfjs (~65 MB, a few seconds; no install
+# scripts). Needs Node >= 18 and npm.
+HF_TOKENIZERS ?= 0.23.2
+HF_JINJA      ?= 0.5.11
+HFJS_DIR      := .cache/hfjs
+HFJS_STAMP    := $(HFJS_DIR)/installed-tokenizers-$(HF_TOKENIZERS)-jinja-$(HF_JINJA)
+
+hfjs:
+	@command -v npm >/dev/null || { echo "hfjs: npm (Node.js >= 18) is required"; exit 1; }
+	@mkdir -p $(HFJS_DIR)
+	@[ -f $(HFJS_DIR)/package.json ] || echo '{"private": true}' > $(HFJS_DIR)/package.json
+	@[ -f $(HFJS_STAMP) ] || { cd $(HFJS_DIR) && npm install --no-audit --no-fund --ignore-scripts --save-exact \
+	  tokenizers@$(HF_TOKENIZERS) @huggingface/jinja@$(HF_JINJA) && touch $(notdir $(HFJS_STAMP)); }
 
 clean:
 	rm -rf bin out

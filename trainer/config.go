@@ -112,8 +112,10 @@ type DataConfig struct {
 	// (builtin:tok512 for a fresh model); the command resolves it before
 	// the config is saved.
 	Tokenizer string `json:"tokenizer" mapstructure:"tokenizer" yaml:"tokenizer"`
-	// Template is the chat template: chatml, llama3 or plain; "" chooses
-	// the one the tokenizer's special tokens call for.
+	// Template is the chat template: chatml, llama3 or plain, or the path
+	// of a tokenizer_config.json whose Jinja chat_template is used; ""
+	// chooses the model's own (an HF directory's chat_template) or the one
+	// the tokenizer's special tokens call for.
 	Template string `json:"template" mapstructure:"template" yaml:"template"`
 }
 

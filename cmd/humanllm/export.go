@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,9 +115,15 @@ written atomically.`,
 				if tplName == "" {
 					tplName = m.Template
 				}
+				if strings.HasSuffix(tplName, ".json") {
+					tplName = "" // an HF Jinja template: the Modelfile's is guessed from the tokenizer
+				}
 				return exportGGUF(cmd.OutOrStdout(), m.Weights, tokSrc, tplName, dtype, out)
 			case "hf":
-				return exportHF(cmd.OutOrStdout(), m.Weights, tokSrc, dtype, out)
+				if tplName == "" {
+					tplName = m.Template
+				}
+				return exportHF(cmd.OutOrStdout(), m.Weights, tokSrc, tplName, dtype, out)
 			}
 			return fmt.Errorf("--format: %q is not hf or gguf", format)
 		},
@@ -197,7 +204,7 @@ func paramCount(c model.Config) string {
 	return fmt.Sprintf("%.2fM", float64(c.ParamCount())/1e6)
 }
 
-func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) error {
+func exportHF(stdout io.Writer, w *model.Weights, tokSrc, tplName, dtype, out string) error {
 	dt := strings.ToUpper(dtype)
 	switch dt {
 	case "F32", "F16", "BF16":
@@ -233,9 +240,45 @@ func exportHF(stdout io.Writer, w *model.Weights, tokSrc, dtype, out string) err
 			return err
 		}
 		note = " + tokenizer.json"
+		if err := writeTokenizerConfig(out, tok, tplName, w.Config.MaxSeqLen); err != nil {
+			return err
+		}
+		if tplName != "" {
+			note += " + tokenizer_config.json (chat_template)"
+		}
 	} else if tokSrc != "" {
 		note = fmt.Sprintf(" (tokenizer %s has no Hugging Face tokenizer.json form; use the GGUF export for a self-contained model)", tokSrc)
 	}
 	fmt.Fprintf(stdout, "wrote %s: config.json, generation_config.json, model.safetensors (%s, %s parameters)%s\n", out, dt, paramCount(w.Config), note)
 	return nil
+}
+
+// writeTokenizerConfig writes the tokenizer_config.json of an HF export:
+// the chat template as Jinja (an imported tokenizer_config.json is copied
+// as it is; a shipped template is written as its chat.JinjaSource, which
+// renders the same text with Hugging Face's engine), and the BOS/EOS
+// spellings that template uses.
+func writeTokenizerConfig(out string, tok tokenizer.Tokenizer, tplName string, ctx int) error {
+	dst := filepath.Join(out, "tokenizer_config.json")
+	if strings.HasSuffix(tplName, ".json") {
+		b, err := os.ReadFile(tplName)
+		if err != nil {
+			return err
+		}
+		return safetensors.WriteAtomic(dst, b)
+	}
+	tc := map[string]any{"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": ctx, "clean_up_tokenization_spaces": false}
+	for key, id := range map[string]int{"bos_token": tok.BOS(), "eos_token": tok.EOS()} {
+		if s, ok := tok.Token(id); ok && id >= 0 {
+			tc[key] = s
+		}
+	}
+	if src, ok := chat.JinjaSource[tplName]; ok {
+		tc["chat_template"] = src
+	}
+	b, err := json.MarshalIndent(tc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return safetensors.WriteAtomic(dst, append(b, '\n'))
 }

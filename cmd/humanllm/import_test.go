@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
+	"github.com/humanllm/humanllm/tasks"
 )
 
 // TestImportScoreGenerateEveryFormat takes stories260K (llama2.c), exports
@@ -165,5 +167,82 @@ func TestTrainRefusesModelThatWillNotFit(t *testing.T) {
 	out, err := run(t, "train", "--model", big, "--tokenizer", "builtin:tok512", "--data", data, "--out", filepath.Join(dir, "run"), "--max-steps", "1")
 	if err == nil || !strings.Contains(err.Error(), "will not fit") || !strings.Contains(out, "parameters") {
 		t.Fatalf("a 200B model was not refused up front: %v\n%s", err, out)
+	}
+}
+
+// TestHFExportCarriesChatTemplate: a run with a byte-level BPE tokenizer
+// and the chatml template exports an HF directory whose
+// tokenizer_config.json holds the template as Jinja; opened again, that
+// directory renders conversations to the same ids and mask as the run's
+// native template, and generate answers from it with the same greedy ids.
+func TestHFExportCarriesChatTemplate(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "train.jsonl")
+	writeJSONL(t, data, 24, 5)
+	runDir := filepath.Join(dir, "run")
+	t.Setenv("HUMANLLM_MODEL_FRESH_DIM", "32")
+	t.Setenv("HUMANLLM_MODEL_FRESH_HIDDEN_DIM", "64")
+	t.Setenv("HUMANLLM_MODEL_FRESH_N_LAYERS", "1")
+	t.Setenv("HUMANLLM_MODEL_FRESH_N_HEADS", "2")
+	t.Setenv("HUMANLLM_MODEL_FRESH_N_KV_HEADS", "2")
+	if out, err := run(t, "train", "--data", data, "--out", runDir, "--tokenizer", "train:300", "--template", "chatml",
+		"--max-steps", "2", "--micro-batch", "2", "--seq-len", "64", "--eval-every", "0", "--quiet"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	hfDir := filepath.Join(dir, "hf")
+	if out, err := run(t, "export", "--model", runDir, "--format", "hf", "--out", hfDir); err != nil || !strings.Contains(out, "chat_template") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	run1, err := openModel(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := openModel(hfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Template != filepath.Join(hfDir, "tokenizer_config.json") {
+		t.Fatalf("imported template %q", imp.Template)
+	}
+	_, native, err := run1.chatSetup("", "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, jinja, err := imp.chatSetup("", "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []tasks.Message{{Role: "system", Content: "You are Ann."}, {Role: "user", Content: "Hi there"},
+		{Role: "assistant", Content: "Hello, how are you?"}, {Role: "user", Content: "Fine."}, {Role: "assistant", Content: "Good to hear!"}}
+	for _, gen := range []bool{false, true} {
+		m := msgs
+		if gen {
+			m = msgs[:4]
+		}
+		a, am, err := native.Render(m, gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, bm, err := jinja.Render(m, gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a, b) || !slices.Equal(am, bm) {
+			t.Errorf("generation=%v: exported Jinja template renders\n%v %v\nthe run's chatml\n%v %v", gen, b, bm, a, am)
+		}
+	}
+	if !slices.Equal(native.StopIDs(), jinja.StopIDs()) {
+		t.Errorf("stop ids %v vs %v", native.StopIDs(), jinja.StopIDs())
+	}
+	var answers []string
+	for _, p := range []string{runDir, hfDir} {
+		out, err := run(t, "generate", "--model", p, "--prompt", "Tell me about your day.", "--max-new-tokens", "8", "--json")
+		if err != nil {
+			t.Fatalf("generate %s: %v\n%s", p, err, out)
+		}
+		answers = append(answers, out[strings.Index(out, "{"):])
+	}
+	if answers[0] != answers[1] {
+		t.Errorf("the run and its HF export answer differently:\n%s%s", answers[0], answers[1])
 	}
 }

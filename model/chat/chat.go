@@ -19,6 +19,11 @@
 // The EOS / end-of-turn after each assistant turn is always trained, even
 // when the tokenizer's pad id equals it (the mask does not come from ids),
 // and BOS is added once.
+//
+// FromTokenizerConfig (or New with the path of a tokenizer_config.json)
+// renders a model's own Jinja chat_template instead, with package
+// model/chat/jinja (checked against the Hugging Face engine); RenderText
+// gives the rendered string of any template.
 package chat
 
 import (
@@ -38,11 +43,16 @@ type Template struct {
 	name string
 	tok  tokenizer.Tokenizer
 	ids  map[string]int // special tokens by spelling
+	hf   *hfTemplate    // a tokenizer_config.json chat_template, or nil
 }
 
 // New returns the named template for tok, or an error naming the special
-// token the tokenizer lacks.
+// token the tokenizer lacks. A name ending in ".json" is the path of a
+// tokenizer_config.json whose chat_template is used (FromTokenizerConfig).
 func New(name string, tok tokenizer.Tokenizer) (*Template, error) {
+	if strings.HasSuffix(name, ".json") {
+		return FromTokenizerConfig(name, tok)
+	}
 	t := &Template{name: name, tok: tok, ids: map[string]int{}}
 	var need []string
 	switch name {
@@ -55,7 +65,7 @@ func New(name string, tok tokenizer.Tokenizer) (*Template, error) {
 			return nil, fmt.Errorf("chat: template plain needs a tokenizer with an EOS token")
 		}
 	default:
-		return nil, fmt.Errorf("chat: unknown template %q (one of %s)", name, strings.Join(Names, ", "))
+		return nil, fmt.Errorf("chat: unknown template %q (one of %s, or the path of a tokenizer_config.json)", name, strings.Join(Names, ", "))
 	}
 	for _, s := range need {
 		id, ok := tok.TokenID(s)
@@ -81,21 +91,47 @@ func (t *Template) StopIDs() []int32 {
 	case "llama3":
 		ids = append(ids, int32(t.ids["<|eot_id|>"]))
 	}
+	if t.hf != nil {
+		// A Jinja template's end of turn is the last trained id of an
+		// assistant turn (its mask covers the turn and its end-of-turn
+		// token) when that id is a special token.
+		probe := []tasks.Message{{Role: "user", Content: "Hi"}, {Role: "assistant", Content: "Hello"}}
+		if pids, tr, err := t.hf.render(t.tok, probe, false); err == nil {
+			last := -1
+			for i := range pids {
+				if tr[i] {
+					last = i
+				}
+			}
+			if last >= 0 {
+				if s, ok := t.tok.Token(int(pids[last])); ok && t.hf.isSpecial(s) {
+					ids = append(ids, pids[last])
+				}
+			}
+		}
+	}
 	if eos := t.tok.EOS(); eos >= 0 && !slices.Contains(ids, int32(eos)) {
 		ids = append(ids, int32(eos))
 	}
 	return ids
 }
 
-// builder accumulates ids and the trained mask.
+// builder accumulates ids and the trained mask, or (textOnly) the
+// rendered string with special tokens spelled out.
 type builder struct {
-	tok     tokenizer.Tokenizer
-	ids     []int32
-	trained []bool
+	tok      tokenizer.Tokenizer
+	ids      []int32
+	trained  []bool
+	textOnly bool
+	str      strings.Builder
 }
 
 func (b *builder) text(s string, trained bool) {
 	if s == "" {
+		return
+	}
+	if b.textOnly {
+		b.str.WriteString(s)
 		return
 	}
 	for _, id := range b.tok.Encode(s) {
@@ -105,6 +141,11 @@ func (b *builder) text(s string, trained bool) {
 }
 
 func (b *builder) id(id int, trained bool) {
+	if b.textOnly {
+		tok, _ := b.tok.Token(id)
+		b.str.WriteString(tok)
+		return
+	}
 	b.ids = append(b.ids, int32(id))
 	b.trained = append(b.trained, trained)
 }
@@ -114,10 +155,34 @@ var plainRole = map[string]string{"system": "System", "user": "User", "assistant
 // Render renders msgs; with generation true it ends with the prompt of a
 // new assistant turn (nothing trained), for generating the answer.
 func (t *Template) Render(msgs []tasks.Message, generation bool) (ids []int32, trained []bool, err error) {
+	if t.hf != nil {
+		return t.hf.render(t.tok, msgs, generation)
+	}
 	b := &builder{tok: t.tok}
+	if err := t.build(b, msgs, generation); err != nil {
+		return nil, nil, err
+	}
+	return b.ids, b.trained, nil
+}
+
+// RenderText is the rendered string (what Render tokenizes), special tokens
+// spelled out; for the shipped templates it is what their Jinja equivalent
+// renders with Hugging Face's engine.
+func (t *Template) RenderText(msgs []tasks.Message, generation bool) (string, error) {
+	if t.hf != nil {
+		return t.hf.text(msgs, generation)
+	}
+	b := &builder{tok: t.tok, textOnly: true}
+	if err := t.build(b, msgs, generation); err != nil {
+		return "", err
+	}
+	return b.str.String(), nil
+}
+
+func (t *Template) build(b *builder, msgs []tasks.Message, generation bool) error {
 	for i, m := range msgs {
 		if _, ok := plainRole[m.Role]; !ok {
-			return nil, nil, fmt.Errorf("chat: message %d has role %q (system, user or assistant)", i, m.Role)
+			return fmt.Errorf("chat: message %d has role %q (system, user or assistant)", i, m.Role)
 		}
 	}
 	switch t.name {
@@ -168,7 +233,7 @@ func (t *Template) Render(msgs []tasks.Message, generation bool) (ids []int32, t
 			b.text("Assistant:", false)
 		}
 	}
-	return b.ids, b.trained, nil
+	return nil
 }
 
 // Renderer adapts a Template to trainer/data.Renderer: samples render

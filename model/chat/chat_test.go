@@ -38,6 +38,11 @@ func trainedText(tok tokenizer.Tokenizer, ids []int32, tr []bool) []string {
 }
 
 func trainedTokenizer(t *testing.T, specials ...string) tokenizer.Tokenizer {
+	return trainedTokenizerOpts(t, 400, tokenizer.TrainOptions{SpecialTokens: specials, EOS: "<|endoftext|>"})
+}
+
+// trainedTokenizerOpts is a byte-level tokenizer trained on conv.
+func trainedTokenizerOpts(t *testing.T, vocab int, o tokenizer.TrainOptions) tokenizer.Tokenizer {
 	texts := func(yield func(string) bool) {
 		for _, m := range conv {
 			for range 20 {
@@ -47,7 +52,7 @@ func trainedTokenizer(t *testing.T, specials ...string) tokenizer.Tokenizer {
 			}
 		}
 	}
-	tok, err := tokenizer.Train(texts, 400, tokenizer.TrainOptions{SpecialTokens: specials, EOS: "<|endoftext|>"})
+	tok, err := tokenizer.Train(texts, vocab, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,51 +1,21 @@
 package gguf
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/humanllm/humanllm/internal/nodetest"
 	"github.com/humanllm/humanllm/internal/sharedtest"
 )
 
 // The real-llama.cpp check runs the prebuilt llama.cpp that the npm
 // package node-llama-cpp ships, installed by `make llamacpp` into
-// .cache/llamacpp (git-ignored; HUMANLLM_LLAMACPP_DIR overrides). Without
-// it the test skips, or fails under HUMANLLM_REQUIRE_LLAMACPP=1.
-
-func llamacppDir(t *testing.T) (node, modules string) {
-	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		msg := "real llama.cpp check: " + fmt.Sprintf(format, args...) + "; install it with `make llamacpp`"
-		if os.Getenv("HUMANLLM_REQUIRE_LLAMACPP") == "1" {
-			t.Fatal(msg + " (required: HUMANLLM_REQUIRE_LLAMACPP=1)")
-		}
-		t.Skip(msg)
-	}
-	dir := os.Getenv("HUMANLLM_LLAMACPP_DIR")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0) // <repo>/model/gguf/llamacpp_test.go
-		dir = filepath.Join(filepath.Dir(file), "..", "..", ".cache", "llamacpp")
-	}
-	modules = filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "node-llama-cpp", "dist", "index.js")); err != nil {
-		missing("node-llama-cpp is not installed in %s", dir)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	return node, modules
-}
+// .cache/llamacpp (internal/nodetest: skipped without it, failed under
+// HUMANLLM_REQUIRE_LLAMACPP=1).
 
 type llamacppModel struct {
 	Path   string  `json:"path"`
@@ -70,22 +40,14 @@ type llamacppResult struct {
 // tokenises texts.
 func runLlamaCpp(t *testing.T, models []string, steps int, texts []string) llamacppResult {
 	t.Helper()
-	node, modules := llamacppDir(t)
 	job, _ := json.Marshal(map[string]any{"models": models, "steps": steps, "texts": texts})
 	jobPath := filepath.Join(t.TempDir(), "job.json")
 	if err := os.WriteFile(jobPath, job, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "llamacpp_greedy.mjs"), modules, jobPath)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("llama.cpp run failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
+	stdout := nodetest.LlamaCpp.Run(t, 5*time.Minute, nil, filepath.Join("testdata", "llamacpp_greedy.mjs"), jobPath)
 	var res llamacppResult
-	for _, line := range strings.Split(stdout.String(), "\n") {
+	for _, line := range strings.Split(string(stdout), "\n") {
 		if s, ok := strings.CutPrefix(line, "RESULT "); ok {
 			if err := json.Unmarshal([]byte(s), &res); err != nil {
 				t.Fatal(err)
@@ -93,7 +55,7 @@ func runLlamaCpp(t *testing.T, models []string, steps int, texts []string) llama
 		}
 	}
 	if len(res.Models) != len(models) {
-		t.Fatalf("no result from llama.cpp\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		t.Fatalf("no result from llama.cpp\nstdout:\n%s", stdout)
 	}
 	return res
 }
@@ -125,7 +87,7 @@ func commonPrefix(a, b []int) int {
 // reference ids of expected.json, and its tokeniser (from our vocab
 // metadata) with the llama2.c encoder's ids.
 func TestLlamaCppStories260K(t *testing.T) {
-	llamacppDir(t) // skip early when llama.cpp is absent
+	nodetest.LlamaCpp.Locate(t) // skip early when llama.cpp is absent
 	w, v := loadStories(t)
 	var exp expectedJSON
 	b, err := os.ReadFile(sharedtest.Path(t, "models/stories260K/expected.json"))

@@ -77,11 +77,33 @@ func (NFD) normalize(s string) string  { return norm.NFD.String(s) }
 func (NFKC) normalize(s string) string { return norm.NFKC.String(s) }
 func (NFKD) normalize(s string) string { return norm.NFKD.String(s) }
 
-// Lowercase lower-cases (Go's simple case mapping; Hugging Face uses Rust's
-// full mapping, which differs for a few characters such as U+0130).
+// Lowercase lower-cases as Hugging Face does (Rust's char::to_lowercase):
+// Go's case mapping, plus U+0130 → "i\u0307" (Rust's full mapping) and the
+// case pairs of Unicode 16.0 and 17.0 (lowerSupplement).
 type Lowercase struct{}
 
-func (Lowercase) normalize(s string) string { return strings.ToLower(s) }
+func (Lowercase) normalize(s string) string {
+	if strings.Contains(s, "\u0130") {
+		s = strings.ReplaceAll(s, "\u0130", "i\u0307")
+	}
+	return strings.Map(lowerRune, s)
+}
+
+func lowerRune(r rune) rune {
+	if r < 0x1C89 {
+		return unicode.ToLower(r)
+	}
+	switch {
+	case r >= 0x10D50 && r <= 0x10D65: // Garay
+		return r + 0x20
+	case r >= 0x16EA0 && r <= 0x16EB8: // Beria Erfe
+		return r + 0x1B
+	}
+	if l, ok := lowerSupplement[r]; ok {
+		return l
+	}
+	return unicode.ToLower(r)
+}
 
 // Prepend prepends a string to every non-empty split.
 type Prepend struct{ Prepend string }
@@ -310,8 +332,8 @@ func (f charMatcher) matches(s string, dst []span) []span {
 	return dst
 }
 
-// Digits splits digits (Unicode numbers) from the rest, each digit alone if
-// IndividualDigits.
+// Digits splits digits (Unicode numbers, as Rust's char::is_numeric: see
+// isNumeric) from the rest, each digit alone if IndividualDigits.
 type Digits struct{ IndividualDigits bool }
 
 func (d Digits) preTokenize(in []pretok) []pretok {
@@ -319,7 +341,7 @@ func (d Digits) preTokenize(in []pretok) []pretok {
 	if d.IndividualDigits {
 		beh = behaviorIsolated
 	}
-	return splitPretoks(in, charMatcher(unicode.IsNumber), beh)
+	return splitPretoks(in, charMatcher(isNumeric), beh)
 }
 
 // WhitespaceSplit splits on whitespace, dropping it.

@@ -45,7 +45,14 @@ type HFConfig struct {
 // UTF-8 counts as one-byte characters) and Decode returns raw bytes rather
 // than replacing invalid UTF-8 with U+FFFD; BPE dropout is ignored (encoding
 // is deterministic); offsets, truncation, padding and pair inputs are not
-// implemented.
+// implemented. The Unicode normalizers (NFC, NFD, NFKC, NFKD) use
+// golang.org/x/text (Unicode 15.0) where Hugging Face uses the tables of
+// unicode-normalization-alignments (Unicode 9.0) without the stream-safe
+// rule: they differ on characters assigned after Unicode 9.0 and on runs
+// of more than 30 combining marks. Character classes (the pre-tokenizer
+// regexes, Digits, single_word, Lowercase) follow Hugging Face's Unicode
+// 16/17 tables (unicode16.go), checked on every code point by the parity
+// tests against the real library.
 type HF struct {
 	cfg HFConfig
 
@@ -440,7 +447,8 @@ func (h *HF) findMatches(s string, set *addedMatcher, special, atStart bool) []s
 // numbers, connector punctuation and the joiners.
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
-		unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D
+		unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) || r == 0x200C || r == 0x200D ||
+		r >= 0x0897 && (unicode.Is(letters16, r) || unicode.Is(marks16, r) || unicode.Is(numbers16, r)) // Unicode 16.0, as Hugging Face
 }
 
 func endsWithWord(s string) bool {

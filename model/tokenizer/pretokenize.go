@@ -28,9 +28,10 @@ const (
 // (typically because it uses look-around).
 var ErrUnsupportedRegex = errors.New("unsupported pre-tokenizer regex")
 
-// Character classes of the pre-tokenizer patterns: \p{L}, \p{N}, \s (Unicode
-// White_Space, which is what unicode.IsSpace tests) and everything else. An
-// invalid UTF-8 byte is one "other" character of width 1.
+// Character classes of the pre-tokenizer patterns: \p{L}, \p{N} (Unicode
+// 16.0, as Hugging Face: Go's tables plus letters16 and numbers16), \s
+// (Unicode White_Space, which is what unicode.IsSpace tests) and everything
+// else. An invalid UTF-8 byte is one "other" character of width 1.
 const (
 	clsOther uint8 = iota
 	clsLetter
@@ -77,6 +78,12 @@ func runeClass(r rune) uint8 {
 		return clsNumber
 	case unicode.IsSpace(r):
 		return clsSpace
+	case r < 0x1C89: // below the first of the Unicode 16.0 additions
+		return clsOther
+	case unicode.Is(letters16, r):
+		return clsLetter
+	case unicode.Is(numbers16, r):
+		return clsNumber
 	}
 	return clsOther
 }
@@ -340,10 +347,38 @@ func compilePattern(p string) (matcher, error) {
 	return regexpMatcher{re}, nil
 }
 
-const (
+var (
 	goSpaceClass = `\t-\r\x{85}\p{Z}`
-	goWordClass  = `\p{L}\p{M}\p{N}\p{Pc}`
+	// \w as Hugging Face's Oniguruma has it (checked on every code point):
+	// Alphabetic, marks, decimal digits and connector punctuation (not the
+	// joiners U+200C/U+200D, nor other numbers such as ²), with the Unicode
+	// 16.0 additions.
+	goWordClass = `\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}` + class16(unicode.Other_Alphabetic) +
+		class16(letters16) + class16(numbers16) + class16(marks16)
+	// \d: decimal digits (the Unicode 16.0 numbers are all decimal digits).
+	goDigitClass = `\p{Nd}` + class16(numbers16)
 )
+
+// class16 writes a range table as the inside of a Go regexp class.
+func class16(t *unicode.RangeTable) string {
+	var b strings.Builder
+	add := func(lo, hi, stride uint32) {
+		if stride == 1 {
+			fmt.Fprintf(&b, `\x{%X}-\x{%X}`, lo, hi)
+			return
+		}
+		for c := lo; c <= hi; c += stride {
+			fmt.Fprintf(&b, `\x{%X}`, c)
+		}
+	}
+	for _, r := range t.R16 {
+		add(uint32(r.Lo), uint32(r.Hi), uint32(r.Stride))
+	}
+	for _, r := range t.R32 {
+		add(r.Lo, r.Hi, r.Stride)
+	}
+	return b.String()
+}
 
 // translateRegex rewrites an Oniguruma regex into Go syntax (see compilePattern).
 func translateRegex(p string) (string, error) {
@@ -374,9 +409,41 @@ func translateRegex(p string) (string, error) {
 				}
 				b.WriteString("[^" + goSpaceClass + "]")
 			case 'd':
-				b.WriteString(`\p{Nd}`)
+				if inClass {
+					b.WriteString(goDigitClass)
+				} else {
+					b.WriteString("[" + goDigitClass + "]")
+				}
 			case 'D':
-				b.WriteString(`\P{Nd}`)
+				if inClass {
+					return "", unsupported(`\D inside a character class`)
+				}
+				b.WriteString("[^" + goDigitClass + "]")
+			case 'p', 'P':
+				// \p{L}, \p{N} and \p{M} with the Unicode 16.0 additions
+				// (as Hugging Face); other properties as Go has them.
+				var extra string
+				for _, c := range []struct {
+					name string
+					add  *unicode.RangeTable
+				}{{"L", letters16}, {"N", numbers16}, {"M", marks16}} {
+					if strings.HasPrefix(p[i+1:], "{"+c.name+"}") {
+						extra = `\p{` + c.name + `}` + class16(c.add)
+					}
+				}
+				switch {
+				case extra == "" || e == 'P' && inClass:
+					b.WriteByte('\\')
+					b.WriteByte(e)
+					continue
+				case inClass:
+					b.WriteString(extra)
+				case e == 'p':
+					b.WriteString("[" + extra + "]")
+				default:
+					b.WriteString("[^" + extra + "]")
+				}
+				i += 3
 			case 'w':
 				if inClass {
 					b.WriteString(goWordClass)

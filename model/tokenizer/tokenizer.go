@@ -10,7 +10,10 @@
 //
 // Pre-tokenization uses hand-written scanners for the GPT-2, Llama-3 and
 // Qwen2 regexes (which need a look-ahead that Go's regexp lacks); other
-// tokenizer.json regexes go through Go's regexp when they can.
+// tokenizer.json regexes go through Go's regexp when they can. Both use
+// Hugging Face's Unicode 16.0 letter/number/mark classes, and every
+// tokenizer.json we read or write encodes and decodes as Hugging Face
+// tokenizers does (hfparity_test.go, run against the real library).
 //
 // Any byte string can be encoded; for the byte-level tokenizers and the
 // SentencePiece tokenizer (thanks to its byte fallback) Decode(Encode(s))
