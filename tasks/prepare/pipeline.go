@@ -43,6 +43,7 @@ func Prepare(ctx context.Context, cfg Config, status io.Writer) (*Report, error)
 		return nil, err
 	}
 	start := time.Now()
+	defer tuneGC()()
 	p := &pipeline{cfg: cfg, rep: &Report{
 		QCDropped:      map[string]int64{},
 		Tasks:          map[string]map[string]int64{},
