@@ -143,7 +143,8 @@ func (p *pipeline) ingest(ctx context.Context) error {
 					it.hash = filter.UserHash64(p.cfg.Salt, it.rec.Source, it.rec.User)
 					it.reason = f.Record(&it.rec)
 					if it.reason == "" {
-						it.text = filter.TextHash2(it.rec.Title, it.rec.Text)
+						it.text, it.rec.NearHash = filter.TextHashes2(it.rec.Title, it.rec.Text)
+						it.rec.HasNearHash = true
 					}
 				}
 				done <- b
