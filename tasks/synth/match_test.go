@@ -143,6 +143,9 @@ func checkMatchers(t *testing.T, s string) {
 		}
 	}
 	checkMarks(t, s)
+	if got, want := normSpace(s), strings.ToLower(strings.Join(strings.Fields(s), " ")); got != want {
+		t.Fatalf("normSpace(%q) = %q, want %q", s, got, want)
+	}
 	if got, want := Sentences(s), oracleSentences(s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
 	}
