@@ -143,6 +143,7 @@ func checkMatchers(t *testing.T, s string) {
 		}
 	}
 	checkMarks(t, s)
+	checkTokenize(t, s)
 	if got, want := normSpace(s), strings.ToLower(strings.Join(strings.Fields(s), " ")); got != want {
 		t.Fatalf("normSpace(%q) = %q, want %q", s, got, want)
 	}
@@ -587,5 +588,25 @@ func checkMarks(t *testing.T, s string) {
 	whole.emoji = 0
 	if whole != sum {
 		t.Fatalf("scanMarks(%q) = %+v, sentences sum to %+v", s, whole, sum)
+	}
+}
+
+// checkTokenize holds tokenize to Words and the lexicon: the same words,
+// at their offsets, with the ids of their lower-cased forms.
+func checkTokenize(t *testing.T, s string) {
+	t.Helper()
+	lx := &lexicon{}
+	toks := tokenize(nil, s, lx)
+	words := Words(s)
+	if len(toks) != len(words) {
+		t.Fatalf("tokenize(%q): %d words, Words has %d", s, len(toks), len(words))
+	}
+	for i, tk := range toks {
+		if tk.w != words[i] || s[tk.off:int(tk.off)+len(tk.w)] != tk.w {
+			t.Fatalf("tokenize(%q) word %d = %q at %d, want %q", s, i, tk.w, tk.off, words[i])
+		}
+		if lw := strings.ToLower(tk.w); lx.words[tk.id] != lw || lx.id(tk.w) != tk.id {
+			t.Fatalf("tokenize(%q) word %q: id %d is %q", s, tk.w, tk.id, lx.words[tk.id])
+		}
 	}
 }

@@ -105,17 +105,106 @@ type wordTok struct {
 	id  int32
 }
 
-// tokenize appends the words of text (as Words splits it) to out.
+// tokenize appends the words of text (as Words splits it) to out, with
+// their lexicon ids. An ASCII word is split, lower-cased and hashed in one
+// pass (what nextWord and lexicon.id do one after the other); a word with
+// another rune in it, or that may have one, is split again by nextWord
+// from its start.
 func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
-	for j := 0; ; {
-		w, next, ok := nextWord(text, j)
-		if !ok {
-			return out
+	s := text
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				i += n
+				continue
+			}
+			w, next, ok := nextWord(s, i)
+			if !ok {
+				return out
+			}
+			out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+			i = next
+			continue
 		}
-		j = next
-		out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+		if !asciiAlnum[c] {
+			i++
+			continue
+		}
+		if (c|0x20 == 'h' || c|0x20 == 'w') && hasURLPrefix(s[i:]) {
+			// URL: skip to the next space (nextWord's rule).
+			j := strings.IndexFunc(s[i:], unicode.IsSpace)
+			if j < 0 {
+				return out
+			}
+			i += j
+			continue
+		}
+		start := i
+		var acc, h, x0 uint64
+		n := 0
+		slow := false
+	word:
+		for i < len(s) {
+			c := s[i]
+			lc := asciiLowerAlnum[c]
+			if lc == 0 {
+				switch {
+				case c >= utf8.RuneSelf:
+					slow = true // a word rune or ’ may go on the word
+					break word
+				case c == '\'' && i+1 < len(s):
+					if d := s[i+1]; d >= utf8.RuneSelf {
+						slow = true // a non-ASCII letter may follow
+						break word
+					} else if !asciiLetter[d] {
+						break word
+					}
+					lc = '\''
+				default:
+					break word
+				}
+			}
+			acc = acc<<8 | uint64(lc)
+			n++
+			if n&7 == 0 {
+				if n == 8 {
+					x0 = acc
+				}
+				h = lexMix(h ^ acc)
+				acc = 0
+			}
+			i++
+		}
+		if slow {
+			w, next, _ := nextWord(s, start)
+			out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+			i = next
+			continue
+		}
+		if n < 8 {
+			x0 = acc
+		}
+		w := s[start:i]
+		out = append(out, wordTok{w: w, off: int32(start), id: lx.lookupASCII(w, lexMix(h^acc^uint64(n)<<56), x0)})
 	}
+	return out
 }
+
+// asciiLowerAlnum maps an ASCII letter or digit to its lower-case form and
+// every other byte to 0.
+var asciiLowerAlnum = func() (t [256]byte) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if asciiAlnum[c] {
+			t[c] = byte(c)
+			if c >= 'A' && c <= 'Z' {
+				t[c] += 'a' - 'A'
+			}
+		}
+	}
+	return
+}()
 
 // styleAcc accumulates MeasureStyle over texts given one at a time, so that
 // the heuristic backend measures a record's style from the words it has
