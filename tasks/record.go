@@ -43,6 +43,13 @@ type Record struct {
 	// element starts.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// NearHash is filter.SimHash(Title + "\n" + Text) when HasNearHash is
+	// set: the pipeline computes it while reading, in the same pass as the
+	// exact-duplicate hash, so that the per-user near-duplicate check does
+	// not split every text again. Anything that changes Title or Text
+	// after that must clear HasNearHash.
+	NearHash    uint64 `json:"-"`
+	HasNearHash bool   `json:"-"`
 }
 
 // Text kinds, used to pick a minimum length.

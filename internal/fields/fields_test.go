@@ -3,6 +3,7 @@ package fields
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func check(t *testing.T, s string) {
@@ -27,6 +28,28 @@ func check(t *testing.T, s string) {
 	if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
 		t.Fatalf("Next walk of %q = %q, want %q", s, got, want)
 	}
+	// Field ends, rune by rune.
+	var ends []int
+	in := false
+	for i, r := range s {
+		sp := unicode.IsSpace(r)
+		if in && sp {
+			ends = append(ends, i)
+		}
+		in = !sp
+	}
+	if in {
+		ends = append(ends, len(s))
+	}
+	for n := 1; n <= len(want)+1; n++ {
+		wantEnd := 0
+		if len(ends) > 0 {
+			wantEnd = ends[min(n, len(ends))-1]
+		}
+		if end, more := Prefix(s, n); end != wantEnd || more != (n < len(want)) {
+			t.Fatalf("Prefix(%q, %d) = %d, %v; want %d, %v", s, n, end, more, wantEnd, n < len(want))
+		}
+	}
 }
 
 func TestAgainstStringsFields(t *testing.T) {
@@ -39,4 +62,18 @@ func TestAgainstStringsFields(t *testing.T) {
 func FuzzAgainstStringsFields(f *testing.F) {
 	f.Add("a b\tc\u00a0d\xff")
 	f.Fuzz(check)
+}
+
+func BenchmarkNextWalk(b *testing.B) {
+	s := strings.Repeat("The quick brown fox, who was tired of it all, jumped over the lazy dog; then it slept.  ", 40000)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		for i := 0; ; {
+			_, e, ok := Next(s, i)
+			if !ok {
+				break
+			}
+			i = e
+		}
+	}
 }

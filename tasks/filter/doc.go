@@ -25,7 +25,10 @@
 //     set of those hashes (zero value ready, not concurrent).
 //   - SimHash: 64-bit SimHash over lower-cased words; NearDup marks a
 //     record within maxHamming bits of an earlier kept one (banded lookup
-//     for maxHamming <= 3). On the shared Blogger posts a one-word edit
+//     for maxHamming <= 3; NearDupHashes takes the hashes). TextHashes2
+//     gives TextHash2 and the SimHash of the same text in one pass: the
+//     pipeline computes both while reading and carries the SimHash in
+//     Record.NearHash to the per-user check. On the shared Blogger posts a one-word edit
 //     stays within 3 bits 93% of the time, and no distinct neighbouring
 //     posts fall within 3 bits except actual reposts.
 //   - TopItems / KCore: Amazon item popularity and the iterative user/item

@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -180,7 +181,7 @@ func (c *Config) Record(r *tasks.Record) string {
 			}
 			if c.QuestionOnlyWords > 0 && r.Text != "" {
 				t := strings.TrimSpace(r.Text)
-				if strings.HasSuffix(t, "?") && len(strings.Fields(t)) < c.QuestionOnlyWords {
+				if strings.HasSuffix(t, "?") && fields.CountUpTo(t, c.QuestionOnlyWords) < c.QuestionOnlyWords {
 					return ReasonQuestionOnly
 				}
 			}
@@ -196,7 +197,7 @@ func (c *Config) Record(r *tasks.Record) string {
 			return ReasonAdvertisement
 		}
 	case tasks.SourceAmazon:
-		if c.MinReviewWords > 0 && len(strings.Fields(r.Text)) < c.MinReviewWords {
+		if c.MinReviewWords > 0 && fields.CountUpTo(r.Text, c.MinReviewWords) < c.MinReviewWords {
 			return ReasonTooFewWords
 		}
 	}
@@ -340,11 +341,16 @@ func (c *Config) User(u *tasks.User) (dropped map[string]int, keep bool) {
 		}
 	}
 	if c.NearDupHamming >= 0 && len(u.Records) > 1 {
-		texts := make([]string, len(u.Records))
-		for i, r := range u.Records {
-			texts[i] = r.Title + "\n" + r.Text
+		hs := make([]uint64, len(u.Records))
+		for i := range u.Records {
+			r := &u.Records[i]
+			if r.HasNearHash {
+				hs[i] = r.NearHash
+			} else {
+				_, hs[i] = TextHashes2(r.Title, r.Text)
+			}
 		}
-		dup := NearDup(texts, c.NearDupHamming)
+		dup := NearDupHashes(hs, c.NearDupHamming)
 		kept := u.Records[:0]
 		for i, r := range u.Records {
 			if dup[i] {

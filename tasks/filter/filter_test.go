@@ -435,3 +435,13 @@ func TestRecordLinkPostTitleBecomesText(t *testing.T) {
 		t.Errorf("self post changed: %q %q %q", got, r.Title, r.Text)
 	}
 }
+
+func BenchmarkTextHashesBloggerCorpus(b *testing.B) {
+	texts, total := bloggerTexts(b)
+	b.SetBytes(int64(total))
+	for b.Loop() {
+		for _, s := range texts {
+			TextHashes2("", s)
+		}
+	}
+}

@@ -194,80 +194,169 @@ func mix(h uint64) uint64 {
 // digits, lower-cased). Near-identical texts (a word or two edited) have
 // hashes at a small Hamming distance.
 func SimHash(s string) uint64 {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	// Per-bit counts of 1s over the words' mixed hashes, kept bit-sliced:
-	// plane[k] holds bit k of all 64 counts, so adding a word's hash to
-	// every count at once is a ripple-carry add that stops when the carry
-	// dies out (after two planes on average), instead of 64 separate
-	// counts. The planes are flushed into ones before a count can pass 255.
-	var ones [64]int
-	var plane [8]uint64
-	n, pending := 0, 0
-	flush := func() {
-		for k, p := range plane {
-			for ; p != 0; p &= p - 1 {
-				ones[bits.TrailingZeros64(p)] += 1 << k
-			}
-		}
-		plane = [8]uint64{}
-		pending = 0
+	var d dualHasher
+	d.init()
+	d.write(s)
+	return d.simSum()
+}
+
+// TextHashes2 returns TextHash2(a, b) and SimHash(a + "\n" + b) from one
+// pass over the texts: both hash the same lower-cased letters and digits
+// (the pipeline computes them together while reading, and carries the
+// SimHash to the per-user near-duplicate check).
+func TextHashes2(a, b string) (exact, sim uint64) {
+	var d dualHasher
+	d.init()
+	d.write(a)
+	d.endWord()
+	d.sep = true // the "\n"
+	d.write(b)
+	return d.h, d.simSum()
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// dualHasher computes TextHash (h, over the normalised text) and SimHash
+// (cur, one FNV-1a per word, fed to sim) in one pass: two independent
+// multiply chains that the CPU overlaps.
+type dualHasher struct {
+	h, cur           uint64
+	sep, started, in bool
+	sim              simAcc
+}
+
+func (d *dualHasher) init() {
+	d.h, d.cur = fnvOffset, fnvOffset
+}
+
+// endWord ends the current SimHash word, if any.
+func (d *dualHasher) endWord() {
+	if d.in {
+		d.sim.add(d.cur)
+		d.cur, d.in = fnvOffset, false
 	}
-	add := func(w uint64) {
-		carry := mix(w)
-		for k := 0; carry != 0; k++ {
-			carry, plane[k] = plane[k]&carry, plane[k]^carry
-		}
-		n++
-		if pending++; pending == 255 {
-			flush()
+}
+
+func (d *dualHasher) simSum() uint64 {
+	d.endWord()
+	return d.sim.sum()
+}
+
+// alnumLower maps an ASCII letter or digit to its lower-case form, other
+// ASCII bytes to 0 and the bytes of longer runes (or invalid ones) to 0xFF.
+var alnumLower = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = 0xFF
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			t[c] = byte(c)
+		case c >= 'A' && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
 		}
 	}
-	cur := uint64(offset)
-	in := false
+	return
+}()
+
+func (d *dualHasher) write(s string) {
+	h, cur, sep, started, in := d.h, d.cur, d.sep, d.started, d.in
 	for i := 0; i < len(s); {
-		c := s[i]
-		var r rune
-		if c < utf8.RuneSelf {
+		lc := alnumLower[s[i]]
+		if lc == 0 {
 			i++
-			switch {
-			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
-			default:
-				if in {
-					add(cur)
-					cur, in = offset, false
-				}
-				continue
+			if in {
+				d.sim.add(cur)
+				cur, in = fnvOffset, false
 			}
-			r = rune(c)
-		} else {
-			var size int
-			r, size = utf8.DecodeRuneInString(s[i:])
-			i += size
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-				if in {
-					add(cur)
-					cur, in = offset, false
-				}
-				continue
-			}
-			r = unicode.ToLower(r)
+			sep = true
+			continue
 		}
-		cur ^= uint64(r)
-		cur *= prime
-		in = true
+		var r rune
+		var enc [utf8.UTFMax]byte
+		var b []byte
+		if lc != 0xFF {
+			if sep && started {
+				h = (h ^ ' ') * fnvPrime
+			}
+			sep, started, in = false, true, true
+			// The rest of an ASCII run of letters and digits.
+			h = (h ^ uint64(lc)) * fnvPrime
+			cur = (cur ^ uint64(lc)) * fnvPrime
+			for i++; i < len(s); i++ {
+				lc = alnumLower[s[i]]
+				if lc == 0 || lc == 0xFF {
+					break
+				}
+				h = (h ^ uint64(lc)) * fnvPrime
+				cur = (cur ^ uint64(lc)) * fnvPrime
+			}
+			continue
+		}
+		var size int
+		r, size = utf8.DecodeRuneInString(s[i:])
+		i += size
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			if in {
+				d.sim.add(cur)
+				cur, in = fnvOffset, false
+			}
+			sep = true
+			continue
+		}
+		if sep && started {
+			h = (h ^ ' ') * fnvPrime
+		}
+		sep, started, in = false, true, true
+		r = unicode.ToLower(r)
+		b = enc[:utf8.EncodeRune(enc[:], r)]
+		for _, x := range b {
+			h = (h ^ uint64(x)) * fnvPrime
+		}
+		cur = (cur ^ uint64(r)) * fnvPrime
 	}
-	if in {
-		add(cur)
+	d.h, d.cur, d.sep, d.started, d.in = h, cur, sep, started, in
+}
+
+// simAcc sums SimHash's per-bit votes over the words' mixed hashes, kept
+// bit-sliced: plane[k] holds bit k of all 64 counts, so adding a word's
+// hash to every count at once is a ripple-carry add that stops when the
+// carry dies out (after two planes on average), instead of 64 separate
+// counts. The planes are flushed into ones before a count can pass 255.
+type simAcc struct {
+	ones       [64]int
+	plane      [8]uint64
+	n, pending int
+}
+
+func (a *simAcc) add(w uint64) {
+	carry := mix(w)
+	for k := 0; carry != 0; k++ {
+		carry, a.plane[k] = a.plane[k]&carry, a.plane[k]^carry
 	}
-	flush()
+	a.n++
+	if a.pending++; a.pending == 255 {
+		a.flush()
+	}
+}
+
+func (a *simAcc) flush() {
+	for k, p := range a.plane {
+		for ; p != 0; p &= p - 1 {
+			a.ones[bits.TrailingZeros64(p)] += 1 << k
+		}
+	}
+	a.plane = [8]uint64{}
+	a.pending = 0
+}
+
+func (a *simAcc) sum() uint64 {
+	a.flush()
 	var h uint64
 	for b := 0; b < 64; b++ {
-		if 2*ones[b] > n {
+		if 2*a.ones[b] > a.n {
 			h |= 1 << b
 		}
 	}
@@ -279,15 +368,33 @@ func SimHash(s string) uint64 {
 // (by pigeonhole, any pair within 3 bits shares a band), so the cost stays
 // near linear; for maxHamming > 3 every pair is compared.
 func NearDup(texts []string, maxHamming int) []bool {
-	out := make([]bool, len(texts))
 	hs := make([]uint64, len(texts))
 	for i, t := range texts {
 		hs[i] = SimHash(t)
 	}
+	return NearDupHashes(hs, maxHamming)
+}
+
+// NearDupHashes is NearDup given the texts' SimHashes.
+func NearDupHashes(hs []uint64, maxHamming int) []bool {
+	out := make([]bool, len(hs))
 	if maxHamming > 3 {
 		for i := range hs {
 			for j := 0; j < i; j++ {
 				if !out[j] && bits.OnesCount64(hs[i]^hs[j]) <= maxHamming {
+					out[i] = true
+					break
+				}
+			}
+		}
+		return out
+	}
+	if len(hs) <= 64 {
+		// Few texts (most users): compare with every earlier kept one,
+		// which finds the same pairs as the bands without their maps.
+		for i, h := range hs {
+			for j := 0; j < i; j++ {
+				if !out[j] && bits.OnesCount64(h^hs[j]) <= maxHamming {
 					out[i] = true
 					break
 				}

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"unicode"
@@ -117,4 +118,95 @@ func FuzzTextHash2(f *testing.F) {
 			t.Fatalf("TextHash2(%q, %q) = %x, want %x", a, b, got, want)
 		}
 	})
+}
+
+// FuzzTextHashes2 holds the fused pass to TextHash2 and SimHash of the
+// joined string.
+func FuzzTextHashes2(f *testing.F) {
+	f.Add("Title", "Hello,  world!")
+	f.Add("", "")
+	f.Add("a\xff", "ÉCOLE d'été")
+	f.Add("end", "start")
+	f.Add("İstanbul ΣΑΣ", "日本\u0301\u00a0x")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		exact, sim := TextHashes2(a, b)
+		if want := TextHash2(a, b); exact != want {
+			t.Fatalf("TextHashes2(%q, %q) exact = %x, want %x", a, b, exact, want)
+		}
+		if want := refSimHash(a + "\n" + b); sim != want {
+			t.Fatalf("TextHashes2(%q, %q) sim = %x, want %x", a, b, sim, want)
+		}
+	})
+}
+
+func TestTextHashesCorpus(t *testing.T) {
+	texts, _ := bloggerTexts(t)
+	for i, s := range texts {
+		title := texts[(i*7)%len(texts)]
+		if len(title) > 80 {
+			title = title[:80]
+		}
+		exact, sim := TextHashes2(title, s)
+		if exact != refTextHash(title+"\n"+s) || sim != refSimHash(title+"\n"+s) {
+			t.Fatalf("TextHashes2 differs on text %d", i)
+		}
+	}
+}
+
+// TestNearDupHashesSmall: the pairwise scan used for few texts marks what
+// the banded lookup marks.
+func TestNearDupHashesSmall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 2000; trial++ {
+		n := 1 + rng.IntN(64)
+		hs := make([]uint64, n)
+		for i := range hs {
+			if i > 0 && rng.IntN(3) == 0 {
+				h := hs[rng.IntN(i)]
+				for k := rng.IntN(6); k > 0; k-- {
+					h ^= 1 << rng.IntN(64)
+				}
+				hs[i] = h
+			} else {
+				hs[i] = rng.Uint64()
+			}
+		}
+		for d := 0; d <= 3; d++ {
+			got := NearDupHashes(hs, d)
+			want := nearDupBanded(hs, d)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("trial %d, hamming %d: text %d marked %v, banded %v", trial, d, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// nearDupBanded is the banded lookup NearDupHashes uses for many texts,
+// run on any number.
+func nearDupBanded(hs []uint64, maxHamming int) []bool {
+	out := make([]bool, len(hs))
+	var bands [4]map[uint16][]int
+	for b := range bands {
+		bands[b] = map[uint16][]int{}
+	}
+	for i, h := range hs {
+	search:
+		for b := 0; b < 4; b++ {
+			for _, j := range bands[b][uint16(h>>(16*b))] {
+				if bits.OnesCount64(h^hs[j]) <= maxHamming {
+					out[i] = true
+					break search
+				}
+			}
+		}
+		if out[i] {
+			continue
+		}
+		for b := 0; b < 4; b++ {
+			bands[b][uint16(h>>(16*b))] = append(bands[b][uint16(h>>(16*b))], i)
+		}
+	}
+	return out
 }

@@ -65,17 +65,11 @@ func cutWords(s string, n int) string {
 	if n <= 0 {
 		return s
 	}
-	cut := 0
-	for i, k := 0, 0; ; k++ {
-		_, end, ok := fields.Next(s, i)
-		if !ok {
-			return s // at most n words
-		}
-		if k == n {
-			return s[:cut] + " [...]"
-		}
-		cut, i = end, end
+	cut, more := fields.Prefix(s, n)
+	if !more {
+		return s // at most n words
 	}
+	return s[:cut] + " [...]"
 }
 
 // roundWords is the "about {num} words" of the paper: n rounded to the

@@ -43,6 +43,7 @@ func Prepare(ctx context.Context, cfg Config, status io.Writer) (*Report, error)
 		return nil, err
 	}
 	start := time.Now()
+	defer tuneGC()()
 	p := &pipeline{cfg: cfg, rep: &Report{
 		QCDropped:      map[string]int64{},
 		Tasks:          map[string]map[string]int64{},
@@ -142,7 +143,8 @@ func (p *pipeline) ingest(ctx context.Context) error {
 					it.hash = filter.UserHash64(p.cfg.Salt, it.rec.Source, it.rec.User)
 					it.reason = f.Record(&it.rec)
 					if it.reason == "" {
-						it.text = filter.TextHash2(it.rec.Title, it.rec.Text)
+						it.text, it.rec.NearHash = filter.TextHashes2(it.rec.Title, it.rec.Text)
+						it.rec.HasNearHash = true
 					}
 				}
 				done <- b

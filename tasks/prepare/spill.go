@@ -97,6 +97,12 @@ func encodeSpilled(b []byte, s *spilled) []byte {
 	b = binary.AppendVarint(b, r.Time)
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Rating))
 	b = binary.AppendUvarint(b, uint64(r.Line))
+	if r.HasNearHash {
+		b = append(b, 1)
+		b = binary.LittleEndian.AppendUint64(b, r.NearHash)
+	} else {
+		b = append(b, 0)
+	}
 	keys := make([]string, 0, len(r.Meta))
 	for k := range r.Meta {
 		keys = append(keys, k)
@@ -171,6 +177,19 @@ func decodeSpilled(b []byte, s *spilled) error {
 	r.Rating = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
 	d.b = d.b[8:]
 	r.Line = int(d.uvarint())
+	r.NearHash, r.HasNearHash = 0, false
+	if len(d.b) < 1 {
+		return errSpillCorrupt
+	}
+	if d.b[0] == 1 {
+		if len(d.b) < 9 {
+			return errSpillCorrupt
+		}
+		r.NearHash, r.HasNearHash = binary.LittleEndian.Uint64(d.b[1:]), true
+		d.b = d.b[9:]
+	} else {
+		d.b = d.b[1:]
+	}
 	nm := d.uvarint()
 	if nm > 0 && d.err == nil {
 		r.Meta = make(map[string]string, nm)

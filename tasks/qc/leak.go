@@ -56,29 +56,68 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 	}
 	sc.indexNgrams(n)
 
-	// Prompt words -> ids; a leak needs n consecutive known words.
-	run := 0
-	for _, m := range prompt {
-		it := wordIter{s: m.Content}
+	// A leak is a window of n consecutive prompt words, all of them
+	// target words, whose ids are a target n-gram. The prompt's words are
+	// split first (their bounds only); a word is then hashed and looked up
+	// only when a window needs it, scanning each candidate window from its
+	// right end: a word the target lacks rules out every window that holds
+	// it, so the search jumps past it. Most prompt words are never looked
+	// up, and every all-known window is still checked, as a left-to-right
+	// scan of every word would.
+	sc.spans = sc.spans[:0]
+	for mi := range prompt {
+		it := wordIter{s: prompt[mi].Content}
 		for {
-			start, end, h, ok := it.next()
+			start, end, ok := it.nextSpan()
 			if !ok {
 				break
 			}
-			id := sc.vocabFind(m.Content[start:end], h)
-			sc.pids = append(sc.pids, id)
-			if id < 0 {
-				run = 0
-				continue
-			}
-			run++
-			if run >= n && sc.hasNgram(sc.pids[len(sc.pids)-n:]) {
+			sc.spans = append(sc.spans, wordSpan{msg: int32(mi), start: int32(start), end: int32(end)})
+		}
+	}
+	nw := len(sc.spans)
+	sc.pids = sc.pids[:0]
+	for range nw {
+		sc.pids = append(sc.pids, unknownID)
+	}
+	id := func(q int) int32 {
+		if v := sc.pids[q]; v != unknownID {
+			return v
+		}
+		sp := sc.spans[q]
+		w := prompt[sp.msg].Content[sp.start:sp.end]
+		v := sc.vocabFind(w, hashWord(w))
+		sc.pids[q] = v
+		return v
+	}
+	for p := 0; p+n <= nw; {
+		q := p + n - 1
+		for q >= p && id(q) >= 0 {
+			q--
+		}
+		if q >= p {
+			p = q + 1 // no window holding word q
+			continue
+		}
+		if sc.hasNgram(sc.pids[p : p+n]) {
+			return true
+		}
+		for p+n < nw && id(p+n) >= 0 {
+			p++
+			if sc.hasNgram(sc.pids[p : p+n]) {
 				return true
 			}
 		}
+		p += n + 1 // past word p+n, unknown (or the end)
 	}
 	return false
 }
+
+// unknownID marks a prompt word not looked up yet.
+const unknownID = -2
+
+// wordSpan is one prompt word: its message and bounds.
+type wordSpan struct{ msg, start, end int32 }
 
 // wordIter yields the words of s exactly as strings.FieldsFunc(
 // strings.ToLower(s), not letter/digit/apostrophe) does: their place in s
@@ -117,40 +156,87 @@ func mix(h uint64) uint64 {
 }
 
 func (it *wordIter) next() (start, end int, h uint64, ok bool) {
+	start, end, ok = it.nextSpan()
+	if !ok {
+		return 0, 0, 0, false
+	}
+	return start, end, hashWord(it.s[start:end]), true
+}
+
+// nextSpan is next without the hash: the bounds of the next word. Each
+// ASCII byte is classified by one table look-up (wordClass) in two tight
+// loops; only the bytes of longer runes are decoded.
+func (it *wordIter) nextSpan() (start, end int, ok bool) {
 	s, i := it.s, it.i
 	// Skip to the word's first rune.
 	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if asciiWordLower[c] != 0 {
-				break
-			}
+		switch wordClass[s[i]] {
+		case wcSep:
 			i++
 			continue
+		case wcWide:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r == utf8.RuneError && size == 1) || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				i += size
+				continue
+			}
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !(r == utf8.RuneError && size == 1) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			break
-		}
-		i += size
+		break
 	}
 	if i == len(s) {
 		it.i = i
-		return 0, 0, 0, false
+		return 0, 0, false
 	}
 	start = i
-	// The word, hashed as wordHasher does (kept in locals: this loop runs
-	// over every byte of every prompt).
-	var acc uint64
-	n := 0
 	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			lc := asciiWordLower[c]
-			if lc == 0 {
-				break
+		switch wordClass[s[i]] {
+		case wcWord:
+			i++
+			continue
+		case wcWide:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !(r == utf8.RuneError && size == 1) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				i += size
+				continue
 			}
-			acc = acc<<8 | uint64(lc)
+		}
+		break
+	}
+	it.i = i
+	return start, i, true
+}
+
+// Byte classes of nextSpan: an ASCII byte of a word (letter, digit,
+// apostrophe), an ASCII byte between words, a byte of a longer rune or an
+// invalid one.
+const (
+	wcWord = iota
+	wcSep
+	wcWide
+)
+
+var wordClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = wcWide
+		case asciiWordLower[c] == 0:
+			t[c] = wcSep
+		}
+	}
+	return
+}()
+
+// hashWord hashes the lower-cased bytes of w, a word of wordIter: up to 8
+// bytes are packed into a word and mixed once per 8 (then once more with
+// the length), which is several times faster than a byte-at-a-time hash.
+func hashWord(w string) uint64 {
+	var acc, h uint64
+	n := 0
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			acc = acc<<8 | uint64(asciiWordLower[c])
 			n++
 			if n&7 == 0 {
 				h = mix(h ^ acc)
@@ -159,10 +245,7 @@ func (it *wordIter) next() (start, end int, h uint64, ok bool) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			break
-		}
+		r, size := utf8.DecodeRuneInString(w[i:])
 		var b [utf8.UTFMax]byte
 		for _, x := range b[:utf8.EncodeRune(b[:], unicode.ToLower(r))] {
 			acc = acc<<8 | uint64(x)
@@ -174,8 +257,7 @@ func (it *wordIter) next() (start, end int, h uint64, ok bool) {
 		}
 		i += size
 	}
-	it.i = i
-	return start, i, mix(h ^ acc ^ uint64(n)<<56), true
+	return mix(h ^ acc ^ uint64(n)<<56)
 }
 
 // lowerWord appends the lower-cased bytes of w, a word of wordIter, to
@@ -224,9 +306,10 @@ type leakScratch struct {
 	word  []byte // scratch for lower-casing
 	arena []byte // the target's distinct words, lower-cased, back to back
 	vocab []vocabSlot
-	nv    int32   // distinct target words
-	tids  []int32 // target words as ids
-	pids  []int32 // prompt words as ids, -1 for words the target lacks
+	nv    int32      // distinct target words
+	tids  []int32    // target words as ids
+	pids  []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
+	spans []wordSpan // prompt words
 	grams []gramSlot
 	n     int
 }

@@ -323,3 +323,47 @@ func BenchmarkCheckRealData(b *testing.B) {
 		}
 	}
 }
+
+// TestLeaksSmallVocabulary compares Leaks with the oracle on texts drawn
+// from a handful of words, where long shared runs, partial runs and
+// repeated n-grams are common (random strings almost never leak).
+func TestLeaksSmallVocabulary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	vocab := []string{"the", "The", "cat", "sat", "on", "mat", "İt", "it's", "a,", "(dog)", "ÉCOLE", "école", "x"}
+	text := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = vocab[rng.IntN(len(vocab))]
+		}
+		return strings.Join(ws, " ")
+	}
+	leaks := 0
+	for trial := 0; trial < 20000; trial++ {
+		target := text(1 + rng.IntN(20))
+		prompt := text(rng.IntN(80))
+		if rng.IntN(2) == 0 { // plant a piece of the target
+			tw := strings.Fields(target)
+			a := rng.IntN(len(tw))
+			b := a + rng.IntN(len(tw)-a+1)
+			prompt += " " + strings.Join(tw[a:b], " ") + " " + text(rng.IntN(5))
+		}
+		n := 2 + rng.IntN(6)
+		want := oracleLeaks(target, prompt, n)
+		if want {
+			leaks++
+		}
+		if got := Leaks(target, prompt, n); got != want {
+			t.Fatalf("Leaks(%q, %q, %d) = %v, want %v", target, prompt, n, got, want)
+		}
+		// The same prompt split into messages at a word boundary.
+		pw := strings.Fields(prompt)
+		k := rng.IntN(len(pw) + 1)
+		msgs := []tasks.Message{{Content: strings.Join(pw[:k], " ")}, {Content: strings.Join(pw[k:], " ")}}
+		if got := leaksMessages(target, msgs, n); got != oracleLeaks(target, msgs[0].Content+"\n"+msgs[1].Content, n) {
+			t.Fatalf("leaksMessages(%q, %q, %d) = %v", target, msgs, n, got)
+		}
+	}
+	if leaks < 1000 {
+		t.Fatalf("only %d leaking cases", leaks)
+	}
+}

@@ -162,27 +162,82 @@ var maxStopLen = func() int {
 	return n
 }()
 
+// stopSet is enStop as a set of words packed into integers (every
+// stopword has at most 8 bytes): a probe of a small table instead of a
+// string map look-up for every word of every target.
+var stopSet = func() *packedSet {
+	if maxStopLen > 8 {
+		panic("qc: a stopword longer than 8 bytes")
+	}
+	ps := &packedSet{}
+	for w := range enStop {
+		ps.add(packWord(w))
+	}
+	return ps
+}()
+
+// packWord packs a word of at most 8 bytes into an integer, first byte
+// lowest; no word of bytes other than 0 packs to 0.
+func packWord[T string | []byte](w T) uint64 {
+	var x uint64
+	for i := len(w) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(w[i])
+	}
+	return x
+}
+
+// packedSet is an open-addressing set of non-zero packed words.
+type packedSet struct{ slots [512]uint64 }
+
+func packedSlot(x uint64) uint64 { return (x * 0x9e3779b97f4a7c15) >> 55 }
+
+func (p *packedSet) add(x uint64) {
+	i := packedSlot(x)
+	for p.slots[i] != 0 && p.slots[i] != x {
+		i = (i + 1) & 511
+	}
+	p.slots[i] = x
+}
+
+func (p *packedSet) has(x uint64) bool {
+	for i := packedSlot(x); ; i = (i + 1) & 511 {
+		switch p.slots[i] {
+		case x:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
 // IsEnglish is a cheap English-likeness test: at least minASCII of the
 // letters are ASCII, and (for texts of 8 or more words) at least minStop of
 // the words are common English function words.
 func IsEnglish(s string, minASCII, minStop float64) bool {
 	letters, ascii := 0, 0
-	for _, r := range s {
-		if unicode.IsLetter(r) {
-			letters++
-			if r < 128 {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiWordLower[c] >= 'a' { // a letter
 				ascii++
 			}
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:]) // invalid: U+FFFD, not a letter
+		if unicode.IsLetter(r) {
+			letters++
+		}
+		i += n
 	}
+	letters += ascii
 	if letters == 0 {
 		return true // numbers or symbols only: nothing to judge
 	}
 	if float64(ascii)/float64(letters) < minASCII {
 		return false
 	}
-	// The words are those of words(s), lower-cased one at a time into a
-	// reused buffer instead of a slice of new strings.
+	// The words are those of words(s), lower-cased (an ASCII word in
+	// place, packed; another into a reused buffer).
 	it := wordIter{s: s}
 	var buf [32]byte
 	nw, hit := 0, 0
@@ -192,10 +247,21 @@ func IsEnglish(s string, minASCII, minStop float64) bool {
 			break
 		}
 		nw++
+		w := s[start:end]
 		// An ASCII word keeps its length when lower-cased: one longer than
 		// every stopword is none, and is not looked up.
-		if w := s[start:end]; (len(w) <= maxStopLen || !isASCII(w)) && enStop[string(lowerWord(buf[:0], w))] {
-			hit++
+		if len(w) <= maxStopLen && isASCII(w) {
+			var x uint64
+			for i := len(w) - 1; i >= 0; i-- {
+				x = x<<8 | uint64(asciiWordLower[w[i]])
+			}
+			if stopSet.has(x) {
+				hit++
+			}
+		} else if !isASCII(w) {
+			if lw := lowerWord(buf[:0], w); len(lw) <= 8 && stopSet.has(packWord(lw)) {
+				hit++
+			}
 		}
 	}
 	if nw < 8 {

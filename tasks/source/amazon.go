@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,6 +69,97 @@ type amazonJSON struct {
 	Images           flexList `json:"images"`
 }
 
+// amazonFields are the JSON names of amazonJSON's fields.
+var amazonFields = []string{"reviewerID", "user_id", "asin", "parent_asin", "reviewerName", "reviewText", "text",
+	"overall", "rating", "summary", "title", "unixReviewTime", "reviewTime", "timestamp", "vote", "helpful_vote",
+	"helpful", "verified", "verified_purchase", "style", "image", "images"}
+
+// decodeFast fills j from line as json.Unmarshal(line, j) does, in one
+// checking pass (jsonScan) that hands the raw values to the fields'
+// UnmarshalJSON, as encoding/json does, and skips the rest. It reports
+// false, leaving j partly filled, when it cannot be sure of giving
+// encoding/json's result: invalid JSON, an escaped key, a key that matches
+// a field only case-insensitively, a "helpful" that is neither an array nor
+// null (a type error for encoding/json).
+func (j *amazonJSON) decodeFast(line []byte) bool {
+	s := jsonScan{b: line}
+	return s.eachMember(func(key, raw []byte) bool {
+		var v *jv
+		switch string(key) {
+		case "reviewerID":
+			v = &j.ReviewerID
+		case "user_id":
+			v = &j.UserID
+		case "asin":
+			v = &j.Asin
+		case "parent_asin":
+			v = &j.ParentAsin
+		case "reviewerName":
+			v = &j.ReviewerName
+		case "reviewText":
+			v = &j.ReviewText
+		case "text":
+			v = &j.Text
+		case "overall":
+			v = &j.Overall
+		case "rating":
+			v = &j.Rating
+		case "summary":
+			v = &j.Summary
+		case "title":
+			v = &j.Title
+		case "unixReviewTime":
+			v = &j.UnixReviewTime
+		case "reviewTime":
+			v = &j.ReviewTime
+		case "timestamp":
+			v = &j.Timestamp
+		case "vote":
+			v = &j.Vote
+		case "helpful_vote":
+			v = &j.HelpfulVote
+		case "verified":
+			v = &j.Verified
+		case "verified_purchase":
+			v = &j.VerifiedPurchase
+		case "helpful":
+			switch raw[0] {
+			case 'n':
+				j.Helpful = nil
+				return true
+			case '[':
+				j.Helpful = j.Helpful[:0]
+				if j.Helpful == nil {
+					j.Helpful = []jv{}
+				}
+				return eachElement(raw, func(e []byte) bool {
+					var x jv
+					if x.UnmarshalJSON(e) != nil {
+						return false
+					}
+					j.Helpful = append(j.Helpful, x)
+					return true
+				})
+			}
+			return false
+		case "style":
+			return j.Style.UnmarshalJSON(raw) == nil
+		case "image":
+			return j.Image.UnmarshalJSON(raw) == nil
+		case "images":
+			return j.Images.UnmarshalJSON(raw) == nil
+		default:
+			for _, f := range amazonFields {
+				if bytes.EqualFold(key, []byte(f)) {
+					return false
+				}
+			}
+			return true
+		}
+		return v.UnmarshalJSON(raw) == nil
+	})
+}
+
 // flexMap is a JSON object of scalars, tolerant of anything else.
 type flexMap map[string]string
 
@@ -103,9 +195,12 @@ func (a *amazonAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad)
 	}
 	return eachJSONLine(ctx, in, bad, func(line []byte, n int) error {
 		var j amazonJSON
-		if err := json.Unmarshal(line, &j); err != nil {
-			bad(tasks.Malformed{File: in.Name, Line: n, Err: jsonErr(err), Excerpt: excerpt(line)})
-			return nil
+		if !j.decodeFast(line) {
+			j = amazonJSON{}
+			if err := json.Unmarshal(line, &j); err != nil {
+				bad(tasks.Malformed{File: in.Name, Line: n, Err: jsonErr(err), Excerpt: excerpt(line)})
+				return nil
+			}
 		}
 		rec := tasks.Record{Source: tasks.SourceAmazon, Kind: tasks.KindReview, File: in.Name, Line: n}
 		var m map[string]string

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -211,21 +213,29 @@ type lineCounter struct {
 
 func (c *lineCounter) at(off int) int {
 	d := c.data
-	for i := c.off; i < off && i < len(d); i++ {
-		switch d[i] {
-		case '\n':
-			c.line++
-		case '\r':
-			if i+1 >= len(d) || d[i+1] != '\n' {
-				c.line++
-			}
-		case 0xC2:
-			if i+1 < len(d) && d[i+1] == 0x85 {
-				c.line++
-			}
-		}
+	if off > len(d) {
+		off = len(d)
 	}
 	if off > c.off {
+		// Every LF, every CR not followed by LF, every NEL, counted with
+		// the runtime's vectorised byte counts. A pair that straddles off
+		// is decided by its first byte, as a byte-by-byte scan with
+		// look-ahead does.
+		seg := d[c.off:off]
+		n := bytes.Count(seg, []byte{'\n'})
+		if cr := bytes.Count(seg, []byte{'\r'}); cr > 0 {
+			n += cr - bytes.Count(seg, []byte("\r\n"))
+			if seg[len(seg)-1] == '\r' && off < len(d) && d[off] == '\n' {
+				n--
+			}
+		}
+		if bytes.IndexByte(seg, 0xC2) >= 0 {
+			n += bytes.Count(seg, []byte("\xC2\x85"))
+			if seg[len(seg)-1] == 0xC2 && off < len(d) && d[off] == 0x85 {
+				n++
+			}
+		}
+		c.line += n
 		c.off = off
 	}
 	return c.line
@@ -237,28 +247,96 @@ func cleanBlogText(raw []byte) string {
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
-	// The fields of s (strings.Fields: NBSP and NEL split too) joined by
-	// one space, built in one pass instead of a slice of fields and Join.
+	return joinBlogFields(s)
+}
+
+// joinBlogFields returns the fields of s (strings.Fields: NBSP and NEL
+// split too) without the corpus' "urlLink" markers, joined by one space.
+// Most of a post is already so (words one space apart): runs of fields
+// separated by a single ' ' are copied as they stand rather than field by
+// field, and s itself is returned when nothing changes.
+func joinBlogFields(s string) string {
+	const marker = "urlLink"
 	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; ; {
-		start, end, ok := fields.Next(s, i)
-		if !ok {
+	runStart, runEnd := -1, -1 // s[runStart:runEnd] is output not yet written
+	for i := 0; i < len(s); {
+		// Skip white space; then the field runs to the next.
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if !fields.ASCIISpace[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+		if i == len(s) {
 			break
 		}
-		i = end
-		w := s[start:end]
-		if w == "urlLink" {
+		start := i
+		for i < len(s) {
+			if c := spaceClass[s[i]]; c == 0 {
+				i++
+				continue
+			} else if c == 1 {
+				break
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+		end := i
+		from := start
+		if s[start] == 'u' && strings.HasPrefix(s[start:end], marker) {
+			if end-start == len(marker) {
+				continue
+			}
+			from += len(marker)
+		}
+		if runStart >= 0 && from == start && start == runEnd+1 && s[runEnd] == ' ' {
+			runEnd = end // one ' ' apart: the separator is already right
 			continue
 		}
-		w = strings.TrimPrefix(w, "urlLink")
-		if b.Len() > 0 {
+		if runStart >= 0 {
+			if b.Cap() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[runStart:runEnd])
 			b.WriteByte(' ')
 		}
-		b.WriteString(w)
+		runStart, runEnd = from, end
 	}
+	if runStart < 0 {
+		return b.String()
+	}
+	if b.Len() == 0 && runStart == 0 && runEnd == len(s) {
+		return s
+	}
+	b.WriteString(s[runStart:runEnd])
 	return b.String()
 }
+
+// spaceClass is 0 for an ASCII byte that is not white space, 1 for ASCII
+// white space and 2 for the bytes of longer runes (or invalid ones).
+var spaceClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = 2
+		case fields.ASCIISpace[c]:
+			t[c] = 1
+		}
+	}
+	return
+}()
 
 // months maps lower-cased month names (and common abbreviations) in the
 // corpus' languages to month numbers.

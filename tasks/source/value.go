@@ -31,6 +31,8 @@ func (v *jv) UnmarshalJSON(b []byte) error {
 		inner := b[1 : len(b)-1]
 		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 			v.s = string(inner)
+		} else if s, ok := unquoteJSON(b); ok {
+			v.s = s
 		} else if err := json.Unmarshal(b, &v.s); err != nil {
 			return err
 		}

@@ -580,7 +580,34 @@ func (h *Heuristic) topics(u *tasks.User, lx *lexicon) []string {
 	return out
 }
 
-func normSpace(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+// normSpace is s lower-cased with its white space collapsed:
+// strings.ToLower(strings.Join(strings.Fields(s), " ")). An ASCII text (a
+// thought key, most scenarios) is built in one pass and one allocation.
+func normSpace(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.ToLower(strings.Join(strings.Fields(s), " "))
+		}
+	}
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if fields.ASCIISpace[c] {
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
 
 // normSpaceEqual is normSpace(a) == normSpace(b) without building either:
 // strings.ToLower maps rune by rune (an invalid byte to U+FFFD) and only a

@@ -177,6 +177,53 @@ func (l *lexicon) lookup(lw []byte, h, x0 uint64) int32 {
 	}
 }
 
+// lookupASCII is lookup for a word of ASCII letters, digits and
+// apostrophes given as written (w): h and x0 are those of its lower-cased
+// bytes, which are built only when the word is new.
+func (l *lexicon) lookupASCII(w string, h, x0 uint64) int32 {
+	if len(l.words)*2 >= len(l.slots) {
+		l.grow()
+	}
+	mask := uint64(len(l.slots) - 1)
+	n := uint16(min(len(w), 1<<16-1))
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := l.slots[i]
+		if e.id == 0 {
+			b := l.buf[:0]
+			for j := 0; j < len(w); j++ {
+				c := w[j]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b = append(b, c)
+			}
+			l.buf = b
+			l.slots[i] = lexSlot{x0: x0, h: uint16(h >> 48), n: n, id: int32(len(l.words)) + 1}
+			return l.add(string(b), h)
+		}
+		if e.h == uint16(h>>48) && e.x0 == x0 && e.n == n && (len(w) <= 8 || equalLowerASCII(l.words[e.id-1], w)) {
+			return e.id - 1
+		}
+	}
+}
+
+// equalLowerASCII reports whether lw equals the ASCII word w lower-cased.
+func equalLowerASCII(lw, w string) bool {
+	if len(lw) != len(w) {
+		return false
+	}
+	for j := 0; j < len(w); j++ {
+		c := w[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lw[j] {
+			return false
+		}
+	}
+	return true
+}
+
 // lexSlot is a table slot: the word's first bytes, id + 1 (0: empty),
 // length and the top of its hash.
 type lexSlot struct {

@@ -142,8 +142,10 @@ func checkMatchers(t *testing.T, s string) {
 			t.Fatalf("isFirstPersonWord(%q) = %v, want %v", w, got, want)
 		}
 	}
-	if got, want := countEmoji(s), oracleCountEmoji(s); got != want {
-		t.Fatalf("countEmoji(%q) = %d, want %d", s, got, want)
+	checkMarks(t, s)
+	checkTokenize(t, s)
+	if got, want := normSpace(s), strings.ToLower(strings.Join(strings.Fields(s), " ")); got != want {
+		t.Fatalf("normSpace(%q) = %q, want %q", s, got, want)
 	}
 	if got, want := Sentences(s), oracleSentences(s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
@@ -294,6 +296,7 @@ func FuzzMatchers(f *testing.F) {
 		"İ'M A MY ", "Straße STRASSE \u212a k", "\xff \ufffd", "a\u00a0b a b",
 		"I İ'M My mY i'VE İ've me\u0130",
 		"xD :) ;-P <3 \u2600\U0001F600 x\u00a0:P\u0085XD!", "\xe2\x98 :\xff) \xf0\x9f\x98\x80",
+		"Wow!!! Really?? ... yes\u2026 ok.. a, b,c !!\n!! \u00a0xd:) ;)x XD\u2028:-( _^ ^_^", "\xe2\x80!\xe2\x80\xa6.. x\xc2\x85xD",
 	} {
 		f.Add(s)
 	}
@@ -500,4 +503,110 @@ func mattr(tokens []string, w int) float64 {
 		seq[i] = id
 	}
 	return mattrIDs(seq, len(ids), w, nil)
+}
+
+// oracleSentenceMarks is what styleAcc.sentenceMarks added for one
+// sentence before the marks were counted over the whole text (scanMarks):
+// runs of '!' and '?', ellipses, commas, and whether the sentence has
+// letters and none in upper case.
+func oracleSentenceMarks(s string) (m marks, lower bool) {
+	hasLetter, hasUpper := false, false
+	dots := 0
+	var prev byte
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '.' {
+			if dots >= 3 {
+				m.ell++
+			}
+			dots = 0
+		}
+		if c < utf8.RuneSelf {
+			switch {
+			case asciiLetter[c]:
+				hasLetter = true
+				hasUpper = hasUpper || c <= 'Z'
+			case c == '.':
+				dots++
+			case c == ',':
+				m.commas++
+			case c == '!':
+				if prev != '!' {
+					m.excl++
+				}
+			case c == '?':
+				if prev != '?' {
+					m.ques++
+				}
+			}
+			prev = c
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == '…' {
+			m.ell++
+		} else if !hasUpper && unicode.IsLetter(r) {
+			hasLetter = true
+			hasUpper = unicode.IsUpper(r)
+		}
+		prev = s[i+n-1]
+		i += n
+	}
+	if dots >= 3 {
+		m.ell++
+	}
+	return m, hasLetter && !hasUpper
+}
+
+// checkMarks holds scanMarks to countEmoji's oracle and to the sums of the
+// per-sentence marks, and lowerSentence to the per-sentence case test.
+func checkMarks(t *testing.T, s string) {
+	t.Helper()
+	whole := scanMarks(s, true)
+	if want := oracleCountEmoji(s); whole.emoji != want {
+		t.Fatalf("scanMarks(%q).emoji = %d, want %d", s, whole.emoji, want)
+	}
+	if m := scanMarks(s, false); m.emoji != 0 || m.excl != whole.excl || m.ques != whole.ques || m.ell != whole.ell || m.commas != whole.commas {
+		t.Fatalf("scanMarks(%q, false) = %+v, with emoji %+v", s, m, whole)
+	}
+	var sum marks
+	for _, sp := range sentenceSpans(nil, s) {
+		sent := s[sp[0]:sp[1]]
+		m, lower := oracleSentenceMarks(sent)
+		sum.excl += m.excl
+		sum.ques += m.ques
+		sum.ell += m.ell
+		sum.commas += m.commas
+		if got := scanMarks(sent, false); got != m {
+			t.Fatalf("scanMarks(sentence %q) = %+v, want %+v", sent, got, m)
+		}
+		if got := lowerSentence(sent); got != lower {
+			t.Fatalf("lowerSentence(%q) = %v, want %v", sent, got, lower)
+		}
+	}
+	whole.emoji = 0
+	if whole != sum {
+		t.Fatalf("scanMarks(%q) = %+v, sentences sum to %+v", s, whole, sum)
+	}
+}
+
+// checkTokenize holds tokenize to Words and the lexicon: the same words,
+// at their offsets, with the ids of their lower-cased forms.
+func checkTokenize(t *testing.T, s string) {
+	t.Helper()
+	lx := &lexicon{}
+	toks := tokenize(nil, s, lx)
+	words := Words(s)
+	if len(toks) != len(words) {
+		t.Fatalf("tokenize(%q): %d words, Words has %d", s, len(toks), len(words))
+	}
+	for i, tk := range toks {
+		if tk.w != words[i] || s[tk.off:int(tk.off)+len(tk.w)] != tk.w {
+			t.Fatalf("tokenize(%q) word %d = %q at %d, want %q", s, i, tk.w, tk.off, words[i])
+		}
+		if lw := strings.ToLower(tk.w); lx.words[tk.id] != lw || lx.id(tk.w) != tk.id {
+			t.Fatalf("tokenize(%q) word %q: id %d is %q", s, tk.w, tk.id, lx.words[tk.id])
+		}
+	}
 }

@@ -105,17 +105,106 @@ type wordTok struct {
 	id  int32
 }
 
-// tokenize appends the words of text (as Words splits it) to out.
+// tokenize appends the words of text (as Words splits it) to out, with
+// their lexicon ids. An ASCII word is split, lower-cased and hashed in one
+// pass (what nextWord and lexicon.id do one after the other); a word with
+// another rune in it, or that may have one, is split again by nextWord
+// from its start.
 func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
-	for j := 0; ; {
-		w, next, ok := nextWord(text, j)
-		if !ok {
-			return out
+	s := text
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				i += n
+				continue
+			}
+			w, next, ok := nextWord(s, i)
+			if !ok {
+				return out
+			}
+			out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+			i = next
+			continue
 		}
-		j = next
-		out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+		if !asciiAlnum[c] {
+			i++
+			continue
+		}
+		if (c|0x20 == 'h' || c|0x20 == 'w') && hasURLPrefix(s[i:]) {
+			// URL: skip to the next space (nextWord's rule).
+			j := strings.IndexFunc(s[i:], unicode.IsSpace)
+			if j < 0 {
+				return out
+			}
+			i += j
+			continue
+		}
+		start := i
+		var acc, h, x0 uint64
+		n := 0
+		slow := false
+	word:
+		for i < len(s) {
+			c := s[i]
+			lc := asciiLowerAlnum[c]
+			if lc == 0 {
+				switch {
+				case c >= utf8.RuneSelf:
+					slow = true // a word rune or ’ may go on the word
+					break word
+				case c == '\'' && i+1 < len(s):
+					if d := s[i+1]; d >= utf8.RuneSelf {
+						slow = true // a non-ASCII letter may follow
+						break word
+					} else if !asciiLetter[d] {
+						break word
+					}
+					lc = '\''
+				default:
+					break word
+				}
+			}
+			acc = acc<<8 | uint64(lc)
+			n++
+			if n&7 == 0 {
+				if n == 8 {
+					x0 = acc
+				}
+				h = lexMix(h ^ acc)
+				acc = 0
+			}
+			i++
+		}
+		if slow {
+			w, next, _ := nextWord(s, start)
+			out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
+			i = next
+			continue
+		}
+		if n < 8 {
+			x0 = acc
+		}
+		w := s[start:i]
+		out = append(out, wordTok{w: w, off: int32(start), id: lx.lookupASCII(w, lexMix(h^acc^uint64(n)<<56), x0)})
 	}
+	return out
 }
+
+// asciiLowerAlnum maps an ASCII letter or digit to its lower-case form and
+// every other byte to 0.
+var asciiLowerAlnum = func() (t [256]byte) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if asciiAlnum[c] {
+			t[c] = byte(c)
+			if c >= 'A' && c <= 'Z' {
+				t[c] += 'a' - 'A'
+			}
+		}
+	}
+	return
+}()
 
 // styleAcc accumulates MeasureStyle over texts given one at a time, so that
 // the heuristic backend measures a record's style from the words it has
@@ -165,7 +254,14 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	}
 	a.f.Texts++
 	a.paragraphs += countParagraphs(t)
-	a.emoji += countEmoji(t)
+	// The emoji and the punctuation of the whole text in one pass: every
+	// character that is not white space lies in one sentence, and runs of
+	// '!', '?' and '.' never cross from one sentence to the next (white
+	// space separates them), so the text's counts are the sums of its
+	// sentences'; those of sentences without words, which do not count,
+	// are taken off below.
+	m := scanMarks(t, true)
+	a.emoji += m.emoji
 	a.spans = sentenceSpans(a.spans[:0], t)
 	a.spanToks = a.spanToks[:0]
 	k := 0
@@ -177,7 +273,7 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 			w, id := toks[k].w, toks[k].id
 			nw++
 			a.lower = append(a.lower, id)
-			lw, fl := lx.words[id], lx.flags[id]
+			fl := lx.flags[id]
 			if isCapsWord(w) {
 				a.caps++
 			}
@@ -187,8 +283,12 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 			if fl&flContraction != 0 {
 				a.contr++
 			}
-			if (fl&flInformal != 0 && (len(lw) > 2 || lw == w)) || fl&flLaugh != 0 {
+			if fl&flLaugh != 0 {
 				a.inf++
+			} else if fl&flInformal != 0 {
+				if lw := lx.words[id]; len(lw) > 2 || lw == w {
+					a.inf++
+				}
 			}
 			switch {
 			case fl&flArticle != 0:
@@ -202,70 +302,193 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 			}
 		}
 		if nw == 0 {
+			sm := scanMarks(s, false)
+			m.excl, m.ques, m.ell, m.commas = m.excl-sm.excl, m.ques-sm.ques, m.ell-sm.ell, m.commas-sm.commas
 			continue
 		}
 		a.sentLens = append(a.sentLens, nw)
-		a.sentenceMarks(s)
+		if lowerSentence(s) {
+			a.lowerSents++
+		}
 	}
+	a.excl += m.excl
+	a.ques += m.ques
+	a.ell += m.ell
+	a.commas += m.commas
 	a.spanToks = append(a.spanToks, int32(len(toks)))
 	return same
 }
 
-// sentenceMarks adds what one sentence contributes to the lower-case share
-// and the punctuation counts, in one pass: countRuns(s, '!'),
-// countRuns(s, '?'), countEllipses(s) and strings.Count(s, ",") all count
-// bytes ('…' is E2 80 A6, and no other rune holds those bytes in that
-// order), and the letters' case is decided rune by rune.
-func (a *styleAcc) sentenceMarks(s string) {
-	hasLetter, hasUpper := false, false
-	dots := 0
-	var prev byte
+// marks are the emoji and punctuation counts of a text: emoji and
+// emoticons (countEmoji), runs of '!' and of '?' ("!!!" counts once),
+// ellipses ("..." or longer, and "…") and commas.
+type marks struct{ emoji, excl, ques, ell, commas int }
+
+// Byte classes of scanMarks; 0 is a byte of no interest.
+const (
+	mkComma = 1 + iota
+	mkExcl
+	mkQues
+	mkDot
+	mkEmoticon // one of ":;=<^_", which put a field up for the emoticon test
+	mkX        // 'x' or 'X', which may start an "xD"
+	mkWide     // first byte of a longer rune, or invalid
+	mkCont     // a continuation byte
+)
+
+var markClass = func() (t [256]uint8) {
+	t[','], t['!'], t['?'], t['.'] = mkComma, mkExcl, mkQues, mkDot
+	for _, c := range []byte(":;=<^_") {
+		t[c] = mkEmoticon
+	}
+	t['x'], t['X'] = mkX, mkX
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = mkWide
+		if c < 0xC0 {
+			t[c] = mkCont
+		}
+	}
+	return
+}()
+
+// scanMarks counts the marks of t in one pass that stops only at the bytes
+// in markClass. The punctuation counts are the sums of sentenceMarks' over
+// t's sentences; with emoji, m.emoji is countEmoji(t). An emoticon
+// candidate (a field holding one of ":;=<^_", or starting with "xd" in any
+// case) is found from the byte that makes it one, and its field, bounded
+// by white space as strings.Fields splits, goes to the emoticon test once.
+func scanMarks(t string, emoji bool) (m marks) {
+	fieldEnd := 0 // the fields before this were tested
+	for i := 0; i < len(t); {
+		switch markClass[t[i]] {
+		case 0:
+			i++
+		case mkComma:
+			m.commas++
+			i++
+		case mkExcl:
+			if i == 0 || t[i-1] != '!' {
+				m.excl++
+			}
+			i++
+		case mkQues:
+			if i == 0 || t[i-1] != '?' {
+				m.ques++
+			}
+			i++
+		case mkDot:
+			j := i + 1
+			for j < len(t) && t[j] == '.' {
+				j++
+			}
+			if j-i >= 3 {
+				m.ell++
+			}
+			i = j
+		case mkEmoticon:
+			if emoji && i >= fieldEnd {
+				start, end := fieldAround(t, i)
+				m.emoji += emoticonField(t[start:end])
+				fieldEnd = end
+			}
+			i++
+		case mkX:
+			if emoji && i >= fieldEnd && i+1 < len(t) && t[i+1]|0x20 == 'd' && fieldStartsAt(t, i) {
+				_, end := fieldAround(t, i)
+				m.emoji += emoticonField(t[i:end])
+				fieldEnd = end
+			}
+			i++
+		case mkCont:
+			i++ // no rune of interest starts here
+		default:
+			r, n := utf8.DecodeRuneInString(t[i:])
+			if r == '…' {
+				m.ell++
+			} else if emoji && isEmojiRune(r) {
+				m.emoji++
+			}
+			i += n
+		}
+	}
+	return m
+}
+
+// fieldStartsAt reports whether a field of t (strings.Fields) starts at i.
+func fieldStartsAt(t string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	if c := t[i-1]; c < utf8.RuneSelf {
+		return emoClass[c] == emoSpace
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return unicode.IsSpace(r)
+}
+
+// fieldAround returns the bounds of the field of t (strings.Fields) that
+// holds the byte at i, which is not white space.
+func fieldAround(t string, i int) (start, end int) {
+	start = i
+	for start > 0 {
+		if c := t[start-1]; c < utf8.RuneSelf {
+			if emoClass[c] == emoSpace {
+				break
+			}
+			start--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(t[:start])
+		if unicode.IsSpace(r) {
+			break
+		}
+		start -= n
+	}
+	end = i
+	for end < len(t) {
+		if c := t[end]; c < utf8.RuneSelf {
+			if emoClass[c] == emoSpace {
+				break
+			}
+			end++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(t[end:])
+		if unicode.IsSpace(r) {
+			break
+		}
+		end += n
+	}
+	return start, end
+}
+
+// lowerSentence reports whether the sentence s has letters and none of
+// them is upper case: the lower-case share of sentenceMarks, stopping at
+// the first upper-case letter (most sentences' first byte).
+func lowerSentence(s string) bool {
+	hasLetter := false
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c != '.' {
-			if dots >= 3 {
-				a.ell++
-			}
-			dots = 0
-		}
 		if c < utf8.RuneSelf {
-			switch {
-			case asciiLetter[c]:
+			if asciiLetter[c] {
+				if c <= 'Z' {
+					return false
+				}
 				hasLetter = true
-				hasUpper = hasUpper || c <= 'Z'
-			case c == '.':
-				dots++
-			case c == ',':
-				a.commas++
-			case c == '!':
-				if prev != '!' {
-					a.excl++
-				}
-			case c == '?':
-				if prev != '?' {
-					a.ques++
-				}
 			}
-			prev = c
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == '…' {
-			a.ell++
-		} else if !hasUpper && unicode.IsLetter(r) {
+		if unicode.IsLetter(r) {
+			if unicode.IsUpper(r) {
+				return false
+			}
 			hasLetter = true
-			hasUpper = unicode.IsUpper(r)
 		}
-		prev = s[i+n-1]
 		i += n
 	}
-	if dots >= 3 {
-		a.ell++
-	}
-	if hasLetter && !hasUpper {
-		a.lowerSents++
-	}
+	return hasLetter
 }
 
 func (a *styleAcc) features() StyleFeatures {
@@ -415,60 +638,6 @@ func isLaugh(w string) bool {
 
 func isEmojiRune(r rune) bool {
 	return (r >= 0x1F300 && r <= 0x1FAFF) || (r >= 0x2600 && r <= 0x27BF) || (r >= 0x1F1E6 && r <= 0x1F1FF)
-}
-
-func countEmoji(t string) int {
-	n := 0
-	// Emoji runes: every one is at or above U+2600, so its first byte is
-	// at least 0xE2, a byte no continuation byte reaches: only such bytes
-	// need decoding.
-	for i := 0; i < len(t); i++ {
-		if t[i] < 0xE2 {
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(t[i:])
-		if isEmojiRune(r) {
-			n++
-		}
-		i += size - 1
-	}
-	// Emoticons: the fields of t (as strings.Fields splits it) that hold
-	// one of ":;=<^_" or start with "xd" in any case, checked by the
-	// regexp. One pass with a byte class table; only a non-ASCII byte needs
-	// decoding (for the Unicode spaces).
-	start, cand := -1, false
-	for i := 0; i < len(t); {
-		c := t[i]
-		size := 1
-		var sp bool
-		switch emoClass[c] {
-		case emoPlain:
-		case emoSpace:
-			sp = true
-		case emoMark:
-			cand = true
-		default: // non-ASCII
-			var r rune
-			r, size = utf8.DecodeRuneInString(t[i:])
-			sp = unicode.IsSpace(r)
-		}
-		if sp {
-			if start >= 0 {
-				if cand || isXD(t[start:i]) {
-					n += emoticonField(t[start:i])
-				}
-				start = -1
-			}
-		} else if start < 0 {
-			start = i
-			cand = emoClass[c] == emoMark
-		}
-		i += size
-	}
-	if start >= 0 && (cand || isXD(t[start:])) {
-		n += emoticonField(t[start:])
-	}
-	return n
 }
 
 func isXD(f string) bool {
