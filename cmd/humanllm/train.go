@@ -76,6 +76,24 @@ func openTokenizer(src string, vocab int) (tokenizer.Tokenizer, error) {
 // run's checkpoint (runTrain guesses it from the tokenizer otherwise). It
 // returns the opened model so that it is read once.
 func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, error) {
+	if isModelPreset(cfg.Model.Source) {
+		// A shape preset (configs/model-*.yaml) is a fresh model of that
+		// shape: the resolved config records the shape itself.
+		f := cfg.Model.Fresh
+		if err := config.Load(&f, cfg.Model.Source, nil, nil); err != nil {
+			return nil, fmt.Errorf("model.source: %w", err)
+		}
+		cfg.Model.Source, cfg.Model.Fresh = "fresh", f
+	}
+	if cfg.Model.Source == "fresh" {
+		c := cfg.Model.Fresh.Config()
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("model.fresh: %w", err)
+		}
+		if err := checkTrainingFloor(c, *cfg, "fresh", stderr); err != nil {
+			return nil, err
+		}
+	}
 	var om *openedModel
 	if cfg.Model.Source != "fresh" {
 		if !isCheckpointOrRun(cfg.Model.Source) {
@@ -86,14 +104,8 @@ func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, 
 			if err != nil {
 				return nil, fmt.Errorf("model.source: %w", err)
 			}
-			est := c.Memory(cfg.MicroBatch, cfg.Data.SeqLen)
-			est.Activations = 0
-			fmt.Fprintf(stderr, "model %s: %s parameters; weights + gradients + AdamW state need %s\n",
-				cfg.Model.Source, model.HumanCount(c.ParamCount()), model.HumanBytes(est.Total()))
-			if avail, err := model.MemAvailable(); err == nil {
-				if err := model.CheckFits(est, avail); err != nil {
-					return nil, fmt.Errorf("model.source %s: %w", cfg.Model.Source, err)
-				}
+			if err := checkTrainingFloor(c, *cfg, cfg.Model.Source, stderr); err != nil {
+				return nil, err
 			}
 		}
 		var err error
@@ -144,7 +156,7 @@ writes (or any file in that format), with completion-only loss: assistant
 tokens and their end-of-turn token are trained, everything else is masked.
 
 The model starts from fresh random weights of the model.fresh shape
-(--model fresh), or from a model you have (--model PATH): a Hugging Face
+(--model fresh) or of a shape preset (--model configs/model-15m.yaml), or from a model you have (--model PATH): a Hugging Face
 directory (Llama, SmolLM, Qwen2; safetensors f32/f16/bf16, sharded or
 not), a GGUF file, a llama2.c .bin (stories260K) or another run's
 checkpoint. Its tokenizer is used unless --tokenizer names another. Optimisation is AdamW (no decay on norms and biases) with
@@ -200,7 +212,7 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.Int("stop-after", 0, "pause after this step with a checkpoint, as an interruption would; --resume auto continues the same run (config: stop_after)")
 	f.String("tokenizer", "", "builtin:tok512 | tokenizer.json | GGUF file | llama2.c tokenizer .bin | GPT-2 or HF directory | train:N (a byte-level BPE tokenizer of N ids trained on the training split, kept as RUN_DIR/tokenizer.json; a fresh model's vocab_size follows it); default: the model's own, builtin:tok512 for a fresh model (config: data.tokenizer)")
 	f.String("template", "", "chat template: plain | chatml | llama3; default: the one the tokenizer's special tokens call for (config: data.template)")
-	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh), a Hugging Face directory, a GGUF file, a llama2.c .bin, or another run's checkpoint (config: model.source)`)
+	f.String("model", def.Model.Source, `starting weights: "fresh" (random, shape from model.fresh), a shape preset (configs/model-260k|15m|135m|1b.yaml: fresh weights of that shape), a Hugging Face directory, a GGUF file, a llama2.c .bin, or another run's checkpoint (config: model.source)`)
 	f.String("data", "", "training data: a humanllm prepare output directory (train.jsonl, test.jsonl) or a chat-messages JSONL file (config: data.path)")
 	f.String("eval-data", "", "held-out JSONL; default: test.jsonl of a --data directory (config: data.eval_path)")
 	f.Int("max-steps", def.MaxSteps, "optimizer steps to train (config: max_steps)")
@@ -360,6 +372,28 @@ func loadSplit(path, split string, r data.Renderer, cfg trainer.Config, stderr i
 			split, path, st.Samples, st.Kept, st.Truncated, st.Dropped, cfg.Data.SeqLen, st.NoTarget, st.Tokens, st.TrainedTokens)
 	}
 	return toks, nil
+}
+
+// isModelPreset reports whether model.source names a shape preset file.
+func isModelPreset(src string) bool {
+	return strings.HasSuffix(src, ".yaml") || strings.HasSuffix(src, ".yml")
+}
+
+// checkTrainingFloor prints the parameter count and the memory that
+// training c needs at the least (weights, gradients and both AdamW
+// moments in float32), and refuses a model that cannot have it, before
+// anything is allocated.
+func checkTrainingFloor(c model.Config, cfg trainer.Config, what string, stderr io.Writer) error {
+	est := c.Memory(cfg.MicroBatch, cfg.Data.SeqLen)
+	est.Activations = 0
+	fmt.Fprintf(stderr, "model %s: %s parameters; weights + gradients + AdamW state need %s\n",
+		what, model.HumanCount(c.ParamCount()), model.HumanBytes(est.Total()))
+	if avail, err := model.MemAvailable(); err == nil {
+		if err := model.CheckFits(est, avail); err != nil {
+			return fmt.Errorf("model %s: %w", what, err)
+		}
+	}
+	return nil
 }
 
 // loadModel returns the starting weights named by model.source: fresh
