@@ -21,3 +21,10 @@ const (
 	BadStrideB = "kernels: bad stride of B"
 	BadStrideC = "kernels: bad stride of C"
 )
+
+// Panic messages of Linearer besides the Sgemm ones above and those shared
+// with the fused operations (RowsLT0, ShortBias, ShortDB, ShortDY).
+const (
+	BadLdR = "kernels: bad leading dimension of R"
+	ShortR = "kernels: insufficient length of r"
+)

@@ -32,3 +32,22 @@ type Float32 interface {
 	Sgemmer
 	SgemmStridedBatcher
 }
+
+// Linearer computes a linear layer around the Sgemm: the forward product
+// with the bias and a residual folded in, and the bias gradient. It is
+// optional: callers fall back to Sgemm and loops of their own.
+type Linearer interface {
+	// SgemmBias computes C = op(A)·op(B) + (R + bias): bias (n elements,
+	// added to every row) and R (m×n, leading dimension ldr) may each be
+	// nil; R + bias is rounded to float32 first, then the product is added
+	// to it as Sgemm with alpha 1 and beta 1 would. A, B, m, n, k, lda, ldb
+	// and ldc follow the Sgemm contract (C is not read, only written); C may
+	// be R itself (the same slice start and leading dimension) but must not
+	// otherwise overlap A, B, R or bias.
+	SgemmBias(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, r []float32, ldr int, c []float32, ldc int)
+	// BiasGrad accumulates the column sums of the rows×n matrix dy
+	// (contiguous) into db: db[j] += dy[i*n+j] for i = 0, 1, …, rows−1 in
+	// that order, one float32 addition each, so the result is the same
+	// whatever the number of threads.
+	BiasGrad(db, dy []float32, rows, n int)
+}

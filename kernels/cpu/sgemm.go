@@ -22,9 +22,10 @@ type gemmArgs struct {
 	sC      int
 	batch   int
 	variant *variant
-	pm, pn  int // per-entry partition grid (parallel runs)
-	mt, nt  int // tiles along m and n
-	parts   int // batch*pm*pn
+	init    *cInit // SgemmBias: C starts as R + bias (alpha 1, beta 1, batch 1)
+	pm, pn  int    // per-entry partition grid (parallel runs)
+	mt, nt  int    // tiles along m and n
+	parts   int    // batch*pm*pn
 }
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C; see package kernels for
@@ -120,6 +121,9 @@ func (v *variant) gemm(ws *workspace, g *gemmArgs, offA, offB, offC, m0, m1, n0,
 // beta*C.
 func (v *variant) block(ws *workspace, g *gemmArgs, a, c, bp []float32, i0, mc, j0, nc, p0, kc int, beta float32) {
 	mr, nr := v.mr, v.nr
+	if p0 == 0 && g.init != nil {
+		g.init.rows(c, g.ldc, i0, i0+mc, j0, j0+nc)
+	}
 	mcPad := (mc + mr - 1) / mr * mr
 	ap := alignedBuf(&ws.a, kc*mcPad)
 	v.packA(ap, g.tA, a, g.lda, i0, mc, p0, kc)

@@ -117,3 +117,9 @@ func TestSgemmDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestLinearer(t *testing.T) {
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) { kernelstest.TestLinearer(t, variant(t, name)) })
+	}
+}

@@ -2,6 +2,8 @@ package ggops
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -391,4 +393,74 @@ func TestEmbedding(t *testing.T) {
 			})
 		})
 	}
+}
+
+// CrossEntropyInPlace gives bit for bit the loss and gradients of
+// CrossEntropy (run after run, with an incoming gradient other than 1),
+// its gradient with respect to the logits is the logits' own value after
+// the run, and it owns no second [n, v] buffer.
+func TestCrossEntropyInPlace(t *testing.T) {
+	const n, in, v = 6, 4, 11
+	targets := []int32{3, kernels.IgnoreIndex, 0, 10, 7, 3}
+	rng := rand.New(rand.NewPCG(8, 9))
+	xv, wv := randT(rng, n, in), randT(rng, in, v)
+	for _, f := range fusedImpls() {
+		type result struct {
+			loss         float32
+			dx, dw, dlog []float32
+			logitsAfter  []float32
+			ownsGradCopy bool
+		}
+		run := func(inPlace bool) []result {
+			g := G.NewGraph()
+			x := G.NewMatrix(g, tensor.Float32, G.WithShape(n, in), G.WithValue(to32(xv)), G.WithName("x"))
+			w := G.NewMatrix(g, tensor.Float32, G.WithShape(in, v), G.WithValue(to32(wv)), G.WithName("w"))
+			tg := intNode(g, tensor.Int32, "targets", tensor.Shape{n}, targets)
+			logits := must(Linear(x, w, nil, false, f.k.(kernels.Sgemmer)))
+			ce := CrossEntropy
+			if inPlace {
+				ce = CrossEntropyInPlace
+			}
+			loss := must(ce(logits, tg, f.k))
+			obj := G.Must(G.Mul(loss, scalarConst(tensor.Float32, scalarWeight)))
+			gs, err := G.Grad(obj, x, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g)
+			defer vm.Close()
+			var rs []result
+			for i := range 2 {
+				if i > 0 {
+					vm.Reset()
+				}
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				cp := func(nd *G.Node) []float32 { return append([]float32(nil), nd.Value().Data().([]float32)...) }
+				op := loss.Op().(*crossEntropyOp)
+				rs = append(rs, result{loss: loss.Value().Data().(float32), dx: cp(gs[0]), dw: cp(gs[1]),
+					dlog: append([]float32(nil), op.gradT.Data().([]float32)...), logitsAfter: cp(logits), ownsGradCopy: op.grad.data != nil})
+			}
+			return rs
+		}
+		want, got := run(false), run(true)
+		for i := range want {
+			w, g := want[i], got[i]
+			if math.Float32bits(w.loss) != math.Float32bits(g.loss) || !bits32Equal(w.dx, g.dx) || !bits32Equal(w.dw, g.dw) || !bits32Equal(w.dlog, g.dlog) {
+				t.Errorf("%s run %d: in-place loss %v or gradients differ from CrossEntropy's (loss %v)", f.name, i, g.loss, w.loss)
+			}
+			if !bits32Equal(g.logitsAfter, g.dlog) || bits32Equal(w.logitsAfter, w.dlog) {
+				t.Errorf("%s run %d: the logits' value after the run is the gradient in place (%t) / not with CrossEntropy (%t)",
+					f.name, i, bits32Equal(g.logitsAfter, g.dlog), !bits32Equal(w.logitsAfter, w.dlog))
+			}
+			if g.ownsGradCopy || !w.ownsGradCopy {
+				t.Errorf("%s: in place owns a gradient copy: %t; CrossEntropy: %t", f.name, g.ownsGradCopy, w.ownsGradCopy)
+			}
+		}
+	}
+}
+
+func bits32Equal(a, b []float32) bool {
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 }

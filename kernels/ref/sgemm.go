@@ -59,3 +59,38 @@ func at(t kernels.Transpose, x []float32, ld, i, j int) float32 {
 	}
 	return x[i*ld+j]
 }
+
+var _ kernels.Linearer = Implementation{}
+
+// SgemmBias computes C = op(A)·op(B) + (R + bias); see kernels.Linearer.
+func (Implementation) SgemmBias(tA, tB kernels.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, r []float32, ldr int, c []float32, ldc int) {
+	kernels.CheckSgemmBias(tA, tB, m, n, k, len(a), lda, len(b), ldb, bias, r, ldr, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	for i := range m {
+		for j := range n {
+			var x float32
+			switch {
+			case r != nil && bias != nil:
+				x = r[i*ldr+j] + bias[j]
+			case r != nil:
+				x = r[i*ldr+j]
+			case bias != nil:
+				x = bias[j]
+			}
+			c[i*ldc+j] = x
+		}
+	}
+	sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+}
+
+// BiasGrad accumulates the column sums of dy into db; see kernels.Linearer.
+func (Implementation) BiasGrad(db, dy []float32, rows, n int) {
+	kernels.CheckBiasGrad(db, dy, rows, n)
+	for i := range rows {
+		for j := range n {
+			db[j] += dy[i*n+j]
+		}
+	}
+}

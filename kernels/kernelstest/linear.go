@@ -1,0 +1,216 @@
+package kernelstest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/humanllm/humanllm/kernels"
+)
+
+// TestLinearer is the conformance suite for kernels.Linearer.
+//
+// SgemmBias is checked against the float64 oracle of Sgemm with alpha 1,
+// beta 1 and C starting as the float32 sum R + bias (the tolerance of
+// TestSgemm), over both transposes, shapes with edges and several k
+// slabs, padded leading dimensions, bias and R each present or nil, and C
+// aliasing R; every operand's guard band and the inputs are checked, and
+// with k = 0 C must be exactly R + bias. The same call run with
+// GOMAXPROCS 1 and 2 must agree bit for bit. BiasGrad must equal, bit for
+// bit, the sequential float32 loop its contract defines. Misuse panics
+// with the messages of package kernels.
+func TestLinearer(t *testing.T, impl kernels.Linearer) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	shapes := [][3]int{{1, 1, 1}, {3, 5, 2}, {14, 32, 8}, {15, 33, 17}, {29, 65, 300}, {150, 70, 600}, {40, 1100, 64}, {7, 9, 0}}
+	failed := 0
+	for si, s := range shapes {
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for form := range 4 { // bias and R: both, bias only, R only, R aliased by C
+					pad := si % 3
+					if !linearCase(t, impl, rng, tA, tB, s[0], s[1], s[2], pad, form) {
+						if failed++; failed >= 5 {
+							t.Fatalf("stopping after %d failing cases", failed)
+						}
+					}
+				}
+			}
+		}
+	}
+	linearThreads(t, impl, rng)
+	testBiasGrad(t, impl, rng)
+	testLinearPanics(t, impl)
+}
+
+func linearCase(t *testing.T, impl kernels.Linearer, rng *rand.Rand, tA, tB kernels.Transpose, m, n, k, pad, form int) bool {
+	t.Helper()
+	useBias, useR, alias := form != 2, form != 1, form == 3
+	name := fmt.Sprintf("SgemmBias %c%c m%d n%d k%d pad%d bias=%t r=%t alias=%t", tA, tB, m, n, k, pad, useBias, useR, alias)
+	ra, ca := storedDims(tA, m, k)
+	rb, cb := storedDims(tB, k, n)
+	lda, ldb, ldc := max(1, ca)+pad, max(1, cb)+pad, max(1, n)+pad
+	a := newMat(ra, ca, lda, 0, 1).fillRand(rng)
+	b := newMat(rb, cb, ldb, 0, 1).fillRand(rng)
+	cm := newMat(m, n, ldc, 0, 1).fill(nanF32()) // C is not read
+	var bias, r *mat
+	var biasD, rD []float32
+	ldr := ldc
+	if useBias {
+		bias = newMat(1, n, n, 0, 1).fillRand(rng)
+		biasD = bias.data
+	}
+	if useR {
+		if alias {
+			cm.fillRand(rng)
+			r, rD = cm, cm.data
+		} else {
+			ldr = max(1, n) + (pad+1)%3
+			r = newMat(m, n, ldr, 0, 1).fillRand(rng)
+			rD = r.data
+		}
+	}
+	// The initial C the contract defines, rounded to float32.
+	init := make([]float32, m*n)
+	for i := range m {
+		for j := range n {
+			switch {
+			case useR && useBias:
+				init[i*n+j] = r.at(0, i, j) + bias.at(0, 0, j)
+			case useR:
+				init[i*n+j] = r.at(0, i, j)
+			case useBias:
+				init[i*n+j] = bias.at(0, 0, j)
+			}
+		}
+	}
+	for _, x := range []*mat{a, b, bias, r, cm} {
+		if x != nil {
+			x.snapshot()
+		}
+	}
+	impl.SgemmBias(tA, tB, m, n, k, a.data, lda, b.data, ldb, biasD, rD, ldr, cm.data, ldc)
+	ok := a.checkUnchanged(t, name+": A") && b.checkUnchanged(t, name+": B") && cm.checkGuards(t, name+": C")
+	if bias != nil {
+		ok = ok && bias.checkUnchanged(t, name+": bias")
+	}
+	if r != nil && !alias {
+		ok = ok && r.checkUnchanged(t, name+": R")
+	}
+	if !ok {
+		return false
+	}
+	opA := dense(tA, a, 0, m, k, false)
+	opBt := dense(tB, b, 0, k, n, true)
+	bad := 0
+	for i := range m {
+		for j := range n {
+			got := cm.at(0, i, j)
+			if k == 0 {
+				if math.Float32bits(got) != math.Float32bits(init[i*n+j]) {
+					t.Errorf("%s: C[%d,%d] = %v, want exactly R + bias = %v", name, i, j, got, init[i*n+j])
+					return false
+				}
+				continue
+			}
+			want, mag := expect(opA[i*k:(i+1)*k], opBt[j*k:(j+1)*k], 1, 1, init[i*n+j])
+			if !within(got, want, mag, k) {
+				if bad < 5 {
+					t.Errorf("%s: C[%d,%d] = %v, want %v (tol %.3g)", name, i, j, got, want, Abs+float64(k+2)*Rel*mag)
+				}
+				bad++
+			}
+		}
+	}
+	return bad == 0
+}
+
+// linearThreads runs one large SgemmBias and BiasGrad with 1 and 2
+// threads and requires identical bits.
+func linearThreads(t *testing.T, impl kernels.Linearer, rng *rand.Rand) {
+	const m, n, k = 300, 200, 700
+	a := randF32(rng, m*k)
+	b := randF32(rng, k*n)
+	bias := randF32(rng, n)
+	r := randF32(rng, m*n)
+	var out [2][]float32
+	var db [2][]float32
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	for i, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		out[i] = make([]float32, m*n)
+		impl.SgemmBias(kernels.NoTrans, kernels.Trans, m, n, k, a, k, b, k, bias, r, n, out[i], n)
+		db[i] = make([]float32, n)
+		impl.BiasGrad(db[i], r, m, n)
+	}
+	for j := range out[0] {
+		if math.Float32bits(out[0][j]) != math.Float32bits(out[1][j]) {
+			t.Fatalf("SgemmBias: element %d is %v with 1 thread, %v with 2", j, out[0][j], out[1][j])
+		}
+	}
+	for j := range db[0] {
+		if math.Float32bits(db[0][j]) != math.Float32bits(db[1][j]) {
+			t.Fatalf("BiasGrad: element %d is %v with 1 thread, %v with 2", j, db[0][j], db[1][j])
+		}
+	}
+}
+
+func testBiasGrad(t *testing.T, impl kernels.Linearer, rng *rand.Rand) {
+	for _, s := range [][2]int{{0, 5}, {1, 1}, {3, 17}, {64, 33}, {2048, 256}, {77, 1030}} {
+		rows, n := s[0], s[1]
+		dy := newMat(1, rows*n, rows*n, 0, 1).fillRand(rng)
+		db := newMat(1, n, n, 0, 1).fillRand(rng)
+		want := make([]float32, n)
+		for j := range n {
+			want[j] = db.at(0, 0, j)
+		}
+		for i := range rows {
+			for j := range n {
+				want[j] += dy.at(0, 0, i*n+j)
+			}
+		}
+		dy.snapshot()
+		db.snapshot()
+		impl.BiasGrad(db.data, dy.data, rows, n)
+		name := fmt.Sprintf("BiasGrad rows%d n%d", rows, n)
+		if !dy.checkUnchanged(t, name+": dy") || !db.checkGuards(t, name+": db") {
+			continue
+		}
+		for j := range n {
+			if got := db.at(0, 0, j); math.Float32bits(got) != math.Float32bits(want[j]) {
+				t.Errorf("%s: db[%d] = %v, want exactly %v (the sequential sum)", name, j, got, want[j])
+				break
+			}
+		}
+	}
+}
+
+func testLinearPanics(t *testing.T, impl kernels.Linearer) {
+	N := kernels.NoTrans
+	a, b, c, r, bias := make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100), make([]float32, 100)
+	expectPanic(t, "SgemmBias bad tA", kernels.BadTransA, func() { impl.SgemmBias('X', N, 2, 3, 4, a, 4, b, 3, bias, r, 3, c, 3) })
+	expectPanic(t, "SgemmBias short c", kernels.ShortC, func() { impl.SgemmBias(N, N, 2, 3, 4, a, 4, b, 3, bias, r, 3, c[:5], 3) })
+	expectPanic(t, "SgemmBias ldr<n", kernels.BadLdR, func() { impl.SgemmBias(N, N, 2, 3, 4, a, 4, b, 3, bias, r, 2, c, 3) })
+	expectPanic(t, "SgemmBias short r", kernels.ShortR, func() { impl.SgemmBias(N, N, 2, 3, 4, a, 4, b, 3, bias, r[:6], 4, c, 3) })
+	expectPanic(t, "SgemmBias short bias", kernels.ShortBias, func() { impl.SgemmBias(N, N, 2, 3, 4, a, 4, b, 3, bias[:2], r, 3, c, 3) })
+	expectPanic(t, "BiasGrad rows<0", kernels.RowsLT0, func() { impl.BiasGrad(bias, r, -1, 3) })
+	expectPanic(t, "BiasGrad n<0", kernels.NLT0, func() { impl.BiasGrad(bias, r, 2, -1) })
+	expectPanic(t, "BiasGrad short db", kernels.ShortDB, func() { impl.BiasGrad(bias[:2], r, 2, 3) })
+	expectPanic(t, "BiasGrad short dy", kernels.ShortDY, func() { impl.BiasGrad(bias, r[:5], 2, 3) })
+	// Minimal lengths, nil bias and R, and empty calls do not panic.
+	impl.SgemmBias(N, N, 2, 3, 4, a[:8], 4, b[:12], 3, nil, nil, 0, c[:6], 3)
+	impl.SgemmBias(N, N, 2, 3, 4, a[:8], 4, b[:12], 3, bias[:3], r[:7], 4, c[:6], 3)
+	impl.SgemmBias(N, N, 0, 3, 4, nil, 4, nil, 3, nil, nil, 0, nil, 3)
+	impl.BiasGrad(bias[:3], r[:6], 2, 3)
+	impl.BiasGrad(nil, nil, 5, 0)
+}
+
+func randF32(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(2*rng.Float64() - 1)
+	}
+	return x
+}
