@@ -38,9 +38,11 @@ const (
 
 type attnArgs struct {
 	kernels.AttentionParams
-	group int
-	v     *variant
-	o     *vecOps
+	group     int
+	ldq, ldkv int // row strides of q (and dq) and of k, v (and dk, dv)
+	ldo       int // row stride of out and dout: H·D
+	v         *variant
+	o         *vecOps
 }
 
 func (a *attnArgs) start(b, t int) int {
@@ -70,7 +72,9 @@ func (a *attnArgs) gemm(ws *workspace, tA, tB kernels.Transpose, m, n, k int, al
 }
 
 func (impl Implementation) attnArgs(p kernels.AttentionParams) *attnArgs {
-	return &attnArgs{AttentionParams: p, group: p.H / p.KVH, v: impl.variant(), o: impl.ops()}
+	a := &attnArgs{AttentionParams: p, group: p.H / p.KVH, ldo: p.H * p.D, v: impl.variant(), o: impl.ops()}
+	a.ldq, a.ldkv = p.Strides()
+	return a
 }
 
 // attnWork estimates a call's work for parFor (about one unit per 16
@@ -99,9 +103,9 @@ func (a *attnArgs) forward(ws *workspace, out, lse, q, k, v []float32, b, h, t0,
 	const bk = fwdKeyBlock
 	T, H, D := a.T, a.H, a.D
 	mq, kh := t1-t0, h/a.group
-	ldq, ldk := H*D, a.KVH*D
-	qs := q[((b*T+t0)*H+h)*D:]
-	kvOff := (b*T*a.KVH + kh) * D
+	ldq, ldk := a.ldq, a.ldkv
+	qs := q[(b*T+t0)*ldq+h*D:]
+	kvOff := b*T*ldk + kh*D
 	ks, vs := k[kvOff:], v[kvOff:]
 
 	buf := getScratch(mq*bk + mq*D + 2*mq)
@@ -205,11 +209,11 @@ func (impl Implementation) CausalAttentionBackward(dq, dk, dv, dout, out, lse, q
 // mq×nk with leading dimension ld, zero where masked.
 func (a *attnArgs) tile(ws *workspace, P, dS []float32, ld int, dout, lse, dsum, q, k, v []float32, b, h, t0, mq, s0, nk int) {
 	T, H, D := a.T, a.H, a.D
-	ldq, ldk := H*D, a.KVH*D
-	qOff := ((b*T+t0)*H + h) * D
-	kvOff := ((b*T+s0)*a.KVH + h/a.group) * D
-	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, a.Scale, q[qOff:], ldq, k[kvOff:], ldk, 0, P, ld)
-	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, 1, dout[qOff:], ldq, v[kvOff:], ldk, 0, dS, ld)
+	qOff := (b*T+t0)*a.ldq + h*D
+	oOff := ((b*T+t0)*H + h) * D
+	kvOff := (b*T+s0)*a.ldkv + h/a.group*D
+	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, a.Scale, q[qOff:], a.ldq, k[kvOff:], a.ldkv, 0, P, ld)
+	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, 1, dout[oOff:], a.ldo, v[kvOff:], a.ldkv, 0, dS, ld)
 	for i := range mq {
 		t := t0 + i
 		pr, ds := P[i*ld:i*ld+nk], dS[i*ld:i*ld+nk]
@@ -252,12 +256,12 @@ func (a *attnArgs) backwardUnit(ws *workspace, dq, dk, dv, dout, lse, dsum, q, k
 	P, dS := s[:bq*bk], s[bq*bk:2*bq*bk]
 	dK, dV, dQ := s[2*bq*bk:2*bq*bk+bk*D], s[2*bq*bk+bk*D:2*bq*bk+2*bk*D], s[2*bq*bk+2*bk*D:]
 	clear(dQ)
-	ldq, ldk := H*D, a.KVH*D
+	ldq, ldk := a.ldq, a.ldkv
 	for s0 := 0; s0 < T; s0 += bk {
 		nk := min(bk, T-s0)
 		clear(dK[:nk*D])
 		clear(dV[:nk*D])
-		kvOff := ((b*T+s0)*a.KVH + kh) * D
+		kvOff := (b*T+s0)*ldk + kh*D
 		for g := range G {
 			h := kh*G + g
 			for t0 := s0; t0 < T; t0 += bq {
@@ -267,14 +271,14 @@ func (a *attnArgs) backwardUnit(ws *workspace, dq, dk, dv, dout, lse, dsum, q, k
 				}
 				mq := t1 - t0
 				a.tile(ws, P, dS, bk, dout, lse, dsum, q, k, v, b, h, t0, mq, s0, nk)
-				qOff := ((b*T+t0)*H + h) * D
-				a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[qOff:], ldq, 1, dV, D)
+				qOff, oOff := (b*T+t0)*ldq+h*D, ((b*T+t0)*H+h)*D
+				a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[oOff:], a.ldo, 1, dV, D)
 				a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, a.Scale, dS, bk, q[qOff:], ldq, 1, dK, D)
 				a.gemm(ws, kernels.NoTrans, kernels.NoTrans, mq, D, nk, a.Scale, dS, bk, k[kvOff:], ldk, 1, dQ[(g*T+t0)*D:], D)
 			}
 		}
 		for j := range nk {
-			off := ((b*T+s0+j)*a.KVH + kh) * D
+			off := (b*T+s0+j)*ldk + kh*D
 			copy(dk[off:off+D], dK[j*D:j*D+D])
 			copy(dv[off:off+D], dV[j*D:j*D+D])
 		}
@@ -282,7 +286,7 @@ func (a *attnArgs) backwardUnit(ws *workspace, dq, dk, dv, dout, lse, dsum, q, k
 	for g := range G {
 		h := kh*G + g
 		for t := range T {
-			off := ((b*T+t)*H + h) * D
+			off := (b*T+t)*ldq + h*D
 			copy(dq[off:off+D], dQ[(g*T+t)*D:(g*T+t)*D+D])
 		}
 	}
@@ -301,7 +305,6 @@ func (a *attnArgs) backwardKV(ws *workspace, dk, dv, dout, lse, dsum, q, k, v []
 	dK, dV := s[2*bq*bk:2*bq*bk+nk*D], s[2*bq*bk+nk*D:]
 	clear(dK)
 	clear(dV)
-	ldq := H * D
 	for h := kh * a.group; h < (kh+1)*a.group; h++ {
 		for t0 := s0; t0 < T; t0 += bq {
 			t1 := min(T, t0+bq)
@@ -310,13 +313,13 @@ func (a *attnArgs) backwardKV(ws *workspace, dk, dv, dout, lse, dsum, q, k, v []
 			}
 			mq := t1 - t0
 			a.tile(ws, P, dS, bk, dout, lse, dsum, q, k, v, b, h, t0, mq, s0, nk)
-			qOff := ((b*T+t0)*H + h) * D
-			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[qOff:], ldq, 1, dV, D)
-			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, a.Scale, dS, bk, q[qOff:], ldq, 1, dK, D)
+			qOff, oOff := (b*T+t0)*a.ldq+h*D, ((b*T+t0)*H+h)*D
+			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[oOff:], a.ldo, 1, dV, D)
+			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, a.Scale, dS, bk, q[qOff:], a.ldq, 1, dK, D)
 		}
 	}
 	for j := range nk {
-		off := ((b*T+s0+j)*a.KVH + kh) * D
+		off := (b*T+s0+j)*a.ldkv + kh*D
 		copy(dk[off:off+D], dK[j*D:j*D+D])
 		copy(dv[off:off+D], dV[j*D:j*D+D])
 	}
@@ -326,14 +329,14 @@ func (a *attnArgs) backwardKV(ws *workspace, dk, dv, dout, lse, dsum, q, k, v []
 // backwardQ writes dq for queries [t0, t0+attnBlock) of head h in row b.
 func (a *attnArgs) backwardQ(ws *workspace, dq, dout, lse, dsum, q, k, v []float32, b, h, t0 int) {
 	const bq, bk = attnBlock, bwdTile
-	T, H, D := a.T, a.H, a.D
+	T, D := a.T, a.D
 	t1 := min(T, t0+bq)
 	mq := t1 - t0
 	buf := getScratch(2*bq*bk + mq*D)
 	s := *buf
 	P, dS, dQ := s[:bq*bk], s[bq*bk:2*bq*bk], s[2*bq*bk:]
 	clear(dQ)
-	ldk := a.KVH * D
+	ldk := a.ldkv
 	kh := h / a.group
 	// Key tiles end at t1, as in the forward pass.
 	lo := a.minStart(b, t0, t1)
@@ -343,11 +346,11 @@ func (a *attnArgs) backwardQ(ws *workspace, dq, dout, lse, dsum, q, k, v []float
 	}
 	for s0, nk := lo, first; s0 < t1; s0, nk = s0+nk, bk {
 		a.tile(ws, P, dS, bk, dout, lse, dsum, q, k, v, b, h, t0, mq, s0, nk)
-		kvOff := ((b*T+s0)*a.KVH + kh) * D
+		kvOff := (b*T+s0)*ldk + kh*D
 		a.gemm(ws, kernels.NoTrans, kernels.NoTrans, mq, D, nk, a.Scale, dS, bk, k[kvOff:], ldk, 1, dQ, D)
 	}
 	for i := range mq {
-		off := ((b*T+t0+i)*H + h) * D
+		off := (b*T+t0+i)*a.ldq + h*D
 		copy(dq[off:off+D], dQ[i*D:i*D+D])
 	}
 	putScratch(buf)

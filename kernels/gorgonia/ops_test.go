@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/humanllm/humanllm/kernels"
+	"github.com/humanllm/humanllm/kernels/ref"
 )
 
 // The unfused references below use only gorgonia primitives whose gradients
@@ -354,6 +355,61 @@ func TestCausalAttention(t *testing.T) {
 				tolOut: 1e-6, tolGrad: 1e-5,
 			})
 		})
+	}
+}
+
+// CausalAttentionQKV equals the unfused reference on q, k and v selected
+// from the fused input, and its gradient lands in the fused layout.
+func TestCausalAttentionQKV(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    kernels.AttentionParams
+	}{
+		{"MHA", kernels.AttentionParams{B: 2, T: 5, H: 2, KVH: 2, D: 4, Scale: 0.5}},
+		{"GQA+Start", kernels.AttentionParams{B: 2, T: 5, H: 4, KVH: 2, D: 3, Scale: 0.7,
+			Start: []int32{0, 0, 0, 3, 3, 0, 1, 1, 1, 4}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
+			rows, wq, wkv := p.B*p.T, p.H*p.D, p.KVH*p.D
+			width := wq + 2*wkv
+			n := rows * width
+			// selection matrices: fused column -> q, k, v columns
+			sel := func(off, w int) []float64 {
+				m := make([]float64, rows*w*n)
+				for r := range rows {
+					for j := range w {
+						m[(r*w+j)*n+r*width+off+j] = 1
+					}
+				}
+				return m
+			}
+			runCase(t, opCase{
+				name:   "CausalAttentionQKV",
+				inputs: []fin{{name: "qkv", shape: tensor.Shape{rows, width}, rshape: tensor.Shape{n, 1}, scale: 1}},
+				ours: func(g *G.ExprGraph, in []*G.Node, k kernels.Fused) (*G.Node, error) {
+					return CausalAttentionQKV(in[0], p, k)
+				},
+				ref: func(g *G.ExprGraph, in []*G.Node, dt tensor.Dtype) (*G.Node, error) {
+					pick := func(name string, off, w int) *G.Node {
+						return must(G.Mul(constant(g, dt, name, tensor.Shape{rows * w, n}, sel(off, w)), in[0]))
+					}
+					return refAttention(p)(g, []*G.Node{pick("selq", 0, wq), pick("selk", wq, wkv), pick("selv", wq+wkv, wkv)}, dt)
+				},
+				tolOut: 1e-6, tolGrad: 1e-5,
+			})
+		})
+	}
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(10, 24), G.WithName("x"))
+	p := kernels.AttentionParams{B: 2, T: 5, H: 2, KVH: 2, D: 4, Scale: 0.5}
+	if _, err := CausalAttentionQKV(x, p, ref.Implementation{}); err != nil {
+		t.Errorf("fused [10, 24] for B2 T5 H2 KVH2 D4: %v", err)
+	}
+	for _, bad := range []kernels.AttentionParams{{B: 2, T: 5, H: 2, KVH: 2, D: 3}, {B: 2, T: 5, H: 3, KVH: 2, D: 4}, {B: 2, T: 5, H: 2, KVH: 2, D: 4, Stride: 30}} {
+		if _, err := CausalAttentionQKV(x, bad, ref.Implementation{}); err == nil {
+			t.Errorf("%+v accepted for qkv [10, 24]", bad)
+		}
 	}
 }
 

@@ -132,16 +132,14 @@ func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node, train bool)
 	linear := func(h *G.Node, name string) *G.Node {
 		return e.n(ggops.Linear(h, p[name+".weight"], p[name+".bias"], false, k))
 	}
-	heads := func(h *G.Node) *G.Node { return e.n(ggops.Reshape(h, tensor.Shape{B, T, H, C / H})) }
 	ap := kernels.AttentionParams{B: B, T: T, H: H, KVH: H, D: C / H, Scale: float32(1 / math.Sqrt(float64(C/H))), Start: gr.start}
 	for l := range c.Layers {
 		h := e.n(ggops.LayerNorm(x, p[L(l, "ln_1.weight")], p[L(l, "ln_1.bias")], eps, k))
-		q, kk, v := heads(linear(h, L(l, "attn.q"))), heads(linear(h, L(l, "attn.k"))), heads(linear(h, L(l, "attn.v")))
+		qkv := linear(h, L(l, "attn.c_attn"))
 		if e.err != nil {
 			return e.err
 		}
-		a := e.n(ggops.CausalAttention(q, kk, v, ap, k))
-		a = e.n(ggops.Reshape(a, tensor.Shape{B * T, C}))
+		a := e.n(ggops.CausalAttentionQKV(qkv, ap, k))
 		if e.err != nil {
 			return e.err
 		}
