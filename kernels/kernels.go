@@ -33,6 +33,9 @@ type Float32 interface {
 	SgemmStridedBatcher
 }
 
+// BiasGradBlock is the row block of Linearer.BiasGrad's summation order.
+const BiasGradBlock = 64
+
 // Linearer computes a linear layer around the Sgemm: the forward product
 // with the bias and a residual folded in, and the bias gradient. It is
 // optional: callers fall back to Sgemm and loops of their own.
@@ -46,8 +49,11 @@ type Linearer interface {
 	// otherwise overlap A, B, R or bias.
 	SgemmBias(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, r []float32, ldr int, c []float32, ldc int)
 	// BiasGrad accumulates the column sums of the rows×n matrix dy
-	// (contiguous) into db: db[j] += dy[i*n+j] for i = 0, 1, …, rows−1 in
-	// that order, one float32 addition each, so the result is the same
-	// whatever the number of threads.
+	// (contiguous) into db, in float32 and in a fixed order, so that the
+	// result is the same whatever the number of threads: the rows are cut
+	// into blocks of BiasGradBlock (the last may be shorter); each block's
+	// sum t_k[j] starts from its first row and adds the others in
+	// increasing order; s[j] starts from t_0[j] and adds t_1[j], t_2[j], …
+	// in order; then db[j] += s[j].
 	BiasGrad(db, dy []float32, rows, n int)
 }

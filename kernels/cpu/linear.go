@@ -16,6 +16,9 @@ func (impl Implementation) SgemmBias(tA, tB kernels.Transpose, m, n, k int, a []
 	}
 	g := &gemmArgs{tA: tA, tB: tB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc, batch: 1, variant: impl.variant(),
 		init: &cInit{bias: bias, r: r, ldr: ldr, addTo: impl.ops().addTo}}
+	if bias == nil && r == nil && k > 0 {
+		g.init, g.beta = nil, 0 // a plain product
+	}
 	if k == 0 {
 		g.init.rows(c, ldc, 0, m, 0, n)
 		return
@@ -48,18 +51,34 @@ func (ci *cInit) rows(c []float32, ldc, i0, i1, j0, j1 int) {
 	}
 }
 
-// BiasGrad accumulates the column sums of dy into db; see
-// kernels.Linearer. Threads split the columns; each adds the rows in
-// increasing order.
+// BiasGrad accumulates the column sums of dy into db in the order of
+// kernels.Linearer: threads sum blocks of rows, each streaming its
+// contiguous rows into a partial row, then split the columns to add the
+// partials up in block order.
 func (impl Implementation) BiasGrad(db, dy []float32, rows, n int) {
 	kernels.CheckBiasGrad(db, dy, rows, n)
 	if rows == 0 || n == 0 {
 		return
 	}
 	add := impl.ops().addTo
-	parRange(n, 16, 2*rows*n, func(lo, hi int) {
-		for i := range rows {
-			add(db[lo:hi], dy[i*n+lo:i*n+hi])
+	const blk = kernels.BiasGradBlock
+	nb := (rows + blk - 1) / blk
+	buf := getScratch(nb * n)
+	t := *buf
+	parFor(nb, rows*n, func(_ *workspace, k int) {
+		tk := t[k*n : (k+1)*n]
+		r0 := k * blk
+		copy(tk, dy[r0*n:(r0+1)*n])
+		for i := r0 + 1; i < min(rows, r0+blk); i++ {
+			add(tk, dy[i*n:(i+1)*n])
 		}
 	})
+	parRange(n, 16, 2*nb*n, func(lo, hi int) {
+		s := t[lo:hi]
+		for k := 1; k < nb; k++ {
+			add(s, t[k*n+lo:k*n+hi])
+		}
+		add(db[lo:hi], s)
+	})
+	putScratch(buf)
 }

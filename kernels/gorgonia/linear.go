@@ -125,7 +125,7 @@ func (op *linearOp) compute(y []float32, in []G.Value) error {
 			return err
 		}
 	}
-	if op.lin != nil {
+	if op.lin != nil && (b != nil || r != nil) {
 		op.lin.SgemmBias(kernels.NoTrans, op.tW(), op.rows, op.out, op.in, x, op.in, w, op.ldW(), b, r, op.out, y, op.out)
 		return nil
 	}

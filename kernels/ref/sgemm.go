@@ -88,9 +88,22 @@ func (Implementation) SgemmBias(tA, tB kernels.Transpose, m, n, k int, a []float
 // BiasGrad accumulates the column sums of dy into db; see kernels.Linearer.
 func (Implementation) BiasGrad(db, dy []float32, rows, n int) {
 	kernels.CheckBiasGrad(db, dy, rows, n)
-	for i := range rows {
-		for j := range n {
-			db[j] += dy[i*n+j]
+	if rows == 0 {
+		return
+	}
+	for j := range n {
+		var s float32
+		for b0 := 0; b0 < rows; b0 += kernels.BiasGradBlock {
+			t := dy[b0*n+j]
+			for i := b0 + 1; i < min(rows, b0+kernels.BiasGradBlock); i++ {
+				t += dy[i*n+j]
+			}
+			if b0 == 0 {
+				s = t
+			} else {
+				s += t
+			}
 		}
+		db[j] += s
 	}
 }
