@@ -115,17 +115,18 @@ var Rules = []Rule{
 		`^sync\.`, `^internal/sync\.`, `^sync/atomic\.`,
 		kern+`(dispatch|ensureHelpers|helper|getWorkspace|putWorkspace|\(\*job\)\.work|\(\*parGemm\)\.(wait|signal))$`,
 	),
-	// Matrix products: SGEMM and its packing, the BLAS adapter and the
-	// Linear op (bias included), gonum's BLAS when it is used.
+	// Matrix products: SGEMM and its packing, the Linear op around it (the
+	// initial C of SgemmBias, the bias gradient), the BLAS adapter,
+	// gonum's BLAS when it is used.
 	rule(Matmul,
-		kern+`(sgemm.*|Implementation\.Sgemm.*|pack(Copy|Gather).*|gather|copyRows|run|runGemm|runParallel|grid|kernelGeneric|storeEdge|storeRow4|scaleC|`+
-			`\(\*variant\)\.(gemm|block|column|kcBlock|packA|packB)|\(\*parGemm\)\..*|\(\*gemmArgs\)\..*)($|\.)`,
+		kern+`(sgemm.*|Implementation\.(Sgemm|SgemmStridedBatched|SgemmBias|BiasGrad).*|pack(Copy|Gather).*|gather|copyRows|run|runGemm|runParallel|grid|kernelGeneric|storeEdge|storeRow4|scaleC|`+
+			`\(\*variant\)\.(gemm|block|column|kcBlock|packA|packB)|\(\*parGemm\)\..*|\(\*gemmArgs\)\..*|\(\*cInit\)\..*)($|\.)`,
 		ggops+`(BLAS\.|\(\*linear(Op|Grad)\)\.|Linear$)`,
 		`^gonum\.org/v1/gonum/(blas|internal/asm)/`,
 	),
 	rule(Attention,
 		kern+`(Implementation\.(CausalAttention.*|Softmax.*|RoPE.*)|\(\*attnArgs\)\..*|attnWork|rope|rotate.*)($|\.)`,
-		ggops+`\(\*(attention|softmax|rope)(Op|Grad)\)\.`,
+		ggops+`\(\*(attention|attentionQKV|softmax|rope)(Op|Grad)\)\.`,
 	),
 	rule(Norms,
 		kern+`(Implementation\.(LayerNorm|RMSNorm).*|lnBwd.*|rmsBwd.*|normAffine.*|sumSqDev.*)($|\.)`,

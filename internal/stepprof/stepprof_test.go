@@ -3,10 +3,13 @@ package stepprof
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/humanllm/humanllm/kernels"
 )
 
 const (
@@ -31,6 +34,8 @@ func TestClassify(t *testing.T) {
 		{Attention, []string{cpuP + "maxAVX512", cpuP + "(*attnArgs).tile", cpuP + "(*attnArgs).forward"}},
 		{Attention, []string{"runtime.memclrNoHeapPointers", cpuP + "(*attnArgs).backwardUnit", cpuP + "Implementation.CausalAttentionBackward.func2"}},
 		{Attention, []string{cpuP + "rotateAVX512", cpuP + "Implementation.RoPE.func1"}},
+		{Attention, []string{"runtime.memclrNoHeapPointers", ggP + "(*attentionQKVGrad).compute"}},
+		{Matmul, []string{"runtime.memmove", cpuP + "(*cInit).rows", cpuP + "(*variant).block"}},
 		{Norms, []string{cpuP + "lnBwdRowAVX512", cpuP + "init.func9", cpuP + "Implementation.LayerNormBackward.func1"}},
 		{Norms, []string{cpuP + "normAffineAVX512", cpuP + "Implementation.LayerNorm.func1"}},
 		{Norms, []string{cpuP + "sumAVX512", ggP + "(*rmsNormGrad).compute"}},
@@ -65,6 +70,32 @@ func TestClassify(t *testing.T) {
 	for _, c := range cases {
 		if got := Classify(c.stack); got != c.want {
 			t.Errorf("Classify(%q) = %s, want %s", c.stack, got, c.want)
+		}
+	}
+	// Every kernel method, reached through the worker pool (whose frames
+	// alone are synchronisation), is charged to its part of the step.
+	method := map[string]string{
+		"Sgemm": Matmul, "SgemmStridedBatched": Matmul, "SgemmBias": Matmul, "BiasGrad": Matmul,
+		"RMSNorm": Norms, "RMSNormBackward": Norms, "LayerNorm": Norms, "LayerNormBackward": Norms,
+		"GELU": Activations, "GELUBackward": Activations, "SiLU": Activations, "SiLUBackward": Activations,
+		"SwiGLU": Activations, "SwiGLUBackward": Activations,
+		"RoPE": Attention, "RoPEBackward": Attention, "Softmax": Attention, "SoftmaxBackward": Attention,
+		"CausalAttention": Attention, "CausalAttentionBackward": Attention,
+		"CrossEntropy": Loss, "CrossEntropyGrad": Loss, "Embedding": Embedding, "EmbeddingBackward": Embedding,
+		"AdamW": Optimizer,
+	}
+	for _, it := range []reflect.Type{reflect.TypeFor[kernels.Kernels](), reflect.TypeFor[kernels.Linearer]()} {
+		for i := range it.NumMethod() {
+			m := it.Method(i).Name
+			want, ok := method[m]
+			if !ok {
+				t.Errorf("kernel method %s has no expected category in this test (add it, and a rule if needed)", m)
+				continue
+			}
+			stack := []string{cpuP + "addToAVX512", cpuP + "init.func11", cpuP + "Implementation." + m + ".func1", cpuP + "parRange.func1", cpuP + "(*job).work", cpuP + "helper"}
+			if got := Classify(stack); got != want {
+				t.Errorf("a %s sample through the pool is %s, want %s", m, got, want)
+			}
 		}
 	}
 	// Names that merely contain a rule's word are not matched.
