@@ -150,3 +150,23 @@ func CheckBiasGrad(db, dy []float32, rows, n int) {
 		panic(ShortDY)
 	}
 }
+
+// CheckSgemmGELU validates the arguments of GELULinearer's methods: those
+// of Sgemm (the lengths of a and b checked when m, n and k are positive,
+// c's when m and n are), then, when m and n are positive, ldu (>= max(1,
+// n)) and the length of u, and the length of bias when it is not nil.
+func CheckSgemmGELU(tA, tB Transpose, m, n, k, lenA, lda, lenB, ldb int, bias, u []float32, ldu, lenC, ldc int) {
+	CheckSgemm(tA, tB, m, n, k, lenA, lda, lenB, ldb, lenC, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if ldu < max(1, n) {
+		panic(BadLdU)
+	}
+	if len(u) < need(m, n, ldu) {
+		panic(ShortU)
+	}
+	if bias != nil && len(bias) < n {
+		panic(ShortBias)
+	}
+}

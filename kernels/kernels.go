@@ -57,3 +57,21 @@ type Linearer interface {
 	// in order; then db[j] += s[j].
 	BiasGrad(db, dy []float32, rows, n int)
 }
+
+// GELULinearer fuses the tanh-GELU of a transformer MLP into the products
+// around it, so that the activation is applied to each block of the
+// product while it is in cache instead of in passes of its own. It is
+// optional, like Linearer.
+type GELULinearer interface {
+	// SgemmBiasGELU computes U = op(A)·op(B) + bias as Linearer.SgemmBias
+	// does with R nil, and C = GELU(U) elementwise as Activator.GELU does.
+	// U (m×n, leading dimension ldu) and C must not overlap each other or
+	// the inputs.
+	SgemmBiasGELU(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, u []float32, ldu int, c []float32, ldc int)
+	// SgemmGELUBackward computes the product P = op(A)·op(B) as Sgemm does
+	// with alpha 1 and beta 0, and C = GELU'(U) ⊙ P elementwise as
+	// Activator.GELUBackward(C, P, U) does: the gradient through GELU of
+	// the product (dy·Wᵀ in an MLP's backward). U must not overlap C or the
+	// inputs.
+	SgemmGELUBackward(tA, tB Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, u []float32, ldu int, c []float32, ldc int)
+}

@@ -82,3 +82,72 @@ func (impl Implementation) BiasGrad(db, dy []float32, rows, n int) {
 	})
 	putScratch(buf)
 }
+
+var _ kernels.GELULinearer = Implementation{}
+
+// SgemmBiasGELU computes U = op(A)·op(B) + bias and C = GELU(U); see
+// kernels.GELULinearer. The GELU of each block of U is taken by the
+// thread that computed the block, after its last k slab, while it is in
+// cache.
+func (impl Implementation) SgemmBiasGELU(tA, tB kernels.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, u []float32, ldu int, c []float32, ldc int) {
+	kernels.CheckSgemmGELU(tA, tB, m, n, k, len(a), lda, len(b), ldb, bias, u, ldu, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	g := &gemmArgs{tA: tA, tB: tB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: u, ldc: ldu, batch: 1, variant: impl.variant(),
+		init: &cInit{bias: bias, addTo: impl.ops().addTo}, epi: &cEpi{act: impl.geluRow(), out: c, ldo: ldc}}
+	impl.runEpi(g)
+}
+
+// SgemmGELUBackward computes C = GELU'(U) ⊙ op(A)·op(B); see
+// kernels.GELULinearer. As in SgemmBiasGELU, each block of the product is
+// multiplied by the derivative right after its last k slab.
+func (impl Implementation) SgemmGELUBackward(tA, tB kernels.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, u []float32, ldu int, c []float32, ldc int) {
+	kernels.CheckSgemmGELU(tA, tB, m, n, k, len(a), lda, len(b), ldb, nil, u, ldu, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	g := &gemmArgs{tA: tA, tB: tB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, batch: 1, variant: impl.variant(),
+		epi: &cEpi{actBwd: impl.geluBwdRow(), u: u, ldu: ldu}}
+	impl.runEpi(g)
+}
+
+// runEpi runs a product with an epilogue (and perhaps an initial C).
+func (impl Implementation) runEpi(g *gemmArgs) {
+	if g.init != nil && g.init.bias == nil && g.init.r == nil {
+		g.init, g.beta = nil, 0
+	}
+	if g.k == 0 { // no k slab: C is its initial value (or 0), then the epilogue
+		if g.init != nil {
+			g.init.rows(g.c, g.ldc, 0, g.m, 0, g.n)
+		} else {
+			scaleC(g.m, g.n, 0, g.c, g.ldc)
+		}
+		g.epi.rows(g.c, g.ldc, 0, g.m, 0, g.n)
+		return
+	}
+	runGemm(g)
+}
+
+// cEpi is the epilogue of a product, applied to each block of C after its
+// last k slab: out = act(C), or C = actBwd(dy = C, x = u).
+type cEpi struct {
+	act    func(y, x []float32)
+	out    []float32
+	ldo    int
+	actBwd func(dx, dy, x []float32)
+	u      []float32
+	ldu    int
+}
+
+// rows applies the epilogue to C[i0:i1, j0:j1].
+func (e *cEpi) rows(c []float32, ldc, i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		if e.act != nil {
+			e.act(e.out[i*e.ldo+j0:i*e.ldo+j1], row)
+		} else {
+			e.actBwd(row, row, e.u[i*e.ldu+j0:i*e.ldu+j1])
+		}
+	}
+}

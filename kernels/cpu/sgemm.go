@@ -23,6 +23,7 @@ type gemmArgs struct {
 	batch   int
 	variant *variant
 	init    *cInit // SgemmBias: C starts as R + bias (alpha 1, beta 1, batch 1)
+	epi     *cEpi  // applied to each block of C after its last k slab (batch 1)
 	pm, pn  int    // per-entry partition grid (parallel runs)
 	mt, nt  int    // tiles along m and n
 	parts   int    // batch*pm*pn
@@ -129,6 +130,9 @@ func (v *variant) block(ws *workspace, g *gemmArgs, a, c, bp []float32, i0, mc, 
 	v.packA(ap, g.tA, a, g.lda, i0, mc, p0, kc)
 	for jr := 0; jr < nc; jr += nr {
 		v.column(ws, g, c, ap, bp[jr*kc:(jr+nr)*kc], i0, mc, j0+jr, min(nr, nc-jr), kc, beta)
+	}
+	if g.epi != nil && p0+kc == g.k {
+		g.epi.rows(c, g.ldc, i0, i0+mc, j0, j0+nc)
 	}
 }
 

@@ -125,28 +125,7 @@ func (op *linearOp) compute(y []float32, in []G.Value) error {
 			return err
 		}
 	}
-	if op.lin != nil && (b != nil || r != nil) {
-		op.lin.SgemmBias(kernels.NoTrans, op.tW(), op.rows, op.out, op.in, x, op.in, w, op.ldW(), b, r, op.out, y, op.out)
-		return nil
-	}
-	beta := float32(0)
-	if b != nil || r != nil {
-		for i := range op.rows {
-			row := y[i*op.out : (i+1)*op.out]
-			switch {
-			case r != nil && b != nil:
-				for j, v := range r[i*op.out : (i+1)*op.out] {
-					row[j] = v + b[j]
-				}
-			case r != nil:
-				copy(row, r[i*op.out:(i+1)*op.out])
-			default:
-				copy(row, b)
-			}
-		}
-		beta = 1
-	}
-	op.k.Sgemm(kernels.NoTrans, op.tW(), op.rows, op.out, op.in, 1, x, op.in, w, op.ldW(), beta, y, op.out)
+	linearInto(op.k, op.lin, op.tW(), op.ldW(), y, x, w, b, r, op.rows, op.in, op.out)
 	return nil
 }
 
@@ -224,17 +203,7 @@ func (op *linearGrad) compute(dx []float32, in []G.Value) error {
 		f.k.Sgemm(kernels.Trans, kernels.NoTrans, f.in, f.out, f.rows, 1, x, f.in, dy, f.out, 0, dw, f.out)
 	}
 	if f.bias {
-		db := op.extra.prepare(1, true)
-		if f.lin != nil {
-			f.lin.BiasGrad(db, dy, f.rows, f.out)
-			return nil
-		}
-		for r := range f.rows {
-			row := dy[r*f.out : (r+1)*f.out]
-			for j, v := range row {
-				db[j] += v
-			}
-		}
+		biasGrad(f.lin, op.extra.prepare(1, false), dy, f.rows, f.out)
 	}
 	return nil
 }

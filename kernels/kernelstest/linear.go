@@ -226,3 +226,128 @@ func randF32(rng *rand.Rand, n int) []float32 {
 	}
 	return x
 }
+
+// GELUKernels is what TestGELULinearer needs: the fused methods and the
+// unfused ones they must agree with.
+type GELUKernels interface {
+	kernels.GELULinearer
+	kernels.Linearer
+	kernels.Sgemmer
+	kernels.Activator
+}
+
+// TestGELULinearer is the conformance suite for kernels.GELULinearer: the
+// fused methods must give, bit for bit, what the implementation's own
+// unfused calls give (SgemmBias then GELU; Sgemm then GELUBackward), which
+// TestLinearer, TestSgemm and TestFused check against their oracles. Shapes
+// cover both transposes, edges, several k slabs and column blocks, padded
+// leading dimensions, a nil bias and k = 0; guard bands of U and C are
+// checked, inputs must be unchanged, GOMAXPROCS 1 and 2 must agree, and
+// misuse panics.
+func TestGELULinearer(t *testing.T, impl GELUKernels) {
+	rng := rand.New(rand.NewPCG(13, 17))
+	shapes := [][3]int{{1, 1, 1}, {3, 5, 2}, {15, 33, 17}, {29, 65, 300}, {150, 70, 600}, {40, 3200, 64}, {7, 9, 0}}
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	for si, s := range shapes {
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for _, withBias := range []bool{true, false} {
+					runtime.GOMAXPROCS(1 + si%2)
+					if !geluCase(t, impl, rng, tA, tB, s[0], s[1], s[2], si%3, withBias) {
+						return
+					}
+				}
+			}
+		}
+	}
+	runtime.GOMAXPROCS(prev)
+	// the same large call with 1 and 2 threads
+	const m, n, k = 300, 200, 700
+	a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
+	var u, c, d [2][]float32
+	for i, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		u[i], c[i], d[i] = make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+		impl.SgemmBiasGELU(kernels.NoTrans, kernels.NoTrans, m, n, k, a, k, b, n, bias, u[i], n, c[i], n)
+		impl.SgemmGELUBackward(kernels.NoTrans, kernels.Trans, m, n, k, a, k, b, k, u[i], n, d[i], n)
+	}
+	runtime.GOMAXPROCS(prev)
+	if !bitsEqual(t, "SgemmBiasGELU U, 1 vs 2 threads", u[1], u[0]) || !bitsEqual(t, "SgemmBiasGELU C, 1 vs 2 threads", c[1], c[0]) ||
+		!bitsEqual(t, "SgemmGELUBackward, 1 vs 2 threads", d[1], d[0]) {
+		return
+	}
+	N := kernels.NoTrans
+	z := func(n int) []float32 { return make([]float32, n) }
+	expectPanic(t, "SgemmBiasGELU ldu<n", kernels.BadLdU, func() { impl.SgemmBiasGELU(N, N, 2, 3, 4, z(8), 4, z(12), 3, nil, z(6), 2, z(6), 3) })
+	expectPanic(t, "SgemmBiasGELU short u", kernels.ShortU, func() { impl.SgemmBiasGELU(N, N, 2, 3, 4, z(8), 4, z(12), 3, nil, z(5), 3, z(6), 3) })
+	expectPanic(t, "SgemmBiasGELU short bias", kernels.ShortBias, func() { impl.SgemmBiasGELU(N, N, 2, 3, 4, z(8), 4, z(12), 3, z(2), z(6), 3, z(6), 3) })
+	expectPanic(t, "SgemmBiasGELU short c", kernels.ShortC, func() { impl.SgemmBiasGELU(N, N, 2, 3, 4, z(8), 4, z(12), 3, nil, z(6), 3, z(5), 3) })
+	expectPanic(t, "SgemmGELUBackward short u", kernels.ShortU, func() { impl.SgemmGELUBackward(N, N, 2, 3, 4, z(8), 4, z(12), 3, z(5), 3, z(6), 3) })
+	expectPanic(t, "SgemmGELUBackward bad tB", kernels.BadTransB, func() { impl.SgemmGELUBackward(N, 'x', 2, 3, 4, z(8), 4, z(12), 3, z(6), 3, z(6), 3) })
+}
+
+func geluCase(t *testing.T, impl GELUKernels, rng *rand.Rand, tA, tB kernels.Transpose, m, n, k, pad int, withBias bool) bool {
+	t.Helper()
+	name := fmt.Sprintf("GELU linear %c%c m%d n%d k%d pad%d bias=%t", tA, tB, m, n, k, pad, withBias)
+	ra, ca := storedDims(tA, m, k)
+	rb, cb := storedDims(tB, k, n)
+	lda, ldb, ldu, ldc := max(1, ca)+pad, max(1, cb)+pad, max(1, n)+(pad+1)%3, max(1, n)+pad
+	a := newMat(ra, ca, lda, 0, 1).fillRand(rng)
+	b := newMat(rb, cb, ldb, 0, 1).fillRand(rng)
+	// scale the products into GELU's curved range
+	for i := range a.data {
+		a.data[i] *= 3 / float32(math.Sqrt(float64(max(k, 1))))
+	}
+	var bias []float32
+	bm := newMat(1, n, n, 0, 1).fillRand(rng)
+	if withBias {
+		bias = bm.data
+	}
+	u := newMat(m, n, ldu, 0, 1).fill(nanF32())
+	c := newMat(m, n, ldc, 0, 1).fill(nanF32())
+	for _, x := range []*mat{a, b, bm, u, c} {
+		x.snapshot()
+	}
+	impl.SgemmBiasGELU(tA, tB, m, n, k, a.data, lda, b.data, ldb, bias, u.data, ldu, c.data, ldc)
+	if !a.checkUnchanged(t, name+": A") || !b.checkUnchanged(t, name+": B") || !bm.checkUnchanged(t, name+": bias") ||
+		!u.checkGuards(t, name+": U") || !c.checkGuards(t, name+": C") {
+		return false
+	}
+	// unfused: U = SgemmBias, C = GELU(U) row by row
+	wu := make([]float32, m*n)
+	wc := make([]float32, m*n)
+	impl.SgemmBias(tA, tB, m, n, k, a.data, lda, b.data, ldb, bias, nil, 0, wu, n)
+	if m > 0 && n > 0 {
+		impl.GELU(wc, wu, m*n)
+	}
+	gu, gc := make([]float32, m*n), make([]float32, m*n)
+	for i := range m {
+		for j := range n {
+			gu[i*n+j], gc[i*n+j] = u.at(0, i, j), c.at(0, i, j)
+		}
+	}
+	if !bitsEqual(t, name+": U vs SgemmBias", gu, wu) || !bitsEqual(t, name+": C vs GELU(SgemmBias)", gc, wc) {
+		return false
+	}
+	// backward: C = GELU'(U) ⊙ op(A)op(B), U the forward's
+	d := newMat(m, n, ldc, 0, 1).fill(nanF32())
+	u.snapshot()
+	d.snapshot()
+	impl.SgemmGELUBackward(tA, tB, m, n, k, a.data, lda, b.data, ldb, u.data, ldu, d.data, ldc)
+	if !u.checkUnchanged(t, name+": bwd U") || !d.checkGuards(t, name+": bwd C") {
+		return false
+	}
+	wd := make([]float32, m*n)
+	impl.Sgemm(tA, tB, m, n, k, 1, a.data, lda, b.data, ldb, 0, wd, n)
+	if m > 0 && n > 0 {
+		impl.GELUBackward(wd, wd, wu, m*n)
+	}
+	gd := make([]float32, m*n)
+	for i := range m {
+		for j := range n {
+			gd[i*n+j] = d.at(0, i, j)
+		}
+	}
+	return bitsEqual(t, name+": backward vs GELUBackward(Sgemm)", gd, wd)
+}

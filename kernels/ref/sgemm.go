@@ -107,3 +107,32 @@ func (Implementation) BiasGrad(db, dy []float32, rows, n int) {
 		db[j] += s
 	}
 }
+
+var _ kernels.GELULinearer = Implementation{}
+
+// SgemmBiasGELU computes U = op(A)·op(B) + bias and C = GELU(U); see
+// kernels.GELULinearer.
+func (impl Implementation) SgemmBiasGELU(tA, tB kernels.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, u []float32, ldu int, c []float32, ldc int) {
+	kernels.CheckSgemmGELU(tA, tB, m, n, k, len(a), lda, len(b), ldb, bias, u, ldu, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	impl.SgemmBias(tA, tB, m, n, k, a, lda, b, ldb, bias, nil, 0, u, ldu)
+	for i := range m {
+		impl.GELU(c[i*ldc:i*ldc+n], u[i*ldu:i*ldu+n], n)
+	}
+}
+
+// SgemmGELUBackward computes C = GELU'(U) ⊙ op(A)·op(B); see
+// kernels.GELULinearer.
+func (impl Implementation) SgemmGELUBackward(tA, tB kernels.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, u []float32, ldu int, c []float32, ldc int) {
+	kernels.CheckSgemmGELU(tA, tB, m, n, k, len(a), lda, len(b), ldb, nil, u, ldu, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		impl.GELUBackward(row, row, u[i*ldu:i*ldu+n], n)
+	}
+}

@@ -13,3 +13,5 @@ func TestSgemmStridedBatched(t *testing.T) {
 }
 
 func TestLinearer(t *testing.T) { kernelstest.TestLinearer(t, ref.Implementation{}) }
+
+func TestGELULinearer(t *testing.T) { kernelstest.TestGELULinearer(t, ref.Implementation{}) }

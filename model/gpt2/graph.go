@@ -14,9 +14,11 @@ import (
 // Graph is the float32 training graph of a GPT-2 model for batches [B, T]:
 // ids in, logits [B·T, V] and the mean cross-entropy over non-ignored
 // targets out, and the gradient of every parameter. Every operation but the
-// sum of the two embeddings is a fused op of kernels/gorgonia running on k
-// (Linear with its bias, and the residual addition folded into the
-// projections, LayerNorm, GELU, attention, cross-entropy, the embeddings).
+// sum of the two embeddings is a fused op of kernels/gorgonia running on k:
+// the embeddings, LayerNorm, the fused q/k/v projection (Linear) and
+// attention on it (CausalAttentionQKV), the output projection with the
+// residual (LinearResidual), the whole MLP with its residual (MLP), the
+// tied head (Linear) and the cross-entropy.
 // Build once, Run every step; parameters live in tensors the graph owns and
 // an optimizer updates in place (Param, Grad).
 //
@@ -145,8 +147,7 @@ func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node, train bool)
 		}
 		x = e.n(ggops.LinearResidual(a, p[L(l, "attn.c_proj.weight")], p[L(l, "attn.c_proj.bias")], x, false, k))
 		h = e.n(ggops.LayerNorm(x, p[L(l, "ln_2.weight")], p[L(l, "ln_2.bias")], eps, k))
-		f := e.n(ggops.GELU(linear(h, L(l, "mlp.c_fc")), k))
-		x = e.n(ggops.LinearResidual(f, p[L(l, "mlp.c_proj.weight")], p[L(l, "mlp.c_proj.bias")], x, false, k))
+		x = e.n(ggops.MLP(h, p[L(l, "mlp.c_fc.weight")], p[L(l, "mlp.c_fc.bias")], p[L(l, "mlp.c_proj.weight")], p[L(l, "mlp.c_proj.bias")], x, k))
 		if e.err != nil {
 			return e.err
 		}
