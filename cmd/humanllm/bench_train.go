@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -256,6 +257,11 @@ internal/stepprof.`,
 // tokens.
 // With prof non-nil, a CPU profile of the timed steps is written to it.
 func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, prof io.Writer) (trainRow, error) {
+	// Hand the previous configuration's graph back to the OS first, so
+	// that the peak RSS is this configuration's (it is the process's high
+	// water mark); this is outside the timed steps.
+	runtime.GC()
+	debug.FreeOSMemory()
 	k := cpu.Implementation{}
 	ggops.Use(k)
 	defer ggops.UseGonum()
