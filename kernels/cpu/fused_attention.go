@@ -92,10 +92,103 @@ func (impl Implementation) CausalAttention(out, lse, q, k, v []float32, p kernel
 	a := impl.attnArgs(p)
 	bh := p.B * p.H
 	nqb := (p.T + attnBlock - 1) / attnBlock
+	if p.T <= fwdKeyBlock && bh >= fwdUnits {
+		// One item per (batch, head): its keys and values packed once for
+		// all its query blocks.
+		parFor(bh, attnWork(p), func(ws *workspace, j int) {
+			a.forwardUnit(ws, out, lse, q, k, v, j/p.H, j%p.H)
+		})
+		return
+	}
 	parFor(bh*nqb, attnWork(p), func(ws *workspace, i int) {
 		qb, j := nqb-1-i/bh, i%bh
 		a.forward(ws, out, lse, q, k, v, j/p.H, j%p.H, qb*attnBlock, min(p.T, (qb+1)*attnBlock))
 	})
+}
+
+// fwdUnits is the number of (batch, head) pairs from which rows of at most
+// fwdKeyBlock tokens run one forward item per pair (forwardUnit) rather
+// than one per query block: enough items to keep the threads busy. Both
+// compute each output with the same products in the same order.
+const fwdUnits = 8
+
+// forwardUnit computes out and lse for all queries of head h in row b
+// (T <= fwdKeyBlock: one key tile per query block, as in forward). Kᵀ and
+// V are packed once, whole, and each query block's products read the
+// slivers of its keys [s0, t1), s0 its lowest Start rounded down to a
+// sliver (the keys below it are masked, their probabilities exactly 0).
+func (a *attnArgs) forwardUnit(ws *workspace, out, lse, q, k, v []float32, b, h int) {
+	T, H, D := a.T, a.H, a.D
+	vr := a.v
+	nr := vr.nr
+	kvOff := b*T*a.ldkv + h/a.group*D
+	ks, vs := k[kvOff:], v[kvOff:]
+	tPad, dPad := (T+nr-1)/nr*nr, (D+nr-1)/nr*nr
+	packed := alignedBuf(&ws.b, tPad*D+dPad*T)
+	kp, vp := packed[:tPad*D], packed[tPad*D:]
+	vr.packB(kp, kernels.Trans, ks, a.ldkv, 0, D, 0, T)   // Kᵀ: D×T, slivers of nr keys
+	vr.packB(vp, kernels.NoTrans, vs, a.ldkv, 0, T, 0, D) // V: T×D, slivers of nr columns
+	const bq = attnBlock
+	buf := getScratch(bq*tPad + bq*D + 2*bq)
+	sc := *buf
+	S, O := sc[:bq*tPad], sc[bq*tPad:bq*tPad+bq*D]
+	mrow, lrow := sc[bq*tPad+bq*D:bq*tPad+bq*D+bq], sc[bq*tPad+bq*D+bq:]
+	o := a.o
+	for t0 := 0; t0 < T; t0 += bq {
+		t1 := min(T, t0+bq)
+		mq := t1 - t0
+		s0 := a.minStart(b, t0, t1) / nr * nr
+		nk := t1 - s0
+		// S = Scale·Q·Kᵀ over keys [s0, t1)
+		ap := a.packA(ws, q[(b*T+t0)*a.ldq+h*D:], a.ldq, mq, D)
+		a.gemmPacked(ws, mq, nk, D, a.Scale, ap, kp[s0/nr*nr*D:], nr*D, 0, S, tPad)
+		clear(O[:mq*D])
+		for i := range mq {
+			t := t0 + i
+			row := S[i*tPad : i*tPad+nk]
+			jlo, jhi := max(a.start(b, t)-s0, 0), t-s0+1
+			seen := row[jlo:jhi]
+			m := o.max(seen)
+			sum := o.expSum(seen, seen, m)
+			clear(row[:jlo])
+			clear(row[jhi:])
+			mrow[i], lrow[i] = m, sum
+		}
+		// O = P·V over keys [s0, t1)
+		ap = a.packA(ws, S, tPad, mq, nk)
+		a.gemmPacked(ws, mq, D, nk, 1, ap, vp[s0*nr:], nr*T, 1, O, D)
+		for i := range mq {
+			t := t0 + i
+			qi := ((b*T+t)*H + h) * D
+			o.scale(out[qi:qi+D], O[i*D:i*D+D], 1/lrow[i])
+			lse[(b*H+h)*T+t] = mrow[i] + float32(math.Log(float64(lrow[i])))
+		}
+	}
+	putScratch(buf)
+}
+
+// packA packs the m×k matrix x (NoTrans, leading dimension ldx) into
+// ws.a as the variant's A slivers.
+func (a *attnArgs) packA(ws *workspace, x []float32, ldx, m, k int) []float32 {
+	mr := a.v.mr
+	ap := alignedBuf(&ws.a, k*((m+mr-1)/mr*mr))
+	a.v.packA(ap, kernels.NoTrans, x, ldx, 0, m, 0, k)
+	return ap
+}
+
+// gemmPacked computes C[0:m, 0:n] = alpha·A·B + beta·C (C not read when
+// beta is 0) from packed operands: ap holds A's m rows in mr-row slivers
+// of k steps, back to back; bp B's n columns in nr-column slivers of k
+// steps, bStride elements apart. It runs the same micro-kernel calls, in
+// the same order, as the variant's gemm on the same operands.
+func (a *attnArgs) gemmPacked(ws *workspace, m, n, k int, alpha float32, ap, bp []float32, bStride int, beta float32, c []float32, ldc int) {
+	vr := a.v
+	nr := vr.nr
+	g := gemmArgs{m: m, n: n, k: k, alpha: alpha, beta: beta, ldc: ldc, batch: 1, variant: vr}
+	for jr := 0; jr < n; jr += nr {
+		off := jr / nr * bStride
+		vr.column(ws, &g, c, ap, bp[off:off+k*nr], 0, m, jr, min(nr, n-jr), k, beta)
+	}
 }
 
 // forward computes out and lse for queries [t0, t1) of head h in row b.
@@ -214,6 +307,14 @@ func (a *attnArgs) tile(ws *workspace, P, dS []float32, ld int, dout, lse, dsum,
 	kvOff := (b*T+s0)*a.ldkv + h/a.group*D
 	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, a.Scale, q[qOff:], a.ldq, k[kvOff:], a.ldkv, 0, P, ld)
 	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, 1, dout[oOff:], a.ldo, v[kvOff:], a.ldkv, 0, dS, ld)
+	a.tileRows(P, dS, ld, lse, dsum, b, h, t0, mq, s0, nk)
+}
+
+// tileRows turns the products P = Scale·Q·Kᵀ and dS = dout·Vᵀ of queries
+// [t0, t0+mq) and keys [s0, s0+nk) into P = e^(P − lse) and dS = P ⊙ (dS −
+// D), zero where masked.
+func (a *attnArgs) tileRows(P, dS []float32, ld int, lse, dsum []float32, b, h, t0, mq, s0, nk int) {
+	T, H := a.T, a.H
 	for i := range mq {
 		t := t0 + i
 		pr, ds := P[i*ld:i*ld+nk], dS[i*ld:i*ld+nk]
