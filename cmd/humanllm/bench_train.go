@@ -90,7 +90,8 @@ model GFLOP/s (6·N + 12·L·T·C per token), peak RSS and allocations per step.
 With --peers it also runs shared/notes/peers/torch_gpt_bench.py with /usr/bin/python3
 (Debian python3-torch; make bench-peers installs it with libopenblas0-openmp and
 libjemalloc2) in the same invocation, as shipped and tuned, alternating with our runs
-for --rounds rounds, and prints one table with our ratio to each.
+for --rounds rounds, and prints one table with our ratio to each (a peer's peak RSS
+is its whole process's).
 
 With --profile DIR it writes a CPU profile (pprof) of our timed steps, all rounds
 merged, per thread count to DIR/ours-MODEL-Nthreads.pprof and prints (and in
@@ -393,6 +394,9 @@ func runTorchPeer(python, script, env, model string, batch, threads, warmup, ste
 	msStep, _ := strconv.ParseFloat(m[1], 64)
 	tps, _ := strconv.ParseFloat(m[2], 64)
 	r := trainRow{Model: model, Batch: batch, TokensPerS: tps, StepMSMedian: msStep, Note: env}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.PeakRSSMB = float64(ru.Maxrss) / 1024 // the peer process's high-water mark
+	}
 	if s := peerSpread.FindStringSubmatch(out.String()); s != nil {
 		r.StepMSMin, _ = strconv.ParseFloat(s[2], 64)
 		r.StepMSMax, _ = strconv.ParseFloat(s[3], 64)
