@@ -108,3 +108,65 @@ func need(rows, cols, ld int) int {
 	}
 	return (rows-1)*ld + cols
 }
+
+// CheckSgemmBias validates the arguments of Linearer.SgemmBias: those of
+// Sgemm (alpha 1, beta 1; the lengths of a and b are checked when m, n and
+// k are positive, c's when m and n are), then, when m and n are positive,
+// ldr (>= max(1, n)) and the length of r when r is not nil, and the
+// length of bias when it is not nil.
+func CheckSgemmBias(tA, tB Transpose, m, n, k, lenA, lda, lenB, ldb int, bias, r []float32, ldr, lenC, ldc int) {
+	CheckSgemm(tA, tB, m, n, k, lenA, lda, lenB, ldb, lenC, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if r != nil {
+		if ldr < max(1, n) {
+			panic(BadLdR)
+		}
+		if len(r) < need(m, n, ldr) {
+			panic(ShortR)
+		}
+	}
+	if bias != nil && len(bias) < n {
+		panic(ShortBias)
+	}
+}
+
+// CheckBiasGrad validates the arguments of Linearer.BiasGrad.
+func CheckBiasGrad(db, dy []float32, rows, n int) {
+	if rows < 0 {
+		panic(RowsLT0)
+	}
+	if n < 0 {
+		panic(NLT0)
+	}
+	if n == 0 {
+		return
+	}
+	if len(db) < n {
+		panic(ShortDB)
+	}
+	if len(dy) < rows*n {
+		panic(ShortDY)
+	}
+}
+
+// CheckSgemmGELU validates the arguments of GELULinearer's methods: those
+// of Sgemm (the lengths of a and b checked when m, n and k are positive,
+// c's when m and n are), then, when m and n are positive, ldu (>= max(1,
+// n)) and the length of u, and the length of bias when it is not nil.
+func CheckSgemmGELU(tA, tB Transpose, m, n, k, lenA, lda, lenB, ldb int, bias, u []float32, ldu, lenC, ldc int) {
+	CheckSgemm(tA, tB, m, n, k, lenA, lda, lenB, ldb, lenC, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if ldu < max(1, n) {
+		panic(BadLdU)
+	}
+	if len(u) < need(m, n, ldu) {
+		panic(ShortU)
+	}
+	if bias != nil && len(bias) < n {
+		panic(ShortBias)
+	}
+}

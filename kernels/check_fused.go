@@ -191,7 +191,18 @@ func checkAttnShape(p AttentionParams) bool {
 	if p.H > 0 && (p.KVH == 0 || p.H%p.KVH != 0) {
 		panic(BadGQA)
 	}
+	if p.Stride < 0 || (p.Stride > 0 && p.Stride < p.H*p.D) {
+		panic(BadAttnStride)
+	}
 	return p.B > 0 && p.T > 0 && p.H > 0 && p.D > 0
+}
+
+// attnLens are the slice lengths attention needs: the output (and dout),
+// Q (and dQ), K and V (and dK, dV).
+func attnLens(p AttentionParams) (nOut, nq, nkv int) {
+	ldq, ldkv := p.Strides()
+	rows := p.B * p.T
+	return rows * p.H * p.D, (rows-1)*ldq + p.H*p.D, (rows-1)*ldkv + p.KVH*p.D
 }
 
 func checkStart(p AttentionParams) {
@@ -209,15 +220,16 @@ func checkStart(p AttentionParams) {
 }
 
 // CheckCausalAttention checks the arguments of Attender.CausalAttention:
-// sizes non-negative, H a multiple of KVH (KVH > 0 when H > 0), the slice
-// lengths of the [B,T,H,D], [B,T,KVH,D] and [B,H,T] tensors, and when Start
-// is not nil, B·T entries with 0 <= Start[b·T+t] <= t.
+// sizes non-negative, H a multiple of KVH (KVH > 0 when H > 0), Stride 0
+// or at least H·D, the slice lengths of the [B,T,H,D], [B,T,KVH,D] (with
+// their row strides) and [B,H,T] tensors, and when Start is not nil, B·T
+// entries with 0 <= Start[b·T+t] <= t.
 func CheckCausalAttention(out, lse, q, k, v []float32, p AttentionParams) {
 	if !checkAttnShape(p) {
 		return
 	}
-	nq, nkv := p.B*p.T*p.H*p.D, p.B*p.T*p.KVH*p.D
-	checkLen(out, nq, ShortOut)
+	no, nq, nkv := attnLens(p)
+	checkLen(out, no, ShortOut)
 	checkLen(lse, p.B*p.H*p.T, ShortLse)
 	checkLen(q, nq, ShortQ)
 	checkLen(k, nkv, ShortK)
@@ -231,12 +243,12 @@ func CheckCausalAttentionBackward(dq, dk, dv, dout, out, lse, q, k, v []float32,
 	if !checkAttnShape(p) {
 		return
 	}
-	nq, nkv := p.B*p.T*p.H*p.D, p.B*p.T*p.KVH*p.D
+	no, nq, nkv := attnLens(p)
 	checkLen(dq, nq, ShortDQ)
 	checkLen(dk, nkv, ShortDK)
 	checkLen(dv, nkv, ShortDV)
-	checkLen(dout, nq, ShortDOut)
-	checkLen(out, nq, ShortOut)
+	checkLen(dout, no, ShortDOut)
+	checkLen(out, no, ShortOut)
 	checkLen(lse, p.B*p.H*p.T, ShortLse)
 	checkLen(q, nq, ShortQ)
 	checkLen(k, nkv, ShortK)

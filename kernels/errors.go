@@ -21,3 +21,12 @@ const (
 	BadStrideB = "kernels: bad stride of B"
 	BadStrideC = "kernels: bad stride of C"
 )
+
+// Panic messages of Linearer and GELULinearer besides the Sgemm ones
+// above and those shared with the fused operations (RowsLT0, ShortBias,
+// ShortDB, ShortDY, ShortU).
+const (
+	BadLdR = "kernels: bad leading dimension of R"
+	ShortR = "kernels: insufficient length of r"
+	BadLdU = "kernels: bad leading dimension of U"
+)

@@ -14,9 +14,10 @@ const (
 	BadRoPELayout = "kernels: bad RoPE layout"
 	BadPos        = "kernels: RoPE position out of range of the tables"
 
-	BadAttnShape = "kernels: negative attention size"
-	BadGQA       = "kernels: H is not a multiple of KVH"
-	BadStart     = "kernels: attention Start out of range"
+	BadAttnShape  = "kernels: negative attention size"
+	BadGQA        = "kernels: H is not a multiple of KVH"
+	BadStart      = "kernels: attention Start out of range"
+	BadAttnStride = "kernels: attention Stride is negative or less than H*D"
 
 	BadTarget = "kernels: target out of range"
 	BadID     = "kernels: id out of range"

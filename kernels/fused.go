@@ -115,8 +115,15 @@ type Softmaxer interface {
 
 // AttentionParams describes causal multi-head attention with grouped-query
 // heads. Q and the output are [B, T, H, D]; K and V are [B, T, KVH, D]
-// (contiguous; H is a multiple of KVH and query head h reads KV head
-// h/(H/KVH)). Query t of a row attends keys s with Start[b*T+t] <= s <= t,
+// (H is a multiple of KVH and query head h reads KV head h/(H/KVH)). The
+// output and dout are contiguous; Q, K and V (and dQ, dK, dV) are too when
+// Stride is 0, and otherwise the rows of consecutive tokens (b, t) are
+// Stride elements apart in each of them: token (b, t)'s head h starts at
+// (b·T+t)·Stride + h·D. That lets Q, K and V be the three column blocks of
+// one fused projection [B·T, (H+2·KVH)·D] (q = qkv, k = qkv[H·D:],
+// v = qkv[(H+KVH)·D:], Stride = (H+2·KVH)·D), and dQ, dK, dV those of its
+// gradient; elements between the rows are neither read nor written.
+// Stride, when not 0, must be at least H·D. Query t of a row attends keys s with Start[b*T+t] <= s <= t,
 // where Start (nil: all 0) lets packed samples not see each other: for a
 // sample packed at positions [s0, s1) of row b, Start[b*T+t] = s0 for t in
 // [s0, s1). Only 0 <= Start[b*T+t] <= t is required (and checked), so every
@@ -128,6 +135,16 @@ type AttentionParams struct {
 	B, T, H, KVH, D int
 	Scale           float32
 	Start           []int32
+	Stride          int // row stride of Q, K, V, dQ, dK, dV; 0: contiguous
+}
+
+// Strides returns the row strides of Q (and dQ) and of K and V (and dK,
+// dV): Stride for both, or H·D and KVH·D when Stride is 0.
+func (p AttentionParams) Strides() (q, kv int) {
+	if p.Stride != 0 {
+		return p.Stride, p.Stride
+	}
+	return p.H * p.D, p.KVH * p.D
 }
 
 // Attender computes causal attention without materialising the whole T×T

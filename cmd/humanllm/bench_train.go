@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -18,13 +20,16 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/spf13/cobra"
 
+	"github.com/humanllm/humanllm/internal/stepprof"
 	"github.com/humanllm/humanllm/kernels"
 	"github.com/humanllm/humanllm/kernels/cpu"
 	"github.com/humanllm/humanllm/kernels/cuda"
 	ggops "github.com/humanllm/humanllm/kernels/gorgonia"
 	"github.com/humanllm/humanllm/model/gpt2"
+	"github.com/humanllm/humanllm/tasks/prepare"
 )
 
 type trainRow struct {
@@ -43,6 +48,9 @@ type trainRow struct {
 	Ratio        float64 `json:"ratio,omitempty"`    // ours / this row, on peer rows
 	MFU          float64 `json:"mfu_fp32,omitempty"` // --device cuda: model GFLOP/s / the GPU's estimated fp32 peak
 	Note         string  `json:"note,omitempty"`
+	// Profile is the CPU time of our timed steps (all rounds) by part of
+	// the step, with --profile.
+	Profile *stepprof.Breakdown `json:"profile,omitempty"`
 }
 
 // peerSettings are the environments of shared/notes/peers/run_torch_peers.sh:
@@ -69,7 +77,7 @@ func newBenchTrain() *cobra.Command {
 		peers      bool
 		peerScript string
 		python     string
-		cpuProfile string
+		profDir    string
 		device     string
 	)
 	cmd := &cobra.Command{
@@ -85,13 +93,21 @@ model GFLOP/s (6·N + 12·L·T·C per token), peak RSS and allocations per step.
 With --peers it also runs shared/notes/peers/torch_gpt_bench.py with /usr/bin/python3
 (Debian python3-torch; make bench-peers installs it with libopenblas0-openmp and
 libjemalloc2) in the same invocation, as shipped and tuned, alternating with our runs
-for --rounds rounds, and prints one table with our ratio to each.
+for --rounds rounds, and prints one table with our ratio to each (a peer's peak RSS
+is its whole process's).
 
 With --device cuda (a binary built with -tags cuda, an NVIDIA GPU) our step runs
 its GEMMs, fused ops and AdamW through kernels/cuda — every call copying its
 operands to the GPU and its results back (see kernels/cuda's package
 documentation) — and the row adds mfu_fp32, the model GFLOP/s against the
-GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
+GPU's fp32 FMA peak estimated from its SM count, clock and architecture.
+
+With --profile DIR it writes a CPU profile (pprof) of our timed steps, all rounds
+merged, per thread count to DIR/ours-MODEL-Nthreads.pprof and prints (and in
+--json reports under "profile") the CPU time per step broken down into matmul,
+attention, norms, activations, loss, optimizer, embedding, elementwise built-ins,
+graph/tape overhead, allocation + GC, synchronisation and other, by the rules of
+internal/stepprof.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var cfg gpt2.Config
@@ -118,17 +134,13 @@ GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
 					return fmt.Errorf("--peers: %s: %w (make bench-peers installs python3-torch)", python, err)
 				}
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
+			if profDir != "" {
+				if err := os.MkdirAll(profDir, 0o755); err != nil {
+					return fmt.Errorf("--profile: %w", err)
 				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
 			}
+			var profTitles []string
+			var profs []stepprof.Breakdown
 			var k kernels.Kernels = cpu.Implementation{}
 			var gpuPeak float64
 			switch device {
@@ -149,15 +161,28 @@ GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
 			var rows []trainRow
 			for _, t := range threads {
 				byImpl := map[string][]trainRow{}
+				var roundProfs []*profile.Profile
 				for r := range rounds {
 					runtime.GOMAXPROCS(t)
-					ours, err := benchOurStep(cfg, modelName, batch, warmup, steps, k)
+					var prof bytes.Buffer
+					var w io.Writer // nil: no profile
+					if profDir != "" {
+						w = &prof
+					}
+					ours, err := benchOurStep(cfg, modelName, batch, warmup, steps, k, w)
 					if err != nil {
 						return err
 					}
 					if gpuPeak > 0 {
 						ours.MFU = ours.GFLOPS / gpuPeak
 						ours.Note = "device " + device
+					}
+					if w != nil {
+						p, err := profile.Parse(&prof)
+						if err != nil {
+							return fmt.Errorf("reading our CPU profile: %w", err)
+						}
+						roundProfs = append(roundProfs, p)
 					}
 					ours.Threads = t
 					byImpl["ours"] = append(byImpl["ours"], ours)
@@ -194,6 +219,17 @@ GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
 					})
 					med[name] = rs[len(rs)/2]
 				}
+				if profDir != "" {
+					b, err := writeStepProfile(profDir, modelName, t, roundProfs, steps*rounds)
+					if err != nil {
+						return err
+					}
+					o := med["ours"]
+					o.Profile = &b
+					med["ours"] = o
+					profTitles = append(profTitles, fmt.Sprintf("%s %dt", modelName, t))
+					profs = append(profs, b)
+				}
 				for _, name := range []string{"ours", "torch-as-shipped", "torch-tuned"} {
 					r, ok := med[name]
 					if !ok {
@@ -223,7 +259,14 @@ GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f (%.1f-%.1f)\t%.1f\t%.0f\t%.0f\t%s\n", r.Impl, r.Model, r.Threads, r.TokensPerS,
 					r.StepMSMedian, r.StepMSMin, r.StepMSMax, r.GFLOPS, r.PeakRSSMB, r.AllocsStep, ratio)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if len(profs) == 0 {
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nour step's CPU time by part (profiles in %s; rules: internal/stepprof)\n", profDir)
+			return stepprof.Table(cmd.OutOrStdout(), profTitles, profs)
 		},
 	}
 	f := cmd.Flags()
@@ -237,15 +280,21 @@ GPU's fp32 FMA peak estimated from its SM count, clock and architecture.`,
 	f.BoolVar(&peers, "peers", false, "also run the PyTorch peer, as shipped and tuned, in this invocation")
 	f.StringVar(&peerScript, "peer-script", filepath.Join("..", "shared", "notes", "peers", "torch_gpt_bench.py"), "the PyTorch peer benchmark")
 	f.StringVar(&python, "python", "/usr/bin/python3", "python with Debian's python3-torch")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of our steps to this file")
 	f.StringVar(&device, "device", "cpu", "where our step's kernels run: cpu (kernels/cpu) or cuda (kernels/cuda on an NVIDIA GPU; needs a binary built with -tags cuda)")
+	f.StringVar(&profDir, "profile", "", "write a CPU profile (pprof) of our timed steps per thread count into this directory and print its breakdown (empty: no profile)")
 	return cmd
 }
 
 // benchOurStep times forward + loss + backward + AdamW (lr 3e-4, betas 0.9
 // and 0.95, eps 1e-8, no weight decay: the peer's settings) on random
 // tokens.
-func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, k kernels.Kernels) (trainRow, error) {
+// With prof non-nil, a CPU profile of the timed steps is written to it.
+func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, k kernels.Kernels, prof io.Writer) (trainRow, error) {
+	// Hand the previous configuration's graph back to the OS first, so
+	// that the peak RSS is this configuration's (it is the process's high
+	// water mark); this is outside the timed steps.
+	runtime.GC()
+	debug.FreeOSMemory()
 	ggops.Use(k)
 	defer ggops.UseGonum()
 	w, err := gpt2.Init(cfg, 1337)
@@ -273,6 +322,12 @@ func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, k kern
 	for i := range warmup + steps {
 		if i == warmup {
 			runtime.ReadMemStats(&ms0)
+			if prof != nil {
+				if err := pprof.StartCPUProfile(prof); err != nil {
+					return trainRow{}, err
+				}
+				defer pprof.StopCPUProfile()
+			}
 		}
 		// sequence b of step i: T+1 tokens, inputs the first T, targets the last T
 		base := i * (n + batch)
@@ -294,6 +349,9 @@ func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, k kern
 		}
 	}
 	runtime.ReadMemStats(&ms1)
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
 	slices.Sort(times)
 	med := times[len(times)/2]
 	var ru syscall.Rusage
@@ -306,6 +364,30 @@ func benchOurStep(cfg gpt2.Config, name string, batch, warmup, steps int, k kern
 		AllocsStep:  float64(ms1.Mallocs-ms0.Mallocs) / float64(steps),
 		MBAllocStep: float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(steps) / 1e6,
 	}, nil
+}
+
+// writeStepProfile merges the rounds' profiles of our step at t threads,
+// writes them to dir/ours-MODEL-Tthreads.pprof and returns their breakdown
+// over steps steps.
+func writeStepProfile(dir, model string, t int, ps []*profile.Profile, steps int) (stepprof.Breakdown, error) {
+	p, err := profile.Merge(ps)
+	if err != nil {
+		return stepprof.Breakdown{}, fmt.Errorf("merging our CPU profiles: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		return stepprof.Breakdown{}, err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("ours-%s-%dthreads.pprof", model, t))
+	if err := prepare.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return stepprof.Breakdown{}, fmt.Errorf("--profile: %w", err)
+	}
+	b, err := stepprof.Analyze(p, steps)
+	if err != nil {
+		return stepprof.Breakdown{}, err
+	}
+	b.File = path
+	return b, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
@@ -343,6 +425,9 @@ func runTorchPeer(python, script, env, model string, batch, threads, warmup, ste
 	msStep, _ := strconv.ParseFloat(m[1], 64)
 	tps, _ := strconv.ParseFloat(m[2], 64)
 	r := trainRow{Model: model, Batch: batch, TokensPerS: tps, StepMSMedian: msStep, Note: env}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.PeakRSSMB = float64(ru.Maxrss) / 1024 // the peer process's high-water mark
+	}
 	if s := peerSpread.FindStringSubmatch(out.String()); s != nil {
 		r.StepMSMin, _ = strconv.ParseFloat(s[2], 64)
 		r.StepMSMax, _ = strconv.ParseFloat(s[3], 64)

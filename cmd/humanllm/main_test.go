@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/humanllm/humanllm/internal/stepprof"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -119,6 +124,48 @@ func TestBenchTrainJSON(t *testing.T) {
 	}
 	if len(rows) != 1 || rows[0].Impl != "ours" || !(rows[0].TokensPerS > 0) || !(rows[0].StepMSMedian > 0) || !(rows[0].PeakRSSMB > 0) || !(rows[0].GFLOPS > 0) {
 		t.Fatalf("rows %+v", rows)
+	}
+	if rows[0].Profile != nil {
+		t.Errorf("a profile without --profile: %+v", rows[0].Profile)
+	}
+	// --profile writes a pprof file of our timed steps per thread count and
+	// its breakdown, in the JSON and in the text table.
+	dir := filepath.Join(t.TempDir(), "prof")
+	out, err = run(t, "bench", "train", "--model", "small", "--batch", "1", "--warmup", "1", "--steps", "3", "--threads", "1", "--json", "--profile", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = nil
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	b := rows[0].Profile
+	if b == nil || b.Steps != 3 || len(b.Rows) != len(stepprof.Categories) || b.File != filepath.Join(dir, "ours-small-1threads.pprof") {
+		t.Fatalf("profile %+v", b)
+	}
+	f, err := os.Open(b.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.Parse(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := stepprof.Analyze(p, 3)
+	if err != nil || again.Seconds != b.Seconds {
+		t.Errorf("the file's profile gives %v s (%v), the report %v s", again.Seconds, err, b.Seconds)
+	}
+	var pct float64
+	for _, r := range b.Rows {
+		pct += r.Percent
+	}
+	if b.Seconds > 0 && math.Abs(pct-100) > 1e-6 {
+		t.Errorf("percentages sum to %v", pct)
+	}
+	out, err = run(t, "bench", "train", "--model", "small", "--batch", "1", "--warmup", "0", "--steps", "1", "--threads", "1", "--profile", dir)
+	if err != nil || !strings.Contains(out, "CPU ms/step") || !strings.Contains(out, "graph/tape") {
+		t.Errorf("text report without the breakdown (%v):\n%s", err, out)
 	}
 	if _, err := run(t, "bench", "train", "--model", "huge"); err == nil || !strings.Contains(err.Error(), "huge") {
 		t.Errorf("unknown model: %v", err)

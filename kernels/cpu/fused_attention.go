@@ -38,9 +38,11 @@ const (
 
 type attnArgs struct {
 	kernels.AttentionParams
-	group int
-	v     *variant
-	o     *vecOps
+	group     int
+	ldq, ldkv int // row strides of q (and dq) and of k, v (and dk, dv)
+	ldo       int // row stride of out and dout: H·D
+	v         *variant
+	o         *vecOps
 }
 
 func (a *attnArgs) start(b, t int) int {
@@ -70,7 +72,9 @@ func (a *attnArgs) gemm(ws *workspace, tA, tB kernels.Transpose, m, n, k int, al
 }
 
 func (impl Implementation) attnArgs(p kernels.AttentionParams) *attnArgs {
-	return &attnArgs{AttentionParams: p, group: p.H / p.KVH, v: impl.variant(), o: impl.ops()}
+	a := &attnArgs{AttentionParams: p, group: p.H / p.KVH, ldo: p.H * p.D, v: impl.variant(), o: impl.ops()}
+	a.ldq, a.ldkv = p.Strides()
+	return a
 }
 
 // attnWork estimates a call's work for parFor (about one unit per 16
@@ -88,10 +92,103 @@ func (impl Implementation) CausalAttention(out, lse, q, k, v []float32, p kernel
 	a := impl.attnArgs(p)
 	bh := p.B * p.H
 	nqb := (p.T + attnBlock - 1) / attnBlock
+	if p.T <= fwdKeyBlock && bh >= fwdUnits {
+		// One item per (batch, head): its keys and values packed once for
+		// all its query blocks.
+		parFor(bh, attnWork(p), func(ws *workspace, j int) {
+			a.forwardUnit(ws, out, lse, q, k, v, j/p.H, j%p.H)
+		})
+		return
+	}
 	parFor(bh*nqb, attnWork(p), func(ws *workspace, i int) {
 		qb, j := nqb-1-i/bh, i%bh
 		a.forward(ws, out, lse, q, k, v, j/p.H, j%p.H, qb*attnBlock, min(p.T, (qb+1)*attnBlock))
 	})
+}
+
+// fwdUnits is the number of (batch, head) pairs from which rows of at most
+// fwdKeyBlock tokens run one forward item per pair (forwardUnit) rather
+// than one per query block: enough items to keep the threads busy. Both
+// compute each output with the same products in the same order.
+const fwdUnits = 8
+
+// forwardUnit computes out and lse for all queries of head h in row b
+// (T <= fwdKeyBlock: one key tile per query block, as in forward). Kᵀ and
+// V are packed once, whole, and each query block's products read the
+// slivers of its keys [s0, t1), s0 its lowest Start rounded down to a
+// sliver (the keys below it are masked, their probabilities exactly 0).
+func (a *attnArgs) forwardUnit(ws *workspace, out, lse, q, k, v []float32, b, h int) {
+	T, H, D := a.T, a.H, a.D
+	vr := a.v
+	nr := vr.nr
+	kvOff := b*T*a.ldkv + h/a.group*D
+	ks, vs := k[kvOff:], v[kvOff:]
+	tPad, dPad := (T+nr-1)/nr*nr, (D+nr-1)/nr*nr
+	packed := alignedBuf(&ws.b, tPad*D+dPad*T)
+	kp, vp := packed[:tPad*D], packed[tPad*D:]
+	vr.packB(kp, kernels.Trans, ks, a.ldkv, 0, D, 0, T)   // Kᵀ: D×T, slivers of nr keys
+	vr.packB(vp, kernels.NoTrans, vs, a.ldkv, 0, T, 0, D) // V: T×D, slivers of nr columns
+	const bq = attnBlock
+	buf := getScratch(bq*tPad + bq*D + 2*bq)
+	sc := *buf
+	S, O := sc[:bq*tPad], sc[bq*tPad:bq*tPad+bq*D]
+	mrow, lrow := sc[bq*tPad+bq*D:bq*tPad+bq*D+bq], sc[bq*tPad+bq*D+bq:]
+	o := a.o
+	for t0 := 0; t0 < T; t0 += bq {
+		t1 := min(T, t0+bq)
+		mq := t1 - t0
+		s0 := a.minStart(b, t0, t1) / nr * nr
+		nk := t1 - s0
+		// S = Scale·Q·Kᵀ over keys [s0, t1)
+		ap := a.packA(ws, q[(b*T+t0)*a.ldq+h*D:], a.ldq, mq, D)
+		a.gemmPacked(ws, mq, nk, D, a.Scale, ap, kp[s0/nr*nr*D:], nr*D, 0, S, tPad)
+		clear(O[:mq*D])
+		for i := range mq {
+			t := t0 + i
+			row := S[i*tPad : i*tPad+nk]
+			jlo, jhi := max(a.start(b, t)-s0, 0), t-s0+1
+			seen := row[jlo:jhi]
+			m := o.max(seen)
+			sum := o.expSum(seen, seen, m)
+			clear(row[:jlo])
+			clear(row[jhi:])
+			mrow[i], lrow[i] = m, sum
+		}
+		// O = P·V over keys [s0, t1)
+		ap = a.packA(ws, S, tPad, mq, nk)
+		a.gemmPacked(ws, mq, D, nk, 1, ap, vp[s0*nr:], nr*T, 1, O, D)
+		for i := range mq {
+			t := t0 + i
+			qi := ((b*T+t)*H + h) * D
+			o.scale(out[qi:qi+D], O[i*D:i*D+D], 1/lrow[i])
+			lse[(b*H+h)*T+t] = mrow[i] + float32(math.Log(float64(lrow[i])))
+		}
+	}
+	putScratch(buf)
+}
+
+// packA packs the m×k matrix x (NoTrans, leading dimension ldx) into
+// ws.a as the variant's A slivers.
+func (a *attnArgs) packA(ws *workspace, x []float32, ldx, m, k int) []float32 {
+	mr := a.v.mr
+	ap := alignedBuf(&ws.a, k*((m+mr-1)/mr*mr))
+	a.v.packA(ap, kernels.NoTrans, x, ldx, 0, m, 0, k)
+	return ap
+}
+
+// gemmPacked computes C[0:m, 0:n] = alpha·A·B + beta·C (C not read when
+// beta is 0) from packed operands: ap holds A's m rows in mr-row slivers
+// of k steps, back to back; bp B's n columns in nr-column slivers of k
+// steps, bStride elements apart. It runs the same micro-kernel calls, in
+// the same order, as the variant's gemm on the same operands.
+func (a *attnArgs) gemmPacked(ws *workspace, m, n, k int, alpha float32, ap, bp []float32, bStride int, beta float32, c []float32, ldc int) {
+	vr := a.v
+	nr := vr.nr
+	g := gemmArgs{m: m, n: n, k: k, alpha: alpha, beta: beta, ldc: ldc, batch: 1, variant: vr}
+	for jr := 0; jr < n; jr += nr {
+		off := jr / nr * bStride
+		vr.column(ws, &g, c, ap, bp[off:off+k*nr], 0, m, jr, min(nr, n-jr), k, beta)
+	}
 }
 
 // forward computes out and lse for queries [t0, t1) of head h in row b.
@@ -99,9 +196,9 @@ func (a *attnArgs) forward(ws *workspace, out, lse, q, k, v []float32, b, h, t0,
 	const bk = fwdKeyBlock
 	T, H, D := a.T, a.H, a.D
 	mq, kh := t1-t0, h/a.group
-	ldq, ldk := H*D, a.KVH*D
-	qs := q[((b*T+t0)*H+h)*D:]
-	kvOff := (b*T*a.KVH + kh) * D
+	ldq, ldk := a.ldq, a.ldkv
+	qs := q[(b*T+t0)*ldq+h*D:]
+	kvOff := b*T*ldk + kh*D
 	ks, vs := k[kvOff:], v[kvOff:]
 
 	buf := getScratch(mq*bk + mq*D + 2*mq)
@@ -205,11 +302,19 @@ func (impl Implementation) CausalAttentionBackward(dq, dk, dv, dout, out, lse, q
 // mq×nk with leading dimension ld, zero where masked.
 func (a *attnArgs) tile(ws *workspace, P, dS []float32, ld int, dout, lse, dsum, q, k, v []float32, b, h, t0, mq, s0, nk int) {
 	T, H, D := a.T, a.H, a.D
-	ldq, ldk := H*D, a.KVH*D
-	qOff := ((b*T+t0)*H + h) * D
-	kvOff := ((b*T+s0)*a.KVH + h/a.group) * D
-	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, a.Scale, q[qOff:], ldq, k[kvOff:], ldk, 0, P, ld)
-	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, 1, dout[qOff:], ldq, v[kvOff:], ldk, 0, dS, ld)
+	qOff := (b*T+t0)*a.ldq + h*D
+	oOff := ((b*T+t0)*H + h) * D
+	kvOff := (b*T+s0)*a.ldkv + h/a.group*D
+	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, a.Scale, q[qOff:], a.ldq, k[kvOff:], a.ldkv, 0, P, ld)
+	a.gemm(ws, kernels.NoTrans, kernels.Trans, mq, nk, D, 1, dout[oOff:], a.ldo, v[kvOff:], a.ldkv, 0, dS, ld)
+	a.tileRows(P, dS, ld, lse, dsum, b, h, t0, mq, s0, nk)
+}
+
+// tileRows turns the products P = Scale·Q·Kᵀ and dS = dout·Vᵀ of queries
+// [t0, t0+mq) and keys [s0, s0+nk) into P = e^(P − lse) and dS = P ⊙ (dS −
+// D), zero where masked.
+func (a *attnArgs) tileRows(P, dS []float32, ld int, lse, dsum []float32, b, h, t0, mq, s0, nk int) {
+	T, H := a.T, a.H
 	for i := range mq {
 		t := t0 + i
 		pr, ds := P[i*ld:i*ld+nk], dS[i*ld:i*ld+nk]
@@ -252,12 +357,12 @@ func (a *attnArgs) backwardUnit(ws *workspace, dq, dk, dv, dout, lse, dsum, q, k
 	P, dS := s[:bq*bk], s[bq*bk:2*bq*bk]
 	dK, dV, dQ := s[2*bq*bk:2*bq*bk+bk*D], s[2*bq*bk+bk*D:2*bq*bk+2*bk*D], s[2*bq*bk+2*bk*D:]
 	clear(dQ)
-	ldq, ldk := H*D, a.KVH*D
+	ldq, ldk := a.ldq, a.ldkv
 	for s0 := 0; s0 < T; s0 += bk {
 		nk := min(bk, T-s0)
 		clear(dK[:nk*D])
 		clear(dV[:nk*D])
-		kvOff := ((b*T+s0)*a.KVH + kh) * D
+		kvOff := (b*T+s0)*ldk + kh*D
 		for g := range G {
 			h := kh*G + g
 			for t0 := s0; t0 < T; t0 += bq {
@@ -267,14 +372,14 @@ func (a *attnArgs) backwardUnit(ws *workspace, dq, dk, dv, dout, lse, dsum, q, k
 				}
 				mq := t1 - t0
 				a.tile(ws, P, dS, bk, dout, lse, dsum, q, k, v, b, h, t0, mq, s0, nk)
-				qOff := ((b*T+t0)*H + h) * D
-				a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[qOff:], ldq, 1, dV, D)
+				qOff, oOff := (b*T+t0)*ldq+h*D, ((b*T+t0)*H+h)*D
+				a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[oOff:], a.ldo, 1, dV, D)
 				a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, a.Scale, dS, bk, q[qOff:], ldq, 1, dK, D)
 				a.gemm(ws, kernels.NoTrans, kernels.NoTrans, mq, D, nk, a.Scale, dS, bk, k[kvOff:], ldk, 1, dQ[(g*T+t0)*D:], D)
 			}
 		}
 		for j := range nk {
-			off := ((b*T+s0+j)*a.KVH + kh) * D
+			off := (b*T+s0+j)*ldk + kh*D
 			copy(dk[off:off+D], dK[j*D:j*D+D])
 			copy(dv[off:off+D], dV[j*D:j*D+D])
 		}
@@ -282,7 +387,7 @@ func (a *attnArgs) backwardUnit(ws *workspace, dq, dk, dv, dout, lse, dsum, q, k
 	for g := range G {
 		h := kh*G + g
 		for t := range T {
-			off := ((b*T+t)*H + h) * D
+			off := (b*T+t)*ldq + h*D
 			copy(dq[off:off+D], dQ[(g*T+t)*D:(g*T+t)*D+D])
 		}
 	}
@@ -301,7 +406,6 @@ func (a *attnArgs) backwardKV(ws *workspace, dk, dv, dout, lse, dsum, q, k, v []
 	dK, dV := s[2*bq*bk:2*bq*bk+nk*D], s[2*bq*bk+nk*D:]
 	clear(dK)
 	clear(dV)
-	ldq := H * D
 	for h := kh * a.group; h < (kh+1)*a.group; h++ {
 		for t0 := s0; t0 < T; t0 += bq {
 			t1 := min(T, t0+bq)
@@ -310,13 +414,13 @@ func (a *attnArgs) backwardKV(ws *workspace, dk, dv, dout, lse, dsum, q, k, v []
 			}
 			mq := t1 - t0
 			a.tile(ws, P, dS, bk, dout, lse, dsum, q, k, v, b, h, t0, mq, s0, nk)
-			qOff := ((b*T+t0)*H + h) * D
-			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[qOff:], ldq, 1, dV, D)
-			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, a.Scale, dS, bk, q[qOff:], ldq, 1, dK, D)
+			qOff, oOff := (b*T+t0)*a.ldq+h*D, ((b*T+t0)*H+h)*D
+			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, 1, P, bk, dout[oOff:], a.ldo, 1, dV, D)
+			a.gemm(ws, kernels.Trans, kernels.NoTrans, nk, D, mq, a.Scale, dS, bk, q[qOff:], a.ldq, 1, dK, D)
 		}
 	}
 	for j := range nk {
-		off := ((b*T+s0+j)*a.KVH + kh) * D
+		off := (b*T+s0+j)*a.ldkv + kh*D
 		copy(dk[off:off+D], dK[j*D:j*D+D])
 		copy(dv[off:off+D], dV[j*D:j*D+D])
 	}
@@ -326,14 +430,14 @@ func (a *attnArgs) backwardKV(ws *workspace, dk, dv, dout, lse, dsum, q, k, v []
 // backwardQ writes dq for queries [t0, t0+attnBlock) of head h in row b.
 func (a *attnArgs) backwardQ(ws *workspace, dq, dout, lse, dsum, q, k, v []float32, b, h, t0 int) {
 	const bq, bk = attnBlock, bwdTile
-	T, H, D := a.T, a.H, a.D
+	T, D := a.T, a.D
 	t1 := min(T, t0+bq)
 	mq := t1 - t0
 	buf := getScratch(2*bq*bk + mq*D)
 	s := *buf
 	P, dS, dQ := s[:bq*bk], s[bq*bk:2*bq*bk], s[2*bq*bk:]
 	clear(dQ)
-	ldk := a.KVH * D
+	ldk := a.ldkv
 	kh := h / a.group
 	// Key tiles end at t1, as in the forward pass.
 	lo := a.minStart(b, t0, t1)
@@ -343,11 +447,11 @@ func (a *attnArgs) backwardQ(ws *workspace, dq, dout, lse, dsum, q, k, v []float
 	}
 	for s0, nk := lo, first; s0 < t1; s0, nk = s0+nk, bk {
 		a.tile(ws, P, dS, bk, dout, lse, dsum, q, k, v, b, h, t0, mq, s0, nk)
-		kvOff := ((b*T+s0)*a.KVH + kh) * D
+		kvOff := (b*T+s0)*ldk + kh*D
 		a.gemm(ws, kernels.NoTrans, kernels.NoTrans, mq, D, nk, a.Scale, dS, bk, k[kvOff:], ldk, 1, dQ, D)
 	}
 	for i := range mq {
-		off := ((b*T+t0+i)*H + h) * D
+		off := (b*T+t0+i)*a.ldq + h*D
 		copy(dq[off:off+D], dQ[i*D:i*D+D])
 	}
 	putScratch(buf)

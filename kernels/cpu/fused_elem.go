@@ -21,38 +21,52 @@ const (
 // tanh form without its cancellation for negative x.
 func (impl Implementation) GELU(y, x []float32, n int) {
 	kernels.CheckUnary(y, x, n)
+	f := impl.geluRow()
+	parRange(n, elemAlign, 4*n, func(lo, hi int) { f(y[lo:hi], x[lo:hi]) })
+}
+
+// geluRow returns the variant's GELU over a slice: y[i] = GELU(x[i]),
+// each element computed the same way wherever the slice starts or ends.
+func (impl Implementation) geluRow() func(y, x []float32) {
 	if f := impl.asmElem().gelu; f != nil {
-		parRange(n, elemAlign, 4*n, func(lo, hi int) { f(y[lo:hi], x[lo:hi]) })
-		return
+		return f
 	}
-	parRange(n, elemAlign, 4*n, func(lo, hi int) {
-		xs, ys := x[lo:hi], y[lo:hi]
-		ys = ys[:len(xs)]
-		for i, v := range xs {
-			z := geluC2 * (v + geluA*v*v*v)
-			ys[i] = v / (1 + expf(-z))
-		}
-	})
+	return geluGo
+}
+
+func geluGo(y, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		z := geluC2 * (v + geluA*v*v*v)
+		y[i] = v / (1 + expf(-z))
+	}
 }
 
 // GELUBackward implements kernels.Activator: with s = σ(z),
 // GELU' = s + x·s·(1−s)·dz/dx.
 func (impl Implementation) GELUBackward(dx, dy, x []float32, n int) {
 	kernels.CheckUnaryBackward(dx, dy, x, n)
+	f := impl.geluBwdRow()
+	parRange(n, elemAlign, 4*n, func(lo, hi int) { f(dx[lo:hi], dy[lo:hi], x[lo:hi]) })
+}
+
+// geluBwdRow returns the variant's GELU backward over a slice, each
+// element computed the same way wherever the slice starts or ends.
+func (impl Implementation) geluBwdRow() func(dx, dy, x []float32) {
 	if f := impl.asmElem().geluBwd; f != nil {
-		parRange(n, elemAlign, 4*n, func(lo, hi int) { f(dx[lo:hi], dy[lo:hi], x[lo:hi]) })
-		return
+		return f
 	}
-	parRange(n, elemAlign, 4*n, func(lo, hi int) {
-		xs, dys, dxs := x[lo:hi], dy[lo:hi], dx[lo:hi]
-		dys, dxs = dys[:len(xs)], dxs[:len(xs)]
-		for i, v := range xs {
-			v2 := v * v
-			s := 1 / (1 + expf(-geluC2*(v+geluA*v2*v)))
-			d := s + v*s*(1-s)*(geluC2*(1+3*geluA*v2))
-			dxs[i] = dys[i] * d
-		}
-	})
+	return geluBwdGo
+}
+
+func geluBwdGo(dx, dy, x []float32) {
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	for i, v := range x {
+		v2 := v * v
+		s := 1 / (1 + expf(-geluC2*(v+geluA*v2*v)))
+		d := s + v*s*(1-s)*(geluC2*(1+3*geluA*v2))
+		dx[i] = dy[i] * d
+	}
 }
 
 // SiLU implements kernels.Activator.

@@ -1,10 +1,13 @@
 package cpu
 
 import (
-	"github.com/humanllm/humanllm/kernels"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/humanllm/humanllm/kernels"
 )
 
 // TestExpf checks the scalar fast exp, and each variant's expSum, against
@@ -285,3 +288,59 @@ func TestElemVariants(t *testing.T) {
 func kernelsAdam() kernels.AdamWParams {
 	return kernels.AdamWParams{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.1, Step: 2}
 }
+
+// forwardUnit (keys and values packed once per (batch, head)) gives bit
+// for bit the per-query-block forward for rows of at most 256 tokens: the
+// same dot products, only masked zero probabilities added first.
+func TestForwardUnitMatchesForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		b, t, h, kvh, d, stride int
+		start                   bool
+	}{{2, 256, 4, 4, 64, 0, false}, {2, 200, 6, 3, 64, 0, true}, {3, 70, 4, 2, 16, 0, true}, {1, 33, 8, 8, 7, 0, false}, {2, 130, 2, 2, 32, 3 * 64, true}} {
+		p := kernels.AttentionParams{B: c.b, T: c.t, H: c.h, KVH: c.kvh, D: c.d, Scale: 0.3, Stride: c.stride}
+		if c.start {
+			p.Start = make([]int32, c.b*c.t)
+			for b := range c.b {
+				s0 := 0
+				for tt := range c.t {
+					if tt > s0 && rng.IntN(40) == 0 {
+						s0 = tt
+					}
+					p.Start[b*c.t+tt] = int32(s0)
+				}
+			}
+		}
+		ldq, ldkv := p.Strides()
+		rows := c.b * c.t
+		nq, nkv, no := (rows-1)*ldq+c.h*c.d, (rows-1)*ldkv+c.kvh*c.d, rows*c.h*c.d
+		r := func(n int) []float32 {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.Float64()*2 - 1)
+			}
+			return x
+		}
+		q, k, v := r(nq), r(nkv), r(nkv)
+		for _, impl := range Implementations() {
+			a := impl.attnArgs(p)
+			ws := new(workspace)
+			out1, lse1 := make([]float32, no), make([]float32, c.b*c.h*c.t)
+			out2, lse2 := make([]float32, no), make([]float32, c.b*c.h*c.t)
+			for b := range c.b {
+				for h := range c.h {
+					for t0 := 0; t0 < c.t; t0 += attnBlock {
+						a.forward(ws, out1, lse1, q, k, v, b, h, t0, min(c.t, t0+attnBlock))
+					}
+					a.forwardUnit(ws, out2, lse2, q, k, v, b, h)
+				}
+			}
+			name := fmt.Sprintf("%s %+v", impl.Name(), c)
+			if !slices.EqualFunc(out1, out2, bitsEq) || !slices.EqualFunc(lse1, lse2, bitsEq) {
+				t.Fatalf("%s: forwardUnit differs from forward", name)
+			}
+		}
+	}
+}
+
+func bitsEq(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }

@@ -22,9 +22,11 @@ type gemmArgs struct {
 	sC      int
 	batch   int
 	variant *variant
-	pm, pn  int // per-entry partition grid (parallel runs)
-	mt, nt  int // tiles along m and n
-	parts   int // batch*pm*pn
+	init    *cInit // SgemmBias: C starts as R + bias (alpha 1, beta 1, batch 1)
+	epi     *cEpi  // applied to each block of C after its last k slab (batch 1)
+	pm, pn  int    // per-entry partition grid (parallel runs)
+	mt, nt  int    // tiles along m and n
+	parts   int    // batch*pm*pn
 }
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C; see package kernels for
@@ -120,11 +122,17 @@ func (v *variant) gemm(ws *workspace, g *gemmArgs, offA, offB, offC, m0, m1, n0,
 // beta*C.
 func (v *variant) block(ws *workspace, g *gemmArgs, a, c, bp []float32, i0, mc, j0, nc, p0, kc int, beta float32) {
 	mr, nr := v.mr, v.nr
+	if p0 == 0 && g.init != nil {
+		g.init.rows(c, g.ldc, i0, i0+mc, j0, j0+nc)
+	}
 	mcPad := (mc + mr - 1) / mr * mr
 	ap := alignedBuf(&ws.a, kc*mcPad)
 	v.packA(ap, g.tA, a, g.lda, i0, mc, p0, kc)
 	for jr := 0; jr < nc; jr += nr {
 		v.column(ws, g, c, ap, bp[jr*kc:(jr+nr)*kc], i0, mc, j0+jr, min(nr, nc-jr), kc, beta)
+	}
+	if g.epi != nil && p0+kc == g.k {
+		g.epi.rows(c, g.ldc, i0, i0+mc, j0, j0+nc)
 	}
 }
 

@@ -9,17 +9,21 @@ import (
 	"github.com/humanllm/humanllm/kernels"
 )
 
-// linearOp is y = x·op(W) + b on a kernels.Sgemmer: one SGEMM forward and
-// two backward, with the transpose as a flag instead of gorgonia's
-// Transpose (which copies W every run) and the bias added row by row
-// instead of gorgonia's BroadcastAdd (which materialises the repeated
-// bias).
+// linearOp is y = x·op(W) + b (+ r) on a kernels.Sgemmer: one SGEMM
+// forward and two backward, with the transpose as a flag instead of
+// gorgonia's Transpose (which copies W every run) and the bias added row
+// by row instead of gorgonia's BroadcastAdd (which materialises the
+// repeated bias). When k is also a kernels.Linearer the bias and the
+// residual r are folded into the forward SGEMM (SgemmBias) and the bias
+// gradient is its BiasGrad; otherwise plain loops do both.
 type linearOp struct {
 	base
 	k             kernels.Sgemmer
+	lin           kernels.Linearer // k, if it is one
 	rows, in, out int
 	transW        bool // W is stored [out, in] (nn.Linear); else [in, out] (Conv1D)
 	bias          bool
+	resid         bool // a residual input r [rows, out] is added
 	res           owned
 }
 
@@ -28,10 +32,28 @@ type linearOp struct {
 // Llama, a tied embedding used as the output head) and the product is
 // x·Wᵀ. b is nil or a [out] or [1, out] bias. The matmuls run on k.
 func Linear(x, w, b *G.Node, transW bool, k kernels.Sgemmer) (*G.Node, error) {
-	const name = "Linear"
+	return linear("Linear", x, w, b, nil, transW, k)
+}
+
+// LinearResidual returns r + x·W + b: Linear with a residual r [rows,
+// out] added in the same pass (a transformer block's "x + proj(h)"), with
+// the numerics of kernels.Linearer.SgemmBias: (r + b) is rounded first,
+// then the product added. The gradient with respect to r is the incoming
+// gradient itself.
+func LinearResidual(x, w, b, r *G.Node, transW bool, k kernels.Sgemmer) (*G.Node, error) {
+	if r == nil {
+		return nil, fmt.Errorf("ggops: LinearResidual: nil residual")
+	}
+	return linear("LinearResidual", x, w, b, r, transW, k)
+}
+
+func linear(name string, x, w, b, r *G.Node, transW bool, k kernels.Sgemmer) (*G.Node, error) {
 	nodes := []*G.Node{x, w}
 	if b != nil {
 		nodes = append(nodes, b)
+	}
+	if r != nil {
+		nodes = append(nodes, r)
 	}
 	if err := checkFloat(name, nodes...); err != nil {
 		return nil, err
@@ -54,11 +76,15 @@ func Linear(x, w, b *G.Node, transW bool, k kernels.Sgemmer) (*G.Node, error) {
 	if b != nil && b.Shape().TotalSize() != out {
 		return nil, fmt.Errorf("ggops: %s: bias %v for %d outputs", name, b.Shape(), out)
 	}
-	op := &linearOp{
-		base: base{name: name, params: fmt.Sprintf("rows=%d,in=%d,out=%d,transW=%t,bias=%t,k=%s", rows, in, out, transW, b != nil, kname(k)),
-			in: argsOf(nodes...), out: arg{dims: 2}, shape: tensor.Shape{rows, out}},
-		k: k, rows: rows, in: in, out: out, transW: transW, bias: b != nil,
+	if r != nil && !r.Shape().Eq(tensor.Shape{rows, out}) {
+		return nil, fmt.Errorf("ggops: %s: residual %v, want (%d, %d)", name, r.Shape(), rows, out)
 	}
+	op := &linearOp{
+		base: base{name: name, params: fmt.Sprintf("rows=%d,in=%d,out=%d,transW=%t,bias=%t,resid=%t,k=%s", rows, in, out, transW, b != nil, r != nil, kname(k)),
+			in: argsOf(nodes...), out: arg{dims: 2}, shape: tensor.Shape{rows, out}},
+		k: k, rows: rows, in: in, out: out, transW: transW, bias: b != nil, resid: r != nil,
+	}
+	op.lin, _ = k.(kernels.Linearer)
 	return G.ApplyOp(op, nodes...)
 }
 
@@ -86,18 +112,20 @@ func (op *linearOp) compute(y []float32, in []G.Value) error {
 	if err != nil {
 		return err
 	}
-	beta := float32(0)
+	var b, r []float32
+	next := 2
 	if op.bias {
-		b, err := f32(in[2], op.out, "b")
-		if err != nil {
+		if b, err = f32(in[next], op.out, "b"); err != nil {
 			return err
 		}
-		for r := range op.rows {
-			copy(y[r*op.out:(r+1)*op.out], b)
-		}
-		beta = 1
+		next++
 	}
-	op.k.Sgemm(kernels.NoTrans, op.tW(), op.rows, op.out, op.in, 1, x, op.in, w, op.ldW(), beta, y, op.out)
+	if op.resid {
+		if r, err = f32(in[next], op.rows*op.out, "r"); err != nil {
+			return err
+		}
+	}
+	linearInto(op.k, op.lin, op.tW(), op.ldW(), y, x, w, b, r, op.rows, op.in, op.out)
 	return nil
 }
 
@@ -127,7 +155,14 @@ func (op *linearOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withParamGrads(dx, gop.extra, []string{"LinearGradW", "LinearGradB"}[:len(shapes)]...)
+	grads, err := withParamGrads(dx, gop.extra, []string{"LinearGradW", "LinearGradB"}[:len(shapes)]...)
+	if err != nil {
+		return nil, err
+	}
+	if op.resid { // d(r + ...)/dr = identity
+		grads = append(grads, dy)
+	}
+	return grads, nil
 }
 
 // linearGrad computes dx = dy·op(W)ᵀ (its value), dW and db (kept for
@@ -168,13 +203,7 @@ func (op *linearGrad) compute(dx []float32, in []G.Value) error {
 		f.k.Sgemm(kernels.Trans, kernels.NoTrans, f.in, f.out, f.rows, 1, x, f.in, dy, f.out, 0, dw, f.out)
 	}
 	if f.bias {
-		db := op.extra.prepare(1, true)
-		for r := range f.rows {
-			row := dy[r*f.out : (r+1)*f.out]
-			for j, v := range row {
-				db[j] += v
-			}
-		}
+		biasGrad(f.lin, op.extra.prepare(1, false), dy, f.rows, f.out)
 	}
 	return nil
 }

@@ -18,7 +18,9 @@ type crossEntropyOp struct {
 	losses   []float32    // per-row losses
 	tbuf     []int32      // converted targets (Int, Int64 inputs)
 	wantGrad bool         // set by SymDiff: the forward also computes the gradient
+	inPlace  bool         // the gradient overwrites the logits' value
 	grad     owned        // gradient of the mean loss w.r.t. the logits
+	gradT    G.Value      // the gradient's tensor: grad's, or the logits' value (inPlace)
 	ready    bool         // grad holds the gradient of the last forward run
 }
 
@@ -35,7 +37,22 @@ type crossEntropyOp struct {
 // scales it by the incoming gradient, in place, and returns it; a second
 // gradient run after one forward run is an error.
 func CrossEntropy(logits, targets *G.Node, k kernels.Fused) (*G.Node, error) {
-	const name = "CrossEntropy"
+	return crossEntropy("CrossEntropy", logits, targets, false, k)
+}
+
+// CrossEntropyInPlace is CrossEntropy whose gradient, when the loss is
+// differentiated, is computed in place over the logits' value instead of
+// a copy of it (one pass over the [..., V] matrix less, and no second
+// buffer of that size): after a run that differentiates the loss, the
+// logits node's value holds the gradient, not the logits. Use it where
+// nothing reads the logits after the loss (a training graph). If the
+// logits' value is a view that must be materialised, the gradient goes to a
+// buffer of the op as with CrossEntropy.
+func CrossEntropyInPlace(logits, targets *G.Node, k kernels.Fused) (*G.Node, error) {
+	return crossEntropy("CrossEntropyInPlace", logits, targets, true, k)
+}
+
+func crossEntropy(name string, logits, targets *G.Node, inPlace bool, k kernels.Fused) (*G.Node, error) {
 	if err := checkFloat(name, logits); err != nil {
 		return nil, err
 	}
@@ -53,7 +70,7 @@ func CrossEntropy(logits, targets *G.Node, k kernels.Fused) (*G.Node, error) {
 	op := &crossEntropyOp{
 		base: base{name: name, params: fmt.Sprintf("n=%d,v=%d,ignore=%d,k=%s", n, v, kernels.IgnoreIndex, kname(k)),
 			in: argsOf(logits, targets), out: arg{}, shape: tensor.ScalarShape()},
-		k: k, n: n, v: v, lshape: ls, loss: G.NewF32(0),
+		k: k, n: n, v: v, lshape: ls, loss: G.NewF32(0), inPlace: inPlace,
 	}
 	return G.ApplyOp(op, logits, targets)
 }
@@ -84,9 +101,15 @@ func (op *crossEntropyOp) Do(in ...G.Value) (v G.Value, err error) {
 	}
 	op.losses = grow(op.losses, op.n)
 	if op.wantGrad {
-		_, g := op.grad.get(op.lshape)
-		copy(g, logits)
-		op.k.CrossEntropyGrad(op.losses, g, targets, op.n, op.v, scale)
+		if t, ok := in[0].(*tensor.Dense); ok && op.inPlace && !t.RequiresIterator() && sameStart(t, logits) {
+			op.gradT = t
+			op.k.CrossEntropyGrad(op.losses, logits, targets, op.n, op.v, scale)
+		} else {
+			t, g := op.grad.get(op.lshape)
+			op.gradT = t
+			copy(g, logits)
+			op.k.CrossEntropyGrad(op.losses, g, targets, op.n, op.v, scale)
+		}
 	} else {
 		op.k.CrossEntropy(op.losses, logits, targets, op.n, op.v)
 	}
@@ -140,8 +163,12 @@ func (op *crossEntropyGrad) Do(in ...G.Value) (v G.Value, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("ggops: %s: %w", op.name, err)
 	}
-	t, g := f.grad.get(f.lshape)
+	t := f.gradT
 	if d != 1 {
+		g, err := f32(t, f.n*f.v, "gradient")
+		if err != nil {
+			return nil, fmt.Errorf("ggops: %s: %w", op.name, err)
+		}
 		for i := range g {
 			g[i] *= d
 		}

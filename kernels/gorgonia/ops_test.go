@@ -2,12 +2,15 @@ package ggops
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/humanllm/humanllm/kernels"
+	"github.com/humanllm/humanllm/kernels/ref"
 )
 
 // The unfused references below use only gorgonia primitives whose gradients
@@ -355,6 +358,61 @@ func TestCausalAttention(t *testing.T) {
 	}
 }
 
+// CausalAttentionQKV equals the unfused reference on q, k and v selected
+// from the fused input, and its gradient lands in the fused layout.
+func TestCausalAttentionQKV(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    kernels.AttentionParams
+	}{
+		{"MHA", kernels.AttentionParams{B: 2, T: 5, H: 2, KVH: 2, D: 4, Scale: 0.5}},
+		{"GQA+Start", kernels.AttentionParams{B: 2, T: 5, H: 4, KVH: 2, D: 3, Scale: 0.7,
+			Start: []int32{0, 0, 0, 3, 3, 0, 1, 1, 1, 4}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
+			rows, wq, wkv := p.B*p.T, p.H*p.D, p.KVH*p.D
+			width := wq + 2*wkv
+			n := rows * width
+			// selection matrices: fused column -> q, k, v columns
+			sel := func(off, w int) []float64 {
+				m := make([]float64, rows*w*n)
+				for r := range rows {
+					for j := range w {
+						m[(r*w+j)*n+r*width+off+j] = 1
+					}
+				}
+				return m
+			}
+			runCase(t, opCase{
+				name:   "CausalAttentionQKV",
+				inputs: []fin{{name: "qkv", shape: tensor.Shape{rows, width}, rshape: tensor.Shape{n, 1}, scale: 1}},
+				ours: func(g *G.ExprGraph, in []*G.Node, k kernels.Fused) (*G.Node, error) {
+					return CausalAttentionQKV(in[0], p, k)
+				},
+				ref: func(g *G.ExprGraph, in []*G.Node, dt tensor.Dtype) (*G.Node, error) {
+					pick := func(name string, off, w int) *G.Node {
+						return must(G.Mul(constant(g, dt, name, tensor.Shape{rows * w, n}, sel(off, w)), in[0]))
+					}
+					return refAttention(p)(g, []*G.Node{pick("selq", 0, wq), pick("selk", wq, wkv), pick("selv", wq+wkv, wkv)}, dt)
+				},
+				tolOut: 1e-6, tolGrad: 1e-5,
+			})
+		})
+	}
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(10, 24), G.WithName("x"))
+	p := kernels.AttentionParams{B: 2, T: 5, H: 2, KVH: 2, D: 4, Scale: 0.5}
+	if _, err := CausalAttentionQKV(x, p, ref.Implementation{}); err != nil {
+		t.Errorf("fused [10, 24] for B2 T5 H2 KVH2 D4: %v", err)
+	}
+	for _, bad := range []kernels.AttentionParams{{B: 2, T: 5, H: 2, KVH: 2, D: 3}, {B: 2, T: 5, H: 3, KVH: 2, D: 4}, {B: 2, T: 5, H: 2, KVH: 2, D: 4, Stride: 30}} {
+		if _, err := CausalAttentionQKV(x, bad, ref.Implementation{}); err == nil {
+			t.Errorf("%+v accepted for qkv [10, 24]", bad)
+		}
+	}
+}
+
 func TestCrossEntropy(t *testing.T) {
 	const n, v = 6, 11
 	targets := []int32{3, kernels.IgnoreIndex, 0, 10, 7, 3}
@@ -391,4 +449,74 @@ func TestEmbedding(t *testing.T) {
 			})
 		})
 	}
+}
+
+// CrossEntropyInPlace gives bit for bit the loss and gradients of
+// CrossEntropy (run after run, with an incoming gradient other than 1),
+// its gradient with respect to the logits is the logits' own value after
+// the run, and it owns no second [n, v] buffer.
+func TestCrossEntropyInPlace(t *testing.T) {
+	const n, in, v = 6, 4, 11
+	targets := []int32{3, kernels.IgnoreIndex, 0, 10, 7, 3}
+	rng := rand.New(rand.NewPCG(8, 9))
+	xv, wv := randT(rng, n, in), randT(rng, in, v)
+	for _, f := range fusedImpls() {
+		type result struct {
+			loss         float32
+			dx, dw, dlog []float32
+			logitsAfter  []float32
+			ownsGradCopy bool
+		}
+		run := func(inPlace bool) []result {
+			g := G.NewGraph()
+			x := G.NewMatrix(g, tensor.Float32, G.WithShape(n, in), G.WithValue(to32(xv)), G.WithName("x"))
+			w := G.NewMatrix(g, tensor.Float32, G.WithShape(in, v), G.WithValue(to32(wv)), G.WithName("w"))
+			tg := intNode(g, tensor.Int32, "targets", tensor.Shape{n}, targets)
+			logits := must(Linear(x, w, nil, false, f.k.(kernels.Sgemmer)))
+			ce := CrossEntropy
+			if inPlace {
+				ce = CrossEntropyInPlace
+			}
+			loss := must(ce(logits, tg, f.k))
+			obj := G.Must(G.Mul(loss, scalarConst(tensor.Float32, scalarWeight)))
+			gs, err := G.Grad(obj, x, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g)
+			defer vm.Close()
+			var rs []result
+			for i := range 2 {
+				if i > 0 {
+					vm.Reset()
+				}
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				cp := func(nd *G.Node) []float32 { return append([]float32(nil), nd.Value().Data().([]float32)...) }
+				op := loss.Op().(*crossEntropyOp)
+				rs = append(rs, result{loss: loss.Value().Data().(float32), dx: cp(gs[0]), dw: cp(gs[1]),
+					dlog: append([]float32(nil), op.gradT.Data().([]float32)...), logitsAfter: cp(logits), ownsGradCopy: op.grad.data != nil})
+			}
+			return rs
+		}
+		want, got := run(false), run(true)
+		for i := range want {
+			w, g := want[i], got[i]
+			if math.Float32bits(w.loss) != math.Float32bits(g.loss) || !bits32Equal(w.dx, g.dx) || !bits32Equal(w.dw, g.dw) || !bits32Equal(w.dlog, g.dlog) {
+				t.Errorf("%s run %d: in-place loss %v or gradients differ from CrossEntropy's (loss %v)", f.name, i, g.loss, w.loss)
+			}
+			if !bits32Equal(g.logitsAfter, g.dlog) || bits32Equal(w.logitsAfter, w.dlog) {
+				t.Errorf("%s run %d: the logits' value after the run is the gradient in place (%t) / not with CrossEntropy (%t)",
+					f.name, i, bits32Equal(g.logitsAfter, g.dlog), !bits32Equal(w.logitsAfter, w.dlog))
+			}
+			if g.ownsGradCopy || !w.ownsGradCopy {
+				t.Errorf("%s: in place owns a gradient copy: %t; CrossEntropy: %t", f.name, g.ownsGradCopy, w.ownsGradCopy)
+			}
+		}
+	}
+}
+
+func bits32Equal(a, b []float32) bool {
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 }

@@ -103,6 +103,18 @@ func TestCausalAttention(t *testing.T, impl kernels.Attender) {
 			attnFD(t, impl, c, rng)
 		}
 	})
+	t.Run("Stride", func(t *testing.T) {
+		for i, c := range []attnCase{
+			{b: 2, t: 17, h: 2, kvh: 1, d: 8, start: "packed"},
+			{b: 1, t: 130, h: 4, kvh: 2, d: 16, start: "window"},
+			{b: 8, t: 70, h: 4, kvh: 4, d: 8}, // many (batch, KV head) pairs
+			{b: 2, t: 300, h: 3, kvh: 3, d: 5},
+		} {
+			if !attnStride(t, impl, c, i%3, rng) {
+				return
+			}
+		}
+	})
 	t.Run("Empty", func(t *testing.T) {
 		impl.CausalAttention(nil, nil, nil, nil, nil, kernels.AttentionParams{B: 0, T: 5, H: 2, KVH: 1, D: 4})
 		impl.CausalAttention(nil, nil, nil, nil, nil, kernels.AttentionParams{B: 2, T: 0, H: 2, KVH: 1, D: 4})
@@ -172,4 +184,73 @@ func attnFD(t *testing.T, impl kernels.Attender, c attnCase, rng *rand.Rand) {
 	compareFD(t, name+": dq", dq, fdGrad(q64, L), g.tolDq)
 	compareFD(t, name+": dk", dk, fdGrad(k64, L), g.tolDk)
 	compareFD(t, name+": dv", dv, fdGrad(v64, L), g.tolDv)
+}
+
+// attnStride runs c with q, k and v as the column blocks of one fused
+// [B·T, (H+2·KVH)·D+pad] matrix (Stride set), and dq, dk, dv likewise, and
+// requires bit for bit the results of the contiguous call (checked against
+// the oracle by TestCausalAttention's other cases) and untouched padding.
+func attnStride(t *testing.T, impl kernels.Attender, c attnCase, pad int, rng *rand.Rand) bool {
+	t.Helper()
+	p := c.params(rng)
+	name := shapeName("stride B%d_T%d_H%d_KVH%d_D%d_pad%d_%s", c.b, c.t, c.h, c.kvh, c.d, pad, c.start)
+	rows, wq, wkv := c.b*c.t, c.h*c.d, c.kvh*c.d
+	ld := wq + 2*wkv + pad
+	nq, nkv, nl := rows*wq, rows*wkv, c.b*c.h*c.t
+	q, k, v := newVec(nq, 0).uniform(rng, -1, 1), newVec(nkv, 0).uniform(rng, -1, 1), newVec(nkv, 0).uniform(rng, -1, 1)
+	dout := newVec(nq, 0).uniform(rng, -1, 1)
+	// The contiguous call.
+	out, lse := make([]float32, nq), make([]float32, nl)
+	dq, dk, dv := make([]float32, nq), make([]float32, nkv), make([]float32, nkv)
+	impl.CausalAttention(out, lse, q.el(), k.el(), v.el(), p)
+	impl.CausalAttentionBackward(dq, dk, dv, dout.el(), out, lse, q.el(), k.el(), v.el(), p)
+	// The fused one: padding and the guard after the last row are NaN.
+	fuse := func(parts ...[]float32) *vec {
+		f := newVec(rows*ld, 5).fill(nanF32())
+		for r := range rows {
+			off := r * ld
+			for i, x := range parts {
+				w := []int{wq, wkv, wkv}[i]
+				if x != nil {
+					copy(f.data[off:off+w], x[r*w:(r+1)*w])
+				}
+				off += w
+			}
+		}
+		return f
+	}
+	qkv := fuse(q.el(), k.el(), v.el())
+	qkv.snap()
+	ps := p
+	ps.Stride = ld
+	sout, slse := newVec(nq, 3).fill(nanF32()), newVec(nl, 3).fill(nanF32())
+	sout.snap()
+	slse.snap()
+	impl.CausalAttention(sout.data, slse.data, qkv.data, qkv.data[wq:], qkv.data[wq+wkv:], ps)
+	if !qkv.unchanged(t, name+": qkv") || !sout.guards(t, name+": out") || !slse.guards(t, name+": lse") ||
+		!bitsEqual(t, name+": out", sout.el(), out) || !bitsEqual(t, name+": lse", slse.el(), lse) {
+		return false
+	}
+	dqkv := fuse(nil, nil, nil)
+	dqkv.snap()
+	impl.CausalAttentionBackward(dqkv.data, dqkv.data[wq:], dqkv.data[wq+wkv:], dout.el(), sout.data, slse.data, qkv.data, qkv.data[wq:], qkv.data[wq+wkv:], ps)
+	want := fuse(dq, dk, dv)
+	return qkv.unchanged(t, name+": bwd qkv") && dqkv.guards(t, name+": dqkv") && bitsEqual(t, name+": dqkv", dqkv.data, want.data)
+}
+
+// bitsEqual reports, as an error, the first element where got and want
+// differ in their bits (NaN padding included).
+func bitsEqual(t testing.TB, name string, got, want []float32) bool {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d elements, want %d", name, len(got), len(want))
+		return false
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Errorf("%s: element %d is %v, want exactly %v", name, i, got[i], want[i])
+			return false
+		}
+	}
+	return true
 }

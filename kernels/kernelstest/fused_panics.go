@@ -92,6 +92,16 @@ func TestFusedPanics(t *testing.T, impl kernels.Fused) {
 		{"Attention H%KVH", kernels.BadGQA, func() {
 			impl.CausalAttention(z(nq), z(nl), z(nq), z(nkv), z(nkv), with(func(p *kernels.AttentionParams) { p.KVH = 3 }))
 		}},
+		{"Attention Stride < H*D", kernels.BadAttnStride, func() {
+			impl.CausalAttention(z(nq), z(nl), z(nq), z(nkv), z(nkv), with(func(p *kernels.AttentionParams) { p.Stride = p.H*p.D - 1 }))
+		}},
+		{"Attention Stride < 0", kernels.BadAttnStride, func() {
+			impl.CausalAttention(z(nq), z(nl), z(nq), z(nkv), z(nkv), with(func(p *kernels.AttentionParams) { p.Stride = -1 }))
+		}},
+		{"Attention strided short q", kernels.ShortQ, func() {
+			// rows 0..4 of a [6, 2·H·D] matrix: the last row's q ends at 5·2·H·D + H·D.
+			impl.CausalAttention(z(nq), z(nl), z(5*2*20+20-1), z(2*nq), z(2*nq), with(func(p *kernels.AttentionParams) { p.Stride = 2 * p.H * p.D }))
+		}},
 		{"Attention short out", kernels.ShortOut, func() { impl.CausalAttention(z(nq-1), z(nl), z(nq), z(nkv), z(nkv), ap) }},
 		{"Attention short lse", kernels.ShortLse, func() { impl.CausalAttention(z(nq), z(nl-1), z(nq), z(nkv), z(nkv), ap) }},
 		{"Attention short q", kernels.ShortQ, func() { impl.CausalAttention(z(nq), z(nl), z(nq-1), z(nkv), z(nkv), ap) }},

@@ -7,10 +7,20 @@ import (
 )
 
 // attn holds the index arithmetic of AttentionParams.
-type attn struct{ kernels.AttentionParams }
+type attn struct {
+	kernels.AttentionParams
+	ldq, ldkv int // row strides of q and of k, v
+}
 
-func (a attn) qOff(b, t, h int) int   { return ((b*a.T+t)*a.H + h) * a.D }
-func (a attn) kvOff(b, t, h int) int  { return ((b*a.T+t)*a.KVH + h) * a.D }
+func newAttn(p kernels.AttentionParams) attn {
+	a := attn{AttentionParams: p}
+	a.ldq, a.ldkv = p.Strides()
+	return a
+}
+
+func (a attn) oOff(b, t, h int) int   { return ((b*a.T+t)*a.H + h) * a.D } // out, dout
+func (a attn) qOff(b, t, h int) int   { return (b*a.T+t)*a.ldq + h*a.D }
+func (a attn) kvOff(b, t, h int) int  { return (b*a.T+t)*a.ldkv + h*a.D }
 func (a attn) lseOff(b, h, t int) int { return (b*a.H+h)*a.T + t }
 func (a attn) start(b, t int) int {
 	if a.Start == nil {
@@ -35,7 +45,7 @@ func (Implementation) CausalAttention(out, lse, q, k, v []float32, p kernels.Att
 	if p.B == 0 || p.T == 0 || p.H == 0 || p.D == 0 {
 		return
 	}
-	a := attn{p}
+	a := newAttn(p)
 	group := p.H / p.KVH
 	s := make([]float64, p.T)
 	o := make([]float64, p.D)
@@ -59,8 +69,9 @@ func (Implementation) CausalAttention(out, lse, q, k, v []float32, p kernels.Att
 						o[d] += e * float64(v[vj+d])
 					}
 				}
+				oi := a.oOff(b, t, h)
 				for d := range p.D {
-					out[qi+d] = float32(o[d] / sum)
+					out[oi+d] = float32(o[d] / sum)
 				}
 				lse[a.lseOff(b, h, t)] = float32(m + math.Log(sum))
 			}
@@ -78,41 +89,52 @@ func (Implementation) CausalAttentionBackward(dq, dk, dv, dout, out, lse, q, k, 
 	if p.B == 0 || p.T == 0 || p.H == 0 || p.D == 0 {
 		return
 	}
-	a := attn{p}
+	a := newAttn(p)
 	group := p.H / p.KVH
+	// float64 accumulators in the contiguous layouts
 	nq, nkv := p.B*p.T*p.H*p.D, p.B*p.T*p.KVH*p.D
 	dq64, dk64, dv64 := make([]float64, nq), make([]float64, nkv), make([]float64, nkv)
+	c := newAttn(kernels.AttentionParams{B: p.B, T: p.T, H: p.H, KVH: p.KVH, D: p.D})
 	pr, dp := make([]float64, p.T), make([]float64, p.T)
 	scale := float64(p.Scale)
 	for b := range p.B {
 		for h := range p.H {
 			kh := h / group
 			for t := range p.T {
-				qi, lo := a.qOff(b, t, h), a.start(b, t)
+				qi, oi, ci, lo := a.qOff(b, t, h), a.oOff(b, t, h), c.qOff(b, t, h), a.start(b, t)
 				l := float64(lse[a.lseOff(b, h, t)])
 				var dsum float64
 				for j := lo; j <= t; j++ {
 					kj := a.kvOff(b, j, kh)
 					pr[j] = math.Exp(scale*a.dot(q, qi, k, kj) - l)
-					dp[j] = a.dot(dout, qi, v, kj)
+					dp[j] = a.dot(dout, oi, v, kj)
 					dsum += pr[j] * dp[j]
 				}
 				for j := lo; j <= t; j++ {
-					kj := a.kvOff(b, j, kh)
+					kj, cj := a.kvOff(b, j, kh), c.kvOff(b, j, kh)
 					ds := scale * pr[j] * (dp[j] - dsum)
 					for d := range p.D {
-						dq64[qi+d] += ds * float64(k[kj+d])
-						dk64[kj+d] += ds * float64(q[qi+d])
-						dv64[kj+d] += pr[j] * float64(dout[qi+d])
+						dq64[ci+d] += ds * float64(k[kj+d])
+						dk64[cj+d] += ds * float64(q[qi+d])
+						dv64[cj+d] += pr[j] * float64(dout[oi+d])
 					}
 				}
 			}
 		}
 	}
-	for i, x := range dq64 {
-		dq[i] = float32(x)
-	}
-	for i := range dk64 {
-		dk[i], dv[i] = float32(dk64[i]), float32(dv64[i])
+	for b := range p.B {
+		for t := range p.T {
+			for h := range p.H {
+				for d := range p.D {
+					dq[a.qOff(b, t, h)+d] = float32(dq64[c.qOff(b, t, h)+d])
+				}
+			}
+			for h := range p.KVH {
+				for d := range p.D {
+					dk[a.kvOff(b, t, h)+d] = float32(dk64[c.kvOff(b, t, h)+d])
+					dv[a.kvOff(b, t, h)+d] = float32(dv64[c.kvOff(b, t, h)+d])
+				}
+			}
+		}
 	}
 }

@@ -5,12 +5,13 @@
 // and a gorgonia training graph built from the fused ops of
 // kernels/gorgonia.
 //
-// Parameters follow Hugging Face's GPT-2 names, except that the fused
-// Conv1D attention projection c_attn [C, 3C] is held as three [C, C]
-// matrices (attn.q/k/v) so that the graph needs no slicing; ToHF and
-// FromHF convert. Conv1D weights are [in, out]: y = x·W + b. Biases are
-// held as [1, out] rows so that the graph broadcasts them without reshaping
-// a parameter.
+// Parameters follow Hugging Face's GPT-2 names and layouts, the fused
+// attention projection c_attn [C, 3C] included (columns: q, then k, then
+// v, each head's D columns in head order; the training graph reads the
+// three from its output with a row stride, without splitting it). Conv1D
+// weights are [in, out]: y = x·W + b. Biases are held as [1, out] rows
+// (Hugging Face: [out]) so that the graph broadcasts them without
+// reshaping a parameter.
 package gpt2
 
 import (
@@ -72,9 +73,7 @@ func (c Config) Params() []Param {
 	for l := range c.Layers {
 		ps = append(ps,
 			Param{L(l, "ln_1.weight"), []int{C}}, Param{L(l, "ln_1.bias"), []int{C}},
-			Param{L(l, "attn.q.weight"), []int{C, C}}, Param{L(l, "attn.q.bias"), []int{1, C}},
-			Param{L(l, "attn.k.weight"), []int{C, C}}, Param{L(l, "attn.k.bias"), []int{1, C}},
-			Param{L(l, "attn.v.weight"), []int{C, C}}, Param{L(l, "attn.v.bias"), []int{1, C}},
+			Param{L(l, "attn.c_attn.weight"), []int{C, 3 * C}}, Param{L(l, "attn.c_attn.bias"), []int{1, 3 * C}},
 			Param{L(l, "attn.c_proj.weight"), []int{C, C}}, Param{L(l, "attn.c_proj.bias"), []int{1, C}},
 			Param{L(l, "ln_2.weight"), []int{C}}, Param{L(l, "ln_2.bias"), []int{C}},
 			Param{L(l, "mlp.c_fc.weight"), []int{C, 4 * C}}, Param{L(l, "mlp.c_fc.bias"), []int{1, 4 * C}},
@@ -174,7 +173,11 @@ func (r *Reference) Logits(ids []int32) ([][]float64, error) {
 	}
 	for l := range c.Layers {
 		h := r.layerNorm(x, L(l, "ln_1"))
-		q, k, v := r.linear(h, L(l, "attn.q")), r.linear(h, L(l, "attn.k")), r.linear(h, L(l, "attn.v"))
+		qkv := r.linear(h, L(l, "attn.c_attn"))
+		q, k, v := make([][]float64, T), make([][]float64, T), make([][]float64, T)
+		for t, row := range qkv {
+			q[t], k[t], v[t] = row[:C], row[C:2*C], row[2*C:]
+		}
 		att := make([][]float64, T)
 		for t := range T {
 			att[t] = make([]float64, C)

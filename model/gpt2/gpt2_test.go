@@ -103,7 +103,18 @@ func TestGraphMatchesReference(t *testing.T) {
 				t.Fatalf("%s run %d: loss %v, reference %v", name, run, got, want)
 			}
 		}
-		lg := gr.Logits.Value().(*tensor.Dense).Data().([]float32)
+		fw, err := NewForward(w, B, T, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := fw.Run(ids, targets); err != nil || math.Abs(got-want) > 1e-5*max(1, want) {
+			t.Fatalf("%s forward graph: loss %v (%v), reference %v", name, got, err, want)
+		}
+		if fw.Grad(tiny.Params()[0].Name) != nil {
+			t.Errorf("%s: a forward graph has gradients", name)
+		}
+		lg := fw.Logits.Value().(*tensor.Dense).Data().([]float32)
+		fw.Close()
 		ref0, _ := r.Logits(ids[:T])
 		var d float64
 		for tt := range T {

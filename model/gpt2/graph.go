@@ -14,11 +14,18 @@ import (
 // Graph is the float32 training graph of a GPT-2 model for batches [B, T]:
 // ids in, logits [B·T, V] and the mean cross-entropy over non-ignored
 // targets out, and the gradient of every parameter. Every operation but the
-// residual additions is a fused op of kernels/gorgonia running on k
-// (Linear with its bias, LayerNorm, GELU, attention, cross-entropy, the
-// embeddings).
+// sum of the two embeddings is a fused op of kernels/gorgonia running on k:
+// the embeddings, LayerNorm, the fused q/k/v projection (Linear) and
+// attention on it (CausalAttentionQKV), the output projection with the
+// residual (LinearResidual), the whole MLP with its residual (MLP), the
+// tied head (Linear) and the cross-entropy.
 // Build once, Run every step; parameters live in tensors the graph owns and
 // an optimizer updates in place (Param, Grad).
+//
+// In a training graph (NewGraph) the cross-entropy's gradient is computed
+// in place over the logits, so after Run the Logits node holds that
+// gradient; a forward graph (NewForward) keeps the logits and has no
+// gradients.
 type Graph struct {
 	Config Config
 	B, T   int
@@ -37,8 +44,18 @@ type Graph struct {
 	ran     bool
 }
 
-// NewGraph builds the graph with parameters copied from w.
-func NewGraph(w *Weights, b, t int, k kernels.Kernels) (gr *Graph, err error) {
+// NewGraph builds the training graph with parameters copied from w.
+func NewGraph(w *Weights, b, t int, k kernels.Kernels) (*Graph, error) {
+	return newGraph(w, b, t, k, true)
+}
+
+// NewForward builds the graph without gradients: Run computes the logits
+// (kept in Logits) and the loss.
+func NewForward(w *Weights, b, t int, k kernels.Kernels) (*Graph, error) {
+	return newGraph(w, b, t, k, false)
+}
+
+func newGraph(w *Weights, b, t int, k kernels.Kernels, train bool) (gr *Graph, err error) {
 	c := w.Config
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -77,8 +94,12 @@ func NewGraph(w *Weights, b, t int, k kernels.Kernels) (gr *Graph, err error) {
 	for i := range pos {
 		pos[i] = int32(i % t)
 	}
-	if err := gr.build(k, idsN, posN, tgN); err != nil {
+	if err := gr.build(k, idsN, posN, tgN, train); err != nil {
 		return nil, err
+	}
+	if !train {
+		gr.vm = G.NewTapeMachine(g)
+		return gr, nil
 	}
 	wrt := make(G.Nodes, len(gr.names))
 	for i, name := range gr.names {
@@ -104,7 +125,7 @@ func (e *errs) n(x *G.Node, err error) *G.Node {
 	return x
 }
 
-func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node) error {
+func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node, train bool) error {
 	c, p := gr.Config, gr.params
 	B, T, C, H := gr.B, gr.T, c.Dim, c.Heads
 	eps := float32(c.LNEps)
@@ -113,30 +134,31 @@ func (gr *Graph) build(k kernels.Kernels, ids, pos, targets *G.Node) error {
 	linear := func(h *G.Node, name string) *G.Node {
 		return e.n(ggops.Linear(h, p[name+".weight"], p[name+".bias"], false, k))
 	}
-	heads := func(h *G.Node) *G.Node { return e.n(ggops.Reshape(h, tensor.Shape{B, T, H, C / H})) }
 	ap := kernels.AttentionParams{B: B, T: T, H: H, KVH: H, D: C / H, Scale: float32(1 / math.Sqrt(float64(C/H))), Start: gr.start}
 	for l := range c.Layers {
 		h := e.n(ggops.LayerNorm(x, p[L(l, "ln_1.weight")], p[L(l, "ln_1.bias")], eps, k))
-		q, kk, v := heads(linear(h, L(l, "attn.q"))), heads(linear(h, L(l, "attn.k"))), heads(linear(h, L(l, "attn.v")))
+		qkv := linear(h, L(l, "attn.c_attn"))
 		if e.err != nil {
 			return e.err
 		}
-		a := e.n(ggops.CausalAttention(q, kk, v, ap, k))
-		a = e.n(ggops.Reshape(a, tensor.Shape{B * T, C}))
+		a := e.n(ggops.CausalAttentionQKV(qkv, ap, k))
 		if e.err != nil {
 			return e.err
 		}
-		x = e.n(G.Add(x, linear(a, L(l, "attn.c_proj"))))
+		x = e.n(ggops.LinearResidual(a, p[L(l, "attn.c_proj.weight")], p[L(l, "attn.c_proj.bias")], x, false, k))
 		h = e.n(ggops.LayerNorm(x, p[L(l, "ln_2.weight")], p[L(l, "ln_2.bias")], eps, k))
-		f := e.n(ggops.GELU(linear(h, L(l, "mlp.c_fc")), k))
-		x = e.n(G.Add(x, linear(f, L(l, "mlp.c_proj"))))
+		x = e.n(ggops.MLP(h, p[L(l, "mlp.c_fc.weight")], p[L(l, "mlp.c_fc.bias")], p[L(l, "mlp.c_proj.weight")], p[L(l, "mlp.c_proj.bias")], x, k))
 		if e.err != nil {
 			return e.err
 		}
 	}
 	x = e.n(ggops.LayerNorm(x, p["ln_f.weight"], p["ln_f.bias"], eps, k))
 	gr.Logits = e.n(ggops.Linear(x, p["wte.weight"], nil, true, k))
-	gr.Loss = e.n(ggops.CrossEntropy(gr.Logits, targets, k))
+	ce := ggops.CrossEntropy
+	if train {
+		ce = ggops.CrossEntropyInPlace
+	}
+	gr.Loss = e.n(ce(gr.Logits, targets, k))
 	return e.err
 }
 
@@ -171,9 +193,14 @@ func (gr *Graph) Param(name string) []float32 {
 	return gr.params[name].Value().Data().([]float32)
 }
 
-// Grad is the named parameter's gradient from the last Run.
+// Grad is the named parameter's gradient from the last Run (nil in a
+// forward graph).
 func (gr *Graph) Grad(name string) []float32 {
-	return gr.grads[name].Value().Data().([]float32)
+	n, ok := gr.grads[name]
+	if !ok {
+		return nil
+	}
+	return n.Value().Data().([]float32)
 }
 
 // Close releases the tape machine.
