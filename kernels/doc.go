@@ -1,9 +1,11 @@
 // Package kernels defines the numeric kernels humanllm's tensor core runs on,
 // as small interfaces in the manner of gonum's blas package.
 //
-// The package holds the interfaces (Sgemmer, SgemmStridedBatcher, Float32),
+// The package holds the interfaces (Sgemmer, SgemmStridedBatcher, Float32;
+// the fused operations of fused.go; the optional Linearer and GELULinearer,
+// which fold a linear layer's bias, residual and GELU into its products),
 // the Transpose enum, the panic messages (errors.go) and the shared argument
-// checks (CheckSgemm, CheckSgemmStridedBatched). Implementations live in
+// checks (CheckSgemm, CheckSgemmStridedBatched, ...). Implementations live in
 // sub-packages:
 //
 //	kernels/ref          plain Go triple loops: the specification, never tuned

@@ -1,9 +1,11 @@
 // Package ggops connects gorgonia (gorgonia.org/gorgonia v0.9.18) to the
 // kernels of package kernels: a BLAS adapter that runs gorgonia's float32
-// matrix products on a kernels.Sgemmer, and fused graph ops (RMSNorm,
-// LayerNorm, GELU, SiLU, SwiGLU, RoPE, Softmax, CausalAttention,
-// CrossEntropy, Embedding) that run on a kernels.Fused, plus a copying
-// Reshape that avoids a gorgonia aliasing bug (see Reshape).
+// matrix products on a kernels.Sgemmer, and fused graph ops (Linear and
+// LinearResidual, MLP, RMSNorm, LayerNorm, GELU, SiLU, SwiGLU, RoPE,
+// Softmax, CausalAttention and CausalAttentionQKV, CrossEntropy and
+// CrossEntropyInPlace, Embedding) that run on a kernels.Fused (and, when
+// it provides them, kernels.Linearer and kernels.GELULinearer), plus a
+// copying Reshape that avoids a gorgonia aliasing bug (see Reshape).
 //
 // # BLAS
 //
