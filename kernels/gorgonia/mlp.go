@@ -176,13 +176,7 @@ func (op *mlpOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) {
 	return doPrealloc(&op.base, op, p, in)
 }
 
-func (op *mlpOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
+func (op *mlpOp) DiffWRT(n int) []bool { return diffAll(n) }
 
 func (op *mlpOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	// inputs: h, W1, [b1], W2, [b2], [r]

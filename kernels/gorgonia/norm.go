@@ -206,13 +206,7 @@ func (op *layerNormOp) UsePreallocDo(p G.Value, in ...G.Value) (G.Value, error) 
 	return doPrealloc(&op.base, op, p, in)
 }
 
-func (op *layerNormOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
+func (op *layerNormOp) DiffWRT(n int) []bool { return diffAll(n) }
 
 func (op *layerNormOp) SymDiff(in G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 	shapes := []tensor.Shape{in[1].Shape()}

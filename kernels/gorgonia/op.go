@@ -86,6 +86,15 @@ func (b *base) checkArity(inputs []G.Value) error {
 type noDiff struct{}
 
 func (noDiff) DiffWRT(n int) []bool { return make([]bool, n) }
+
+// diffAll is DiffWRT of an op differentiable in every input.
+func diffAll(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	return d
+}
 func (noDiff) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errors.New("ggops: second derivatives are not supported")
 }
