@@ -30,14 +30,8 @@ func CausalAttention(q, k, v *G.Node, p kernels.AttentionParams, kern kernels.Fu
 	if err := checkFloat(name, q, k, v); err != nil {
 		return nil, err
 	}
-	if kern == nil {
-		return nil, fmt.Errorf("ggops: %s: nil kernels", name)
-	}
-	if p.B < 0 || p.T < 0 || p.H < 0 || p.KVH < 0 || p.D < 0 {
-		return nil, fmt.Errorf("ggops: %s: negative size in %+v", name, p)
-	}
-	if p.KVH == 0 || p.H%p.KVH != 0 {
-		return nil, fmt.Errorf("ggops: %s: H=%d is not a multiple of KVH=%d", name, p.H, p.KVH)
+	if err := checkAttention(name, p, kern); err != nil {
+		return nil, err
 	}
 	wq, wkv := tensor.Shape{p.B, p.T, p.H, p.D}, tensor.Shape{p.B, p.T, p.KVH, p.D}
 	for _, c := range []struct {
@@ -174,14 +168,8 @@ func CausalAttentionQKV(qkv *G.Node, p kernels.AttentionParams, kern kernels.Fus
 	if err := checkFloat(name, qkv); err != nil {
 		return nil, err
 	}
-	if kern == nil {
-		return nil, fmt.Errorf("ggops: %s: nil kernels", name)
-	}
-	if p.B < 0 || p.T < 0 || p.H < 0 || p.KVH < 0 || p.D < 0 {
-		return nil, fmt.Errorf("ggops: %s: negative size in %+v", name, p)
-	}
-	if p.KVH == 0 || p.H%p.KVH != 0 {
-		return nil, fmt.Errorf("ggops: %s: H=%d is not a multiple of KVH=%d", name, p.H, p.KVH)
+	if err := checkAttention(name, p, kern); err != nil {
+		return nil, err
 	}
 	width := (p.H + 2*p.KVH) * p.D
 	if p.Stride != 0 && p.Stride != width {
@@ -288,3 +276,17 @@ var (
 	_ G.SDOp            = (*attentionQKVGrad)(nil)
 	_ G.UsePreallocDoer = (*attentionQKVGrad)(nil)
 )
+
+// checkAttention checks the kernels and the sizes of an attention op.
+func checkAttention(name string, p kernels.AttentionParams, kern kernels.Fused) error {
+	if kern == nil {
+		return fmt.Errorf("ggops: %s: nil kernels", name)
+	}
+	if p.B < 0 || p.T < 0 || p.H < 0 || p.KVH < 0 || p.D < 0 {
+		return fmt.Errorf("ggops: %s: negative size in %+v", name, p)
+	}
+	if p.KVH == 0 || p.H%p.KVH != 0 {
+		return fmt.Errorf("ggops: %s: H=%d is not a multiple of KVH=%d", name, p.H, p.KVH)
+	}
+	return nil
+}
