@@ -65,15 +65,35 @@ type devTrans struct {
 	toNode   *Node
 }
 
-func (op devTrans) Arity() int                                   { panic("not implemented") }
-func (op devTrans) Type() hm.Type                                { panic("not implemented") }
-func (op devTrans) InferShape(...DimSizer) (tensor.Shape, error) { panic("not implemented") }
-func (op devTrans) Do(...Value) (Value, error)                   { panic("not implemented") }
-func (op devTrans) ReturnsPtr() bool                             { return false }
-func (op devTrans) CallsExtern() bool                            { return true }
-func (op devTrans) OverwritesInput() int                         { return -1 }
-func (op devTrans) WriteHash(h hash.Hash)                        { fmt.Fprintf(h, "from:%vto%v", op.from, op.to) }
-func (op devTrans) Hashcode() uint32                             { return simpleHash(op) }
+// humanllm: the four methods below panicked with "not implemented" upstream.
+// A transport takes one value (newDevTransNode gives it the read node as
+// its only child) and returns it unchanged in type and shape on the other
+// device; the copy itself is done by the tape machine's own instruction,
+// so Do reports that instead of being run. (In this copy, whose only
+// device is the CPU, no transport is ever created.)
+func (op devTrans) Arity() int { return 1 }
+func (op devTrans) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (op devTrans) InferShape(ds ...DimSizer) (tensor.Shape, error) {
+	if len(ds) != 1 {
+		return nil, fmt.Errorf("device transport takes 1 input, got %d", len(ds))
+	}
+	s, ok := ds[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("device transport: input is a %T, not a tensor.Shape", ds[0])
+	}
+	return s.Clone(), nil
+}
+func (op devTrans) Do(...Value) (Value, error) {
+	return nil, fmt.Errorf("device transport %v -> %v is executed by the tape machine, not by Op.Do", op.from, op.to)
+}
+func (op devTrans) ReturnsPtr() bool      { return false }
+func (op devTrans) CallsExtern() bool     { return true }
+func (op devTrans) OverwritesInput() int  { return -1 }
+func (op devTrans) WriteHash(h hash.Hash) { fmt.Fprintf(h, "from:%vto%v", op.from, op.to) }
+func (op devTrans) Hashcode() uint32      { return simpleHash(op) }
 
 func (op devTrans) String() string { return fmt.Sprintf("[CP %v %v]", op.from, op.to) }
 func (op devTrans) isStmt() bool   { return true }
