@@ -227,11 +227,12 @@ func exportHF(stdout io.Writer, w *model.Weights, tokSrc, tplName, dtype, out st
 	if hft, ok := tok.(*tokenizer.HF); ok {
 		// A tokenizer.json file (or an HF directory's) is copied as it
 		// is; one built from GPT-2's files is written out.
-		b, err := os.ReadFile(tokSrc)
-		if st, serr := os.Stat(tokSrc); serr == nil && st.IsDir() {
-			b, err = os.ReadFile(filepath.Join(tokSrc, "tokenizer.json"))
+		src := tokSrc
+		if st, err := os.Stat(tokSrc); err == nil && st.IsDir() {
+			src = filepath.Join(tokSrc, "tokenizer.json")
 		}
-		if err != nil || !strings.HasSuffix(tokSrc, ".json") && !fileExists(filepath.Join(tokSrc, "tokenizer.json")) {
+		b, err := os.ReadFile(src)
+		if err != nil || !strings.HasSuffix(src, ".json") {
 			if b, err = hft.MarshalJSON(); err != nil {
 				return err
 			}

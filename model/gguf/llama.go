@@ -268,14 +268,12 @@ func shortFloat(x float32) float64 {
 	return v
 }
 
-// DecodeLlama converts a parsed "llama" file into model.Weights with q/k
-// in the given RoPE layout (model.RopeInterleaved keeps the file's
-// order). Every tensor is dequantised to float32. Tensors other than the
-// Llama parameters (rope_freqs, for instance, which would change the
-// model) are an error, as are partial rotary dimensions.
-func DecodeLlama(f *File, rope model.RopeLayout) (*model.Weights, *Vocab, error) {
-	fail := func(err error) (*model.Weights, *Vocab, error) {
-		return nil, nil, fmt.Errorf("gguf: %s: %w", f.Path, err)
+// LlamaConfig reads the model config of a parsed "llama" file from its
+// metadata and tensor shapes, in the file's interleaved RoPE layout,
+// without decoding any tensor data.
+func LlamaConfig(f *File) (model.Config, error) {
+	fail := func(err error) (model.Config, error) {
+		return model.Config{}, fmt.Errorf("gguf: %s: %w", f.Path, err)
 	}
 	arch, err := f.String(KeyArchitecture)
 	if err != nil {
@@ -349,6 +347,23 @@ func DecodeLlama(f *File, rope model.RopeLayout) (*model.Weights, *Vocab, error)
 	_, hasOut := f.Tensor(TensorOutput)
 	_, hasBias := f.Tensor("blk.0.attn_q.bias")
 	cfg.TiedEmbeddings, cfg.QKVBias = !hasOut, hasBias
+
+	return cfg, nil
+}
+
+// DecodeLlama converts a parsed "llama" file into model.Weights with q/k
+// in the given RoPE layout (model.RopeInterleaved keeps the file's
+// order). Every tensor is dequantised to float32. Tensors other than the
+// Llama parameters (rope_freqs, for instance, which would change the
+// model) are an error, as are partial rotary dimensions.
+func DecodeLlama(f *File, rope model.RopeLayout) (*model.Weights, *Vocab, error) {
+	fail := func(err error) (*model.Weights, *Vocab, error) {
+		return nil, nil, fmt.Errorf("gguf: %s: %w", f.Path, err)
+	}
+	cfg, err := LlamaConfig(f)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	w := &model.Weights{Config: cfg}
 	used := map[string]bool{}

@@ -293,9 +293,11 @@ func Peek(path string) (model.Config, error) {
 		c.RopeLayout = model.RopeHalf // as Open converts it
 		return c, nil
 	}
-	m, err := Open(path)
+	gf, err := gguf.ReadFile(path)
 	if err != nil {
 		return model.Config{}, err
 	}
-	return m.Weights.Config, nil
+	c, err := gguf.LlamaConfig(gf)
+	c.RopeLayout = model.RopeHalf // as Open converts it
+	return c, err
 }

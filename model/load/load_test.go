@@ -248,7 +248,15 @@ func TestPeekMatchesOpen(t *testing.T) {
 	if err := hf.Write(dir, m.Weights, hf.WriteOptions{BOS: -1, EOS: -1}); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{bin, dir} {
+	vocab, err := gguf.DecodeLlama2cVocab(demodata.Tok512(), m.Weights.Config.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gg := filepath.Join(t.TempDir(), "m.gguf")
+	if err := gguf.WriteLlama(gg, m.Weights, gguf.Options{Vocab: vocab}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{bin, dir, gg} {
 		c, err := Peek(p)
 		if err != nil {
 			t.Fatal(err)
