@@ -143,13 +143,11 @@ func (impl *Implementation) Name() string {
 	return s
 }
 
-// PeakFP32 estimates the device's fp32 FMA peak in FLOP/s from its SM
-// count, boost clock and the fp32 lanes per SM of its architecture (0 when
-// the architecture is not in the table). TF32 and bf16 tensor-core peaks are
-// not derivable from driver attributes and are not reported.
+// PeakFP32 estimates the device's fp32 FMA peak in FLOP/s (Peak with FP32;
+// 0 when the architecture is not in the table).
 func (impl *Implementation) PeakFP32() float64 {
-	lanes := map[int]int{60: 64, 70: 64, 75: 64, 80: 64, 86: 128, 87: 128, 89: 128, 90: 128, 100: 128, 120: 128}[impl.info.CC]
-	return 2 * float64(lanes) * float64(impl.info.SMs) * float64(impl.info.ClockKHz) * 1e3
+	v, _ := Peak(impl.info, FP32)
+	return v
 }
 
 // Close releases the device memory, the module, the cuBLAS handle and the
