@@ -1,6 +1,7 @@
 package resident_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -108,66 +109,74 @@ func graphModel(t *testing.T, w *model.Weights, k kernels.Kernels, packed, noGra
 // layouts, and kernels/ref and kernels/cpu.
 func TestStepMatchesGraph(t *testing.T) {
 	for _, k := range []kernels.Kernels{ref.Implementation{}, cpu.Implementation{}} {
-		for variant := range 2 {
-			for _, packed := range []bool{true, false} {
-				cfg := testConfig(variant)
-				w := testWeights(t, cfg)
-				b := testBatch(cfg, packed)
-				gm := graphModel(t, w, k, packed, false)
-				want, err := gm.Run(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := resident.New(device.Host{K: k}, w, 2, 16, resident.Options{Packed: packed})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := st.Run(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				name := map[bool]string{true: "packed", false: "padded"}[packed]
-				name = typeName(k) + "/variant" + string(rune('0'+variant)) + "/" + name
-				if d := math.Abs(got-want) / math.Abs(want); !(d <= lossTol) {
-					t.Errorf("%s: loss %.7f, graph %.7f", name, got, want)
-				}
-				worst := 0.0
-				for i, sp := range st.Params() {
-					if gsp := gm.Params()[i]; gsp.Name != sp.Name {
-						t.Fatalf("%s: parameter %d is %s, graph's %s", name, i, sp.Name, gsp.Name)
-					}
-					gg, rg := gm.Grad(i), st.Grad(i)
-					if len(gg) != len(rg) {
-						t.Fatalf("%s: %s gradient of %d values, graph's %d", name, sp.Name, len(rg), len(gg))
-					}
-					var big, diff float64
-					for j := range gg {
-						big = math.Max(big, math.Abs(float64(gg[j])))
-						diff = math.Max(diff, math.Abs(float64(gg[j]-rg[j])))
-					}
-					if big == 0 {
-						t.Errorf("%s: %s has a zero gradient: the test would not see it", name, sp.Name)
-						continue
-					}
-					worst = math.Max(worst, diff/big)
-					if !(diff <= gradTol*big) {
-						t.Errorf("%s: %s gradient differs by %.3g (largest |g| %.3g)", name, sp.Name, diff, big)
-					}
-				}
-				t.Logf("%s: loss %.7f vs graph %.7f; worst relative gradient difference %.2g", name, got, want, worst)
+		compareWithGraph(t, typeName(k), device.Host{K: k}, k, lossTol, gradTol)
+	}
+}
 
-				// The forward-only step gives the same loss.
-				ev, err := resident.New(device.Host{K: k}, w, 2, 16, resident.Options{Packed: packed, NoGrad: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if l, err := ev.Run(b); err != nil || l != got {
-					t.Errorf("%s: NoGrad loss %v (%v), with gradients %v", name, l, err, got)
-				}
-				gm.Close()
-				st.Close()
-				ev.Close()
+// compareWithGraph runs one micro-batch through the resident step on dev
+// and through the gorgonia graph (FusedOps on k) for every test variant,
+// and compares the losses (relative tolerance lossTol) and every parameter
+// gradient (max |Δ| relative to the tensor's largest |gradient|, gradTol).
+func compareWithGraph(t *testing.T, name string, dev device.Device, k kernels.Kernels, lossTol, gradTol float64) {
+	t.Helper()
+	for variant := range 2 {
+		for _, packed := range []bool{true, false} {
+			cfg := testConfig(variant)
+			w := testWeights(t, cfg)
+			b := testBatch(cfg, packed)
+			gm := graphModel(t, w, k, packed, false)
+			want, err := gm.Run(b)
+			if err != nil {
+				t.Fatal(err)
 			}
+			st, err := resident.New(dev, w, 2, 16, resident.Options{Packed: packed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.Run(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%s/variant%d/%s", name, variant, map[bool]string{true: "packed", false: "padded"}[packed])
+			if d := math.Abs(got-want) / math.Abs(want); !(d <= lossTol) {
+				t.Errorf("%s: loss %.7f, graph %.7f", name, got, want)
+			}
+			worst := 0.0
+			for i, sp := range st.Params() {
+				if gsp := gm.Params()[i]; gsp.Name != sp.Name {
+					t.Fatalf("%s: parameter %d is %s, graph's %s", name, i, sp.Name, gsp.Name)
+				}
+				gg, rg := gm.Grad(i), st.Grad(i)
+				if len(gg) != len(rg) {
+					t.Fatalf("%s: %s gradient of %d values, graph's %d", name, sp.Name, len(rg), len(gg))
+				}
+				var big, diff float64
+				for j := range gg {
+					big = math.Max(big, math.Abs(float64(gg[j])))
+					diff = math.Max(diff, math.Abs(float64(gg[j]-rg[j])))
+				}
+				if big == 0 {
+					t.Errorf("%s: %s has a zero gradient: the test would not see it", name, sp.Name)
+					continue
+				}
+				worst = math.Max(worst, diff/big)
+				if !(diff <= gradTol*big) {
+					t.Errorf("%s: %s gradient differs by %.3g (largest |g| %.3g)", name, sp.Name, diff, big)
+				}
+			}
+			t.Logf("%s: loss %.7f vs graph %.7f; worst relative gradient difference %.2g", name, got, want, worst)
+
+			// The forward-only step gives the same loss.
+			ev, err := resident.New(dev, w, 2, 16, resident.Options{Packed: packed, NoGrad: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, err := ev.Run(b); err != nil || l != got {
+				t.Errorf("%s: NoGrad loss %v (%v), with gradients %v", name, l, err, got)
+			}
+			gm.Close()
+			st.Close()
+			ev.Close()
 		}
 	}
 }
