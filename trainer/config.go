@@ -290,8 +290,8 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("device: %q is not cpu or cuda", c.Device)
 	}
-	if c.Data.Pack && c.Engine.Ops != "fused" {
-		return fmt.Errorf("data.pack needs engine.ops fused (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
+	if c.Data.Pack && c.Engine.Ops == "builtin" && c.Device != "cuda" {
+		return fmt.Errorf("data.pack needs engine.ops fused or resident (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
 	}
 	if err := c.Schedule.Validate(); err != nil {
 		return err
