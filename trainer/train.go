@@ -215,7 +215,7 @@ func New(o Options) (_ *Trainer, err error) {
 	if err := checkVocab(o.Train, o.Eval, cfg.Data.PadID, w.Config.Vocab); err != nil {
 		return nil, err
 	}
-	if cfg.Engine.Ops == "builtin" {
+	if cfg.Engine.Ops == "builtin" && cfg.Device != "cuda" { // the gorgonia graph in RAM
 		est, err := w.Config.CheckFitsInRAM(cfg.MicroBatch, cfg.Data.SeqLen)
 		if errors.Is(err, model.ErrWontFit) {
 			return nil, err
