@@ -17,10 +17,10 @@ const (
 // beta 0 overwrites y, beta 1 adds to it (the residual stream).
 func (s *Step) linear(y, x device.F32, w, bias, out, in int, beta float32) {
 	d, n := s.dev, s.B*s.T
-	d.Sgemm(nt, tr, n, out, in, 1, x, in, s.P(w), in, beta, y, out)
+	d.Sgemm(nt, tr, n, out, in, 1, x, in, s.param(w), in, beta, y, out)
 	if bias >= 0 {
 		// y += ones[N,1]·bias[1,out]: the broadcast add as a rank-1 product.
-		d.Sgemm(nt, nt, n, out, 1, 1, s.ones, 1, s.P(bias), out, 1, y, out)
+		d.Sgemm(nt, nt, n, out, 1, 1, s.ones, 1, s.param(bias), out, 1, y, out)
 	}
 }
 
@@ -32,7 +32,7 @@ func (s *Step) linearBackward(dx, dy, x device.F32, w, bias, out, in int, beta f
 	if bias >= 0 {
 		d.Sgemm(tr, nt, 1, out, n, 1, s.ones, 1, dy, out, 1, s.gr(bias), out)
 	}
-	d.Sgemm(nt, nt, n, in, out, 1, dy, out, s.P(w), in, beta, dx, in)
+	d.Sgemm(nt, nt, n, in, out, 1, dy, out, s.param(w), in, beta, dx, in)
 }
 
 func (s *Step) rope(heads int) device.RoPEParams {
@@ -60,13 +60,13 @@ func (s *Step) forwardBackward(scale float32) float64 {
 	eps := float32(cfg.RMSEps)
 	ap := s.attention()
 	x := s.acts[0].x
-	d.Embedding(x, s.P(s.embed), s.ids, n, D)
+	d.Embedding(x, s.param(s.embed), s.ids, n, D)
 	for l, lp := range s.layers {
 		a := &s.acts[min(l, len(s.acts)-1)]
 		if l >= len(s.acts) {
 			d.Copy(a.x, x, n*D) // NoGrad: one set of buffers, the stream moves in
 		}
-		d.RMSNorm(a.h1, a.rstd1, a.x, s.P(lp.attnNorm), n, D, eps)
+		d.RMSNorm(a.h1, a.rstd1, a.x, s.param(lp.attnNorm), n, D, eps)
 		s.linear(a.q, a.h1, lp.wq, lp.bq, D, D, 0)
 		s.linear(a.k, a.h1, lp.wk, lp.bk, KV, D, 0)
 		s.linear(a.v, a.h1, lp.wv, lp.bv, KV, D, 0)
@@ -75,7 +75,7 @@ func (s *Step) forwardBackward(scale float32) float64 {
 		d.CausalAttention(a.att, a.lse, a.q, a.k, a.v, ap)
 		d.Copy(a.xm, a.x, n*D)
 		s.linear(a.xm, a.att, lp.wo, -1, D, D, 1)
-		d.RMSNorm(a.h2, a.rstd2, a.xm, s.P(lp.ffnNorm), n, D, eps)
+		d.RMSNorm(a.h2, a.rstd2, a.xm, s.param(lp.ffnNorm), n, D, eps)
 		s.linear(a.g, a.h2, lp.gate, -1, F, D, 0)
 		s.linear(a.u, a.h2, lp.up, -1, F, D, 0)
 		d.SwiGLU(a.s, a.g, a.u, n*F)
@@ -87,7 +87,7 @@ func (s *Step) forwardBackward(scale float32) float64 {
 		d.Copy(x, a.xm, n*D)
 		s.linear(x, a.s, lp.down, -1, D, F, 1)
 	}
-	d.RMSNorm(s.hf, s.rstdf, s.xf, s.P(s.final), n, D, eps)
+	d.RMSNorm(s.hf, s.rstdf, s.xf, s.param(s.final), n, D, eps)
 	s.linear(s.logits, s.hf, s.cls, -1, V, D, 0)
 	if s.opt.NoGrad {
 		d.CrossEntropy(s.losses, s.logits, s.tgt, n, V)
@@ -98,7 +98,7 @@ func (s *Step) forwardBackward(scale float32) float64 {
 
 	// Backward. s.logits holds dloss/dlogits.
 	s.linearBackward(s.dh, s.logits, s.hf, s.cls, -1, V, D, 0)
-	d.RMSNormBackward(s.dx, s.gr(s.final), s.dh, s.xf, s.P(s.final), s.rstdf, n, D)
+	d.RMSNormBackward(s.dx, s.gr(s.final), s.dh, s.xf, s.param(s.final), s.rstdf, n, D)
 	for l := len(s.layers) - 1; l >= 0; l-- {
 		lp, a := s.layers[l], &s.acts[l]
 		// s.dx: the gradient of the layer's output (xm + s·Wdownᵀ).
@@ -106,7 +106,7 @@ func (s *Step) forwardBackward(scale float32) float64 {
 		d.SwiGLUBackward(s.dg, s.du, s.ds, a.g, a.u, n*F)
 		s.linearBackward(s.dh, s.dg, a.h2, lp.gate, -1, F, D, 0)
 		s.linearBackward(s.dh, s.du, a.h2, lp.up, -1, F, D, 1)
-		d.RMSNormBackward(s.dtmp, s.gr(lp.ffnNorm), s.dh, a.xm, s.P(lp.ffnNorm), a.rstd2, n, D)
+		d.RMSNormBackward(s.dtmp, s.gr(lp.ffnNorm), s.dh, a.xm, s.param(lp.ffnNorm), a.rstd2, n, D)
 		d.Axpy(s.dx, s.dtmp, n*D, 1) // s.dx: gradient of xm
 		s.linearBackward(s.datt, s.dx, a.att, lp.wo, -1, D, D, 0)
 		d.CausalAttentionBackward(s.dq, s.dk, s.dv, s.datt, a.att, a.lse, a.q, a.k, a.v, ap)
@@ -115,7 +115,7 @@ func (s *Step) forwardBackward(scale float32) float64 {
 		s.linearBackward(s.dh, s.dq, a.h1, lp.wq, lp.bq, D, D, 0)
 		s.linearBackward(s.dh, s.dk, a.h1, lp.wk, lp.bk, KV, D, 1)
 		s.linearBackward(s.dh, s.dv, a.h1, lp.wv, lp.bv, KV, D, 1)
-		d.RMSNormBackward(s.dtmp, s.gr(lp.attnNorm), s.dh, a.x, s.P(lp.attnNorm), a.rstd1, n, D)
+		d.RMSNormBackward(s.dtmp, s.gr(lp.attnNorm), s.dh, a.x, s.param(lp.attnNorm), a.rstd1, n, D)
 		d.Axpy(s.dx, s.dtmp, n*D, 1) // s.dx: gradient of the layer's input
 	}
 	d.EmbeddingBackward(s.gr(s.embed), s.dx, s.ids, n, D)

@@ -214,14 +214,14 @@ func (s *Step) allocI(n int) device.I32 {
 	return b
 }
 
-// P is parameter i's device view; G its gradient's, M and V its moments'.
-func (s *Step) P(i int) device.F32  { return s.params.Slice(s.off[i], s.specs[i].Size()) }
-func (s *Step) gr(i int) device.F32 { return s.grads.Slice(s.off[i], s.specs[i].Size()) }
+// param and gr are parameter i's and its gradient's device views.
+func (s *Step) param(i int) device.F32 { return s.params.Slice(s.off[i], s.specs[i].Size()) }
+func (s *Step) gr(i int) device.F32    { return s.grads.Slice(s.off[i], s.specs[i].Size()) }
 
 // upload copies the host mirrors to the device.
 func (s *Step) upload() {
 	for i, h := range s.host {
-		s.dev.Upload(s.P(i), h)
+		s.dev.Upload(s.param(i), h)
 	}
 	s.devStale = false
 }
@@ -244,7 +244,7 @@ func (s *Step) pullParams() {
 		return
 	}
 	for i, h := range s.host {
-		s.dev.Download(h, s.P(i))
+		s.dev.Download(h, s.param(i))
 	}
 	s.hostStale = false
 }

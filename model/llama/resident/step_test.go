@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humanllm/humanllm/internal/sharedtest"
 	"github.com/humanllm/humanllm/kernels"
 	"github.com/humanllm/humanllm/kernels/cpu"
 	"github.com/humanllm/humanllm/kernels/device"
@@ -14,6 +15,7 @@ import (
 	"github.com/humanllm/humanllm/model"
 	"github.com/humanllm/humanllm/model/llama"
 	"github.com/humanllm/humanllm/model/llama/resident"
+	"github.com/humanllm/humanllm/model/llama2c"
 	"github.com/humanllm/humanllm/trainer"
 	"github.com/humanllm/humanllm/trainer/data"
 )
@@ -93,15 +95,6 @@ func testBatch(cfg model.Config, packed bool) *data.Batch {
 	return bt
 }
 
-func graphModel(t *testing.T, w *model.Weights, k kernels.Kernels, packed, noGrad bool) trainer.Model {
-	t.Helper()
-	g, err := llama.NewGraph(w, 2, 16, llama.GraphOptions{Ops: &llama.FusedOps{K: k}, NoGrad: noGrad})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return trainer.NewGraphModel(g, packed)
-}
-
 // TestStepMatchesGraph: one micro-batch through the resident step on the
 // host device and through the gorgonia graph give the same loss and every
 // parameter gradient within lossTol and gradTol; for packed and padded
@@ -115,70 +108,111 @@ func TestStepMatchesGraph(t *testing.T) {
 
 // compareWithGraph runs one micro-batch through the resident step on dev
 // and through the gorgonia graph (FusedOps on k) for every test variant,
-// and compares the losses (relative tolerance lossTol) and every parameter
-// gradient (max |Δ| relative to the tensor's largest |gradient|, gradTol).
+// and compares the losses and every parameter gradient (compareOne).
 func compareWithGraph(t *testing.T, name string, dev device.Device, k kernels.Kernels, lossTol, gradTol float64) {
 	t.Helper()
 	for variant := range 2 {
 		for _, packed := range []bool{true, false} {
 			cfg := testConfig(variant)
-			w := testWeights(t, cfg)
-			b := testBatch(cfg, packed)
-			gm := graphModel(t, w, k, packed, false)
-			want, err := gm.Run(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := resident.New(dev, w, 2, 16, resident.Options{Packed: packed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := st.Run(b)
-			if err != nil {
-				t.Fatal(err)
-			}
 			name := fmt.Sprintf("%s/variant%d/%s", name, variant, map[bool]string{true: "packed", false: "padded"}[packed])
-			if d := math.Abs(got-want) / math.Abs(want); !(d <= lossTol) {
-				t.Errorf("%s: loss %.7f, graph %.7f", name, got, want)
-			}
-			worst := 0.0
-			for i, sp := range st.Params() {
-				if gsp := gm.Params()[i]; gsp.Name != sp.Name {
-					t.Fatalf("%s: parameter %d is %s, graph's %s", name, i, sp.Name, gsp.Name)
-				}
-				gg, rg := gm.Grad(i), st.Grad(i)
-				if len(gg) != len(rg) {
-					t.Fatalf("%s: %s gradient of %d values, graph's %d", name, sp.Name, len(rg), len(gg))
-				}
-				var big, diff float64
-				for j := range gg {
-					big = math.Max(big, math.Abs(float64(gg[j])))
-					diff = math.Max(diff, math.Abs(float64(gg[j]-rg[j])))
-				}
-				if big == 0 {
-					t.Errorf("%s: %s has a zero gradient: the test would not see it", name, sp.Name)
-					continue
-				}
-				worst = math.Max(worst, diff/big)
-				if !(diff <= gradTol*big) {
-					t.Errorf("%s: %s gradient differs by %.3g (largest |g| %.3g)", name, sp.Name, diff, big)
-				}
-			}
-			t.Logf("%s: loss %.7f vs graph %.7f; worst relative gradient difference %.2g", name, got, want, worst)
-
-			// The forward-only step gives the same loss.
-			ev, err := resident.New(dev, w, 2, 16, resident.Options{Packed: packed, NoGrad: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if l, err := ev.Run(b); err != nil || l != got {
-				t.Errorf("%s: NoGrad loss %v (%v), with gradients %v", name, l, err, got)
-			}
-			gm.Close()
-			st.Close()
-			ev.Close()
+			compareOne(t, name, dev, k, testWeights(t, cfg), testBatch(cfg, packed), packed, lossTol, gradTol)
 		}
 	}
+}
+
+// compareOne compares the resident step on dev with the graph on k for
+// one batch: the losses (relative tolerance lossTol), every parameter
+// gradient (max |Δ| relative to the tensor's largest |gradient|,
+// gradTol), and the forward-only step's loss (equal to the training
+// step's).
+func compareOne(t *testing.T, name string, dev device.Device, k kernels.Kernels, w *model.Weights, b *data.Batch, packed bool, lossTol, gradTol float64) {
+	t.Helper()
+	g, err := llama.NewGraph(w, b.B, b.T, llama.GraphOptions{Ops: &llama.FusedOps{K: k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm := trainer.NewGraphModel(g, packed)
+	defer gm.Close()
+	want, err := gm.Run(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := resident.New(dev, w, b.B, b.T, resident.Options{Packed: packed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.Run(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(got-want) / math.Abs(want); !(d <= lossTol) {
+		t.Errorf("%s: loss %.7f, graph %.7f", name, got, want)
+	}
+	worst := 0.0
+	for i, sp := range st.Params() {
+		if gsp := gm.Params()[i]; gsp.Name != sp.Name {
+			t.Fatalf("%s: parameter %d is %s, graph's %s", name, i, sp.Name, gsp.Name)
+		}
+		gg, rg := gm.Grad(i), st.Grad(i)
+		if len(gg) != len(rg) {
+			t.Fatalf("%s: %s gradient of %d values, graph's %d", name, sp.Name, len(rg), len(gg))
+		}
+		var big, diff float64
+		for j := range gg {
+			big = math.Max(big, math.Abs(float64(gg[j])))
+			diff = math.Max(diff, math.Abs(float64(gg[j]-rg[j])))
+		}
+		if big == 0 {
+			t.Errorf("%s: %s has a zero gradient: the test would not see it", name, sp.Name)
+			continue
+		}
+		worst = math.Max(worst, diff/big)
+		if !(diff <= gradTol*big) {
+			t.Errorf("%s: %s gradient differs by %.3g (largest |g| %.3g)", name, sp.Name, diff, big)
+		}
+	}
+	t.Logf("%s: loss %.7f vs graph %.7f; worst relative gradient difference %.2g", name, got, want, worst)
+
+	ev, err := resident.New(dev, w, b.B, b.T, resident.Options{Packed: packed, NoGrad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	if l, err := ev.Run(b); err != nil || l != got {
+		t.Errorf("%s: NoGrad loss %v (%v), with gradients %v", name, l, err, got)
+	}
+}
+
+// TestStepMatchesGraphStories260K: the real stories260K model (interleaved
+// RoPE, GQA, 5 layers; ../shared) on a packed batch of B=2 rows of T=64
+// tokens, resident step on the host device against the graph, both on
+// kernels/cpu, within the same tolerances.
+func TestStepMatchesGraphStories260K(t *testing.T) {
+	w, err := llama2c.Read(sharedtest.Path(t, "models/stories260K/stories260K.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const B, T = 2, 64
+	rng := rand.New(rand.NewPCG(8, 9))
+	b := &data.Batch{B: B, T: T, Inputs: make([]int32, B*T), Targets: make([]int32, B*T),
+		Positions: make([]int32, B*T), Start: make([]int32, B*T)}
+	for j := range b.Inputs {
+		row, tt := j/T, j%T
+		off := 0
+		if row == 0 && tt >= 40 {
+			off = 40 // row 0: samples [0, 40) and [40, 64)
+		}
+		b.Inputs[j] = int32(rng.IntN(w.Config.Vocab))
+		b.Positions[j], b.Start[j] = int32(tt-off), int32(off)
+		b.Targets[j] = kernels.IgnoreIndex
+		if tt != 39 && tt != T-1 {
+			b.Targets[j] = int32(rng.IntN(w.Config.Vocab))
+			b.TrainedTokens++
+		}
+	}
+	k := cpu.Implementation{}
+	compareOne(t, "stories260K", device.Host{K: k}, k, w, b, true, lossTol, gradTol)
 }
 
 func typeName(k kernels.Kernels) string {
