@@ -31,8 +31,9 @@ type Config struct {
 	// Threads sets GOMAXPROCS (0: leave it). Results do not depend on it.
 	Threads int `json:"threads" mapstructure:"threads" yaml:"threads"`
 	// Device runs the kernels on "cpu" (engine.kernels) or "cuda" (an
-	// NVIDIA GPU through kernels/cuda; needs a binary built with -tags
-	// cuda). Not part of the trajectory's config hash: a run may resume on
+	// NVIDIA GPU: the device-resident step of model/llama/resident on
+	// kernels/cuda's Device, whatever engine.ops says; needs a binary
+	// built with -tags cuda). Not part of the trajectory's config hash: a run may resume on
 	// the other device.
 	Device string `json:"device" mapstructure:"device" yaml:"device"`
 	// MaxSteps is the number of optimizer steps of the run.
@@ -95,7 +96,8 @@ type DataConfig struct {
 	// is a directory, and no evaluation otherwise.
 	EvalPath string `json:"eval_path" mapstructure:"eval_path" yaml:"eval_path"`
 	SeqLen   int    `json:"seq_len" mapstructure:"seq_len" yaml:"seq_len"`
-	// Pack several samples per sequence (needs engine.ops fused); false
+	// Pack several samples per sequence (needs engine.ops fused or
+	// resident, or device cuda); false
 	// pads each sample to seq_len.
 	Pack bool `json:"pack" mapstructure:"pack" yaml:"pack"`
 	// Overlong: "truncate" or "drop" samples longer than seq_len.
@@ -290,8 +292,8 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("device: %q is not cpu or cuda", c.Device)
 	}
-	if c.Data.Pack && c.Engine.Ops != "fused" {
-		return fmt.Errorf("data.pack needs engine.ops fused (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
+	if c.Data.Pack && c.Engine.Ops == "builtin" && c.Device != "cuda" {
+		return fmt.Errorf("data.pack needs engine.ops fused or resident (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
 	}
 	if err := c.Schedule.Validate(); err != nil {
 		return err

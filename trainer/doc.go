@@ -2,6 +2,14 @@
 // llama gorgonia graph, through GraphModel) on rendered chat samples
 // (trainer/data) and resumes bit-exactly.
 //
+// A ResidentModel (model/llama/resident: device cuda, or engine.ops
+// resident on the CPU) runs the whole step on its device instead: the
+// trainer hands it the micro-batches, reads back the loss and the gradient
+// norm, and passes the clipping coefficient and AdamW's hyper-parameters;
+// parameters and moments come down only for checkpoints and evaluation,
+// and checkpoints are the same files either way (a run resumes across
+// engines and devices).
+//
 //   - Steps: GradAccum micro-batches from a data.Loader; the loss and the
 //     gradient are those of the mean over every trained token of the step
 //     (micro-batch i, with n_i trained tokens and graph loss mean_i, is

@@ -5,10 +5,12 @@ import (
 
 	"github.com/humanllm/humanllm/kernels"
 	"github.com/humanllm/humanllm/kernels/cpu"
+	"github.com/humanllm/humanllm/kernels/device"
 	ggops "github.com/humanllm/humanllm/kernels/gorgonia"
 	"github.com/humanllm/humanllm/kernels/ref"
 	"github.com/humanllm/humanllm/model"
 	"github.com/humanllm/humanllm/model/llama"
+	"github.com/humanllm/humanllm/model/llama/resident"
 	"github.com/humanllm/humanllm/trainer/data"
 )
 
@@ -30,14 +32,54 @@ type Model interface {
 	Close() error
 }
 
+// ResidentModel is a Model that keeps its parameters, gradients and AdamW
+// state on a device and runs the whole optimizer step there
+// (model/llama/resident). The trainer then drives the step through it —
+// the micro-batches go in, the loss and the gradient norm come out, the
+// clipping coefficient and AdamW's hyper-parameters go in — and keeps its
+// own decisions (non-finite guard, clipping threshold, schedule). Value's
+// slices are host copies, brought up to date by Pull (the trainer calls it
+// before it reads them: checkpoints, evaluation, Weights).
+type ResidentModel interface {
+	Model
+	// Accumulate runs the micro-batches and leaves on the device the
+	// gradient of the mean loss over all n trained tokens; it returns that
+	// loss and whether any micro-batch had a trained token. A non-finite
+	// micro-batch loss stops it and is returned.
+	Accumulate(micro []data.Batch, n int) (float64, bool, error)
+	// GradNorm is the global L2 norm of the accumulated gradient.
+	GradNorm() float64
+	// Update scales the gradient by coef and applies AdamW to parameter i
+	// with p[i].
+	Update(coef float64, p []kernels.AdamWParams) error
+	// Pull updates the host copies of the parameters and downloads AdamW's
+	// moments into m and v (nil: parameters only).
+	Pull(m, v [][]float32)
+	// Push uploads AdamW's moments.
+	Push(m, v [][]float32) error
+}
+
+var _ ResidentModel = (*resident.Step)(nil)
+
+// ResidentFactory returns the ModelFactory of the device-resident Llama
+// step (model/llama/resident) on dev; packed as in Engine.Factory.
+func ResidentFactory(dev device.Device, packed bool) ModelFactory {
+	return func(w *model.Weights, b, t int, noGrad bool) (Model, error) {
+		return resident.New(dev, w, b, t, resident.Options{NoGrad: noGrad, Packed: packed})
+	}
+}
+
 // ModelFactory builds a Model for batches of b sequences of t tokens from
 // weights w; noGrad builds the forward pass only (evaluation).
 type ModelFactory func(w *model.Weights, b, t int, noGrad bool) (Model, error)
 
 // Engine says how the llama graph is computed.
 type Engine struct {
-	// Ops: "builtin" (gorgonia's own ops; no packed batches) or "fused"
-	// (the fused ops of kernels/gorgonia, which honour packing).
+	// Ops: "builtin" (gorgonia's own ops; no packed batches), "fused"
+	// (the fused ops of kernels/gorgonia, which honour packing) or
+	// "resident" (no graph: the explicit step of model/llama/resident on
+	// the host device, the code path device cuda runs on the GPU; honours
+	// packing).
 	Ops string `json:"ops" mapstructure:"ops" yaml:"ops"`
 	// Kernels: the implementation of matrix products and fused ops: "cpu"
 	// (kernels/cpu, SIMD), "ref" (kernels/ref, plain loops) or "gonum"
@@ -48,15 +90,15 @@ type Engine struct {
 // Validate names the first bad field.
 func (e Engine) Validate() error {
 	switch e.Ops {
-	case "builtin", "fused":
+	case "builtin", "fused", "resident":
 	default:
-		return fmt.Errorf("engine.ops: %q is not builtin or fused", e.Ops)
+		return fmt.Errorf("engine.ops: %q is not builtin, fused or resident", e.Ops)
 	}
 	switch e.Kernels {
 	case "cpu", "ref":
 	case "gonum":
-		if e.Ops == "fused" {
-			return fmt.Errorf("engine.kernels: gonum has no fused ops; use cpu or ref with engine.ops fused")
+		if e.Ops != "builtin" {
+			return fmt.Errorf("engine.kernels: gonum has no fused ops; use cpu or ref with engine.ops %s", e.Ops)
 		}
 	default:
 		return fmt.Errorf("engine.kernels: %q is not cpu, ref or gonum", e.Kernels)
@@ -86,11 +128,14 @@ func (e Engine) FactoryOn(packed bool, k kernels.Kernels) (ModelFactory, error) 
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	if packed && e.Ops != "fused" {
-		return nil, fmt.Errorf("data.pack needs engine.ops fused (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
+	if packed && e.Ops == "builtin" {
+		return nil, fmt.Errorf("data.pack needs engine.ops fused or resident (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")
 	}
 	if k == nil {
 		k = e.kernels()
+	}
+	if e.Ops == "resident" {
+		return ResidentFactory(device.Host{K: k}, packed), nil
 	}
 	if k == nil {
 		ggops.UseGonum()

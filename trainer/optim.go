@@ -74,14 +74,31 @@ type AdamW struct {
 func (o *AdamW) Update(lr float64) {
 	o.Step++
 	for _, p := range o.Params {
-		wd := 0.0
-		if p.Decay {
-			wd = o.Config.WeightDecay
-		}
-		o.Impl.AdamW(p.Value, p.Grad, p.M, p.V, len(p.Value), kernels.AdamWParams{
-			LR: float32(lr), Beta1: float32(o.Config.Beta1), Beta2: float32(o.Config.Beta2),
-			Eps: float32(o.Config.Eps), WeightDecay: float32(wd), Step: o.Step,
-		})
+		o.Impl.AdamW(p.Value, p.Grad, p.M, p.V, len(p.Value), o.hyper(p, lr))
+	}
+}
+
+// Advance counts one update, as Update does, and returns every
+// parameter's hyper-parameters for it without applying it: for a model
+// that runs AdamW itself (ResidentModel).
+func (o *AdamW) Advance(lr float64) []kernels.AdamWParams {
+	o.Step++
+	out := make([]kernels.AdamWParams, len(o.Params))
+	for i, p := range o.Params {
+		out[i] = o.hyper(p, lr)
+	}
+	return out
+}
+
+// hyper is p's AdamW hyper-parameters for the update numbered o.Step.
+func (o *AdamW) hyper(p *Param, lr float64) kernels.AdamWParams {
+	wd := 0.0
+	if p.Decay {
+		wd = o.Config.WeightDecay
+	}
+	return kernels.AdamWParams{
+		LR: float32(lr), Beta1: float32(o.Config.Beta1), Beta2: float32(o.Config.Beta2),
+		Eps: float32(o.Config.Eps), WeightDecay: float32(wd), Step: o.Step,
 	}
 }
 

@@ -39,7 +39,8 @@ type Options struct {
 	Train, Eval []data.Tokenized
 	// NewModel builds the model; nil: Config.Engine.Factory.
 	NewModel ModelFactory
-	// Optimizer runs the AdamW update; nil: PlainAdamW.
+	// Optimizer runs the AdamW update; nil: PlainAdamW. A ResidentModel
+	// (Config.Device cuda, engine.ops resident) runs its own on its device.
 	Optimizer kernels.Optimizer
 	// Stderr receives the progress line and notes; nil: silent.
 	Stderr io.Writer
@@ -72,6 +73,7 @@ type Trainer struct {
 	hash        string
 	newModel    ModelFactory
 	model       Model
+	resident    ResidentModel // model, when it runs the whole step on its device
 	evalModel   Model
 	params      []*Param
 	opt         *AdamW
@@ -213,7 +215,7 @@ func New(o Options) (_ *Trainer, err error) {
 	if err := checkVocab(o.Train, o.Eval, cfg.Data.PadID, w.Config.Vocab); err != nil {
 		return nil, err
 	}
-	if cfg.Engine.Ops == "builtin" {
+	if cfg.Engine.Ops == "builtin" && cfg.Device != "cuda" { // the gorgonia graph in RAM
 		est, err := w.Config.CheckFitsInRAM(cfg.MicroBatch, cfg.Data.SeqLen)
 		if errors.Is(err, model.ErrWontFit) {
 			return nil, err
@@ -240,15 +242,16 @@ func New(o Options) (_ *Trainer, err error) {
 				return nil, err
 			}
 			t.device, k = dev, dev
-			t.prog.note("device: %s", dev.Name())
-		}
-		if t.newModel, err = cfg.Engine.FactoryOn(cfg.Data.Pack, k); err != nil {
+			t.prog.note("device: %s, device-resident step (model/llama/resident)", dev.Name())
+			t.newModel = ResidentFactory(dev.Device(), cfg.Data.Pack)
+		} else if t.newModel, err = cfg.Engine.FactoryOn(cfg.Data.Pack, k); err != nil {
 			return nil, err
 		}
 	}
 	if t.model, err = t.newModel(w, cfg.MicroBatch, cfg.Data.SeqLen, false); err != nil {
 		return nil, err
 	}
+	t.resident, _ = t.model.(ResidentModel)
 	impl := o.Optimizer
 	if impl == nil {
 		impl = PlainAdamW{}
@@ -259,8 +262,10 @@ func New(o Options) (_ *Trainer, err error) {
 		if len(v) != s.Size() {
 			return nil, fmt.Errorf("trainer: parameter %s has %d values for shape %v", s.Name, len(v), s.Shape)
 		}
-		p := &Param{Name: s.Name, Shape: s.Shape, Value: v, Grad: make([]float32, len(v)),
-			Decay: Decays(s.Shape, cfg.Optim.DecayNorms)}
+		p := &Param{Name: s.Name, Shape: s.Shape, Value: v, Decay: Decays(s.Shape, cfg.Optim.DecayNorms)}
+		if t.resident == nil { // a ResidentModel keeps its gradient on its device
+			p.Grad = make([]float32, len(v))
+		}
 		if ck != nil {
 			p.M, p.V = ck.M[s.Name], ck.V[s.Name]
 			if len(p.M) != len(v) || len(p.V) != len(v) {
@@ -272,6 +277,12 @@ func New(o Options) (_ *Trainer, err error) {
 		t.params = append(t.params, p)
 	}
 	t.opt.Params = t.params
+	if t.resident != nil {
+		ms, vs := t.moments()
+		if err := t.resident.Push(ms, vs); err != nil {
+			return nil, err
+		}
+	}
 
 	// Data.
 	if t.loader, err = data.NewLoader(o.Train, cfg.Data.Loader(), cfg.MicroBatch, cfg.Seed, true); err != nil {
@@ -492,7 +503,31 @@ func (t *Trainer) Metrics() *Metrics { return t.metrics }
 func (t *Trainer) ResumedFrom() string { return t.resumedFrom }
 
 // Weights returns a copy of the current weights.
-func (t *Trainer) Weights() *model.Weights { return t.weightsView().Clone() }
+func (t *Trainer) Weights() *model.Weights {
+	t.pull(false)
+	return t.weightsView().Clone()
+}
+
+// moments lists every parameter's AdamW m and v slices.
+func (t *Trainer) moments() (m, v [][]float32) {
+	for _, p := range t.params {
+		m, v = append(m, p.M), append(v, p.V)
+	}
+	return m, v
+}
+
+// pull brings the host copies of a ResidentModel's parameters (and, with
+// state, AdamW's moments) up to date before they are read.
+func (t *Trainer) pull(state bool) {
+	if t.resident == nil {
+		return
+	}
+	var ms, vs [][]float32
+	if state {
+		ms, vs = t.moments()
+	}
+	t.resident.Pull(ms, vs)
+}
 
 // weightsView shares the live parameter storage.
 func (t *Trainer) weightsView() *model.Weights {
@@ -657,7 +692,14 @@ func (t *Trainer) step() (Record, error) {
 	t.st.TrainedTokensSeen += int64(rec.TrainedTokens)
 	t.lastLR = lr
 
-	loss, ran, err := t.accumulate(t.micro, rec.TrainedTokens)
+	var loss float64
+	var ran bool
+	var err error
+	if t.resident != nil {
+		loss, ran, err = t.resident.Accumulate(t.micro, rec.TrainedTokens)
+	} else {
+		loss, ran, err = t.accumulate(t.micro, rec.TrainedTokens)
+	}
 	if err != nil {
 		return rec, err
 	}
@@ -669,7 +711,12 @@ func (t *Trainer) step() (Record, error) {
 		// No trained token in the whole step: nothing to learn, no update,
 		// no NaN (data.Prepare drops such samples, so this is rare).
 	default:
-		norm := GlobalNorm(t.params)
+		var norm float64
+		if t.resident != nil {
+			norm = t.resident.GradNorm()
+		} else {
+			norm = GlobalNorm(t.params)
+		}
 		rec.Loss, rec.GradNorm = finitePtr(loss), finitePtr(norm)
 		if rec.Loss == nil || rec.GradNorm == nil {
 			rec.Skipped = true
@@ -679,8 +726,14 @@ func (t *Trainer) step() (Record, error) {
 		}
 		coef := ClipCoef(norm, t.cfg.Optim.GradClip)
 		rec.Clipped = coef != 1
-		ScaleGrads(t.params, coef)
-		t.opt.Update(lr)
+		if t.resident != nil {
+			if err := t.resident.Update(coef, t.opt.Advance(lr)); err != nil {
+				return rec, err
+			}
+		} else {
+			ScaleGrads(t.params, coef)
+			t.opt.Update(lr)
+		}
 		t.st.OptStep = t.opt.Step
 		t.st.ConsecutiveSkips = 0
 	}
@@ -797,6 +850,7 @@ func (t *Trainer) Evaluate() (Record, error) {
 	if len(t.evalSets) == 0 {
 		return rec, fmt.Errorf("no eval data")
 	}
+	t.pull(false)
 	if t.evalModel == nil {
 		m, err := t.newModel(t.weightsView(), t.cfg.MicroBatch, t.cfg.Data.SeqLen, true)
 		if err != nil {
@@ -931,6 +985,7 @@ func (t *Trainer) save(reason string) (string, error) {
 		return t.lastSaveDir, nil
 	}
 	t0 := time.Now()
+	t.pull(true)
 	st := t.st
 	rng, err := t.rng.MarshalBinary()
 	if err != nil {

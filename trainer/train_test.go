@@ -125,6 +125,7 @@ func TestExactResume(t *testing.T) {
 		{"builtin", Engine{Ops: "builtin", Kernels: "cpu"}, false},
 		{"builtin-gonum", Engine{Ops: "builtin", Kernels: "gonum"}, false},
 		{"fused-packed", Engine{Ops: "fused", Kernels: "cpu"}, true},
+		{"resident-packed", Engine{Ops: "resident", Kernels: "cpu"}, true},
 	}
 	var byProcs [][]uint64
 	for _, procs := range []int{1, 2} {

@@ -79,6 +79,7 @@ func newBenchTrain() *cobra.Command {
 		python     string
 		profDir    string
 		device     string
+		resid      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -99,8 +100,15 @@ is its whole process's).
 With --device cuda (a binary built with -tags cuda, an NVIDIA GPU) our step runs
 its GEMMs, fused ops and AdamW through kernels/cuda — every call copying its
 operands to the GPU and its results back (see kernels/cuda's package
-documentation) — and the row adds mfu_fp32, the model GFLOP/s against the
-GPU's fp32 FMA peak estimated from its SM count, clock and architecture.
+documentation) — and a second row, ours-resident, times the device-resident
+step of model/llama/resident (what train --device cuda runs: weights,
+activations, gradients and AdamW state on the GPU, only the batch going up and
+the loss and gradient norm coming down) on the Llama model of the same shape
+(llama-MODEL: same layers, heads, width, context and vocabulary; SwiGLU of 4·C,
+tied embeddings). Both rows add mfu_fp32, the model GFLOP/s (TFLOP/s = GFLOP/s
+/ 1000) against the GPU's fp32 FMA peak estimated from its SM count, clock and
+architecture. --resident adds the ours-resident row on the CPU too (the host
+device over kernels/cpu).
 
 With --profile DIR it writes a CPU profile (pprof) of our timed steps, all rounds
 merged, per thread count to DIR/ours-MODEL-Nthreads.pprof and prints (and in
@@ -143,6 +151,7 @@ internal/stepprof.`,
 			var profs []stepprof.Breakdown
 			var k kernels.Kernels = cpu.Implementation{}
 			var gpuPeak float64
+			var cudaDev *cuda.Implementation
 			switch device {
 			case "cpu":
 			case "cuda":
@@ -151,7 +160,7 @@ internal/stepprof.`,
 					return err
 				}
 				defer dev.Close()
-				k, gpuPeak = dev, dev.PeakFP32()/1e9
+				k, gpuPeak, cudaDev = dev, dev.PeakFP32()/1e9, dev
 				fmt.Fprintf(cmd.ErrOrStderr(), "device: %s, fp32 peak %.1f TFLOP/s (estimated)\n", dev.Name(), gpuPeak/1e3)
 			default:
 				return fmt.Errorf("--device: %q is not %s", device, cuda.Devices)
@@ -189,6 +198,24 @@ internal/stepprof.`,
 					if !asJSON {
 						fmt.Fprintf(cmd.ErrOrStderr(), "round %d, %d thread(s): ours %.0f tok/s\n", r+1, t, ours.TokensPerS)
 					}
+					if resid || device == "cuda" {
+						var dev deviceLayer = hostLayer()
+						if cudaDev != nil {
+							dev = cudaDev.Device()
+						}
+						rr, err := benchResidentStep(residentBenchConfig(cfg), modelName, batch, warmup, steps, dev)
+						if err != nil {
+							return err
+						}
+						rr.Threads = t
+						if gpuPeak > 0 {
+							rr.MFU = rr.GFLOPS / gpuPeak
+						}
+						byImpl["ours-resident"] = append(byImpl["ours-resident"], rr)
+						if !asJSON {
+							fmt.Fprintf(cmd.ErrOrStderr(), "round %d, %d thread(s): ours-resident %.0f tok/s, %.3f TFLOP/s\n", r+1, t, rr.TokensPerS, rr.GFLOPS/1e3)
+						}
+					}
 					if !peers {
 						continue
 					}
@@ -206,7 +233,7 @@ internal/stepprof.`,
 				}
 				// Per implementation, the round with the median tokens/s.
 				med := map[string]trainRow{}
-				for _, name := range []string{"ours", "torch-as-shipped", "torch-tuned"} {
+				for _, name := range []string{"ours", "ours-resident", "torch-as-shipped", "torch-tuned"} {
 					rs := byImpl[name]
 					if len(rs) == 0 {
 						continue
@@ -230,12 +257,12 @@ internal/stepprof.`,
 					profTitles = append(profTitles, fmt.Sprintf("%s %dt", modelName, t))
 					profs = append(profs, b)
 				}
-				for _, name := range []string{"ours", "torch-as-shipped", "torch-tuned"} {
+				for _, name := range []string{"ours", "ours-resident", "torch-as-shipped", "torch-tuned"} {
 					r, ok := med[name]
 					if !ok {
 						continue
 					}
-					if name != "ours" && r.TokensPerS > 0 {
+					if name != "ours" && name != "ours-resident" && r.TokensPerS > 0 { // the resident row's model differs
 						r.Ratio = med["ours"].TokensPerS / r.TokensPerS
 					}
 					rows = append(rows, r)
@@ -280,7 +307,8 @@ internal/stepprof.`,
 	f.BoolVar(&peers, "peers", false, "also run the PyTorch peer, as shipped and tuned, in this invocation")
 	f.StringVar(&peerScript, "peer-script", filepath.Join("..", "shared", "notes", "peers", "torch_gpt_bench.py"), "the PyTorch peer benchmark")
 	f.StringVar(&python, "python", "/usr/bin/python3", "python with Debian's python3-torch")
-	f.StringVar(&device, "device", "cpu", "where our step's kernels run: cpu (kernels/cpu) or cuda (kernels/cuda on an NVIDIA GPU; needs a binary built with -tags cuda)")
+	f.StringVar(&device, "device", "cpu", "where our step's kernels run: cpu (kernels/cpu) or cuda (kernels/cuda on an NVIDIA GPU, plus the device-resident step's row; needs a binary built with -tags cuda)")
+	f.BoolVar(&resid, "resident", false, "also time the device-resident Llama step (model/llama/resident) of the same shape; always on with --device cuda")
 	f.StringVar(&profDir, "profile", "", "write a CPU profile (pprof) of our timed steps per thread count into this directory and print its breakdown (empty: no profile)")
 	return cmd
 }

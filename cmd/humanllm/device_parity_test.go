@@ -59,7 +59,8 @@ func stepLosses(t *testing.T, runDir string) map[int]float64 {
 }
 
 // TestCUDATrainingParity: on a GPU, 100 training steps with --device cuda
-// give the CPU path's losses (step 1 within 1e-4, every step within 1e-2:
+// (the device-resident step of model/llama/resident: weights, activations,
+// gradients and AdamW state on the GPU) give the CPU path's losses (step 1 within 1e-4, every step within 1e-2:
 // fp32 on both, cuBLAS without TF32, different reduction orders), and
 // checkpoints are device-independent: a run paused at step 50 on one device
 // and resumed on the other ends within the same tolerance of the CPU run.

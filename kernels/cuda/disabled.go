@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/humanllm/humanllm/kernels"
+	"github.com/humanllm/humanllm/kernels/device"
 )
 
 // Available reports whether this build has the CUDA backend (build tag
@@ -38,3 +39,6 @@ func (*Implementation) ResidentSgemmer() kernels.Sgemmer { return nil }
 
 // Close does nothing.
 func (*Implementation) Close() error { return nil }
+
+// Device is never called in builds without the tag.
+func (*Implementation) Device() device.Device { return nil }

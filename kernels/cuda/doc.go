@@ -68,27 +68,45 @@
 // device memory, so they run slower than on the CPU. Through this interface
 // the GPU speeds up a training step only where the GEMMs dominate.
 //
-// # Toward a device-resident step
+// # The device-resident step
 //
-// The target — weights, activations, gradients and optimizer state
-// on the device for the whole step, only the batch going up and the loss
-// coming down — needs the tensors to be device buffers rather than Go
-// slices:
+// Device (devbuf.go, Implementation.Device) is the same kernel set over
+// device buffers instead of Go slices: kernels/device.Device, whose
+// buffers are cuMemAlloc memory that stays allocated until freed. Its
+// operations launch the kernels of kernels.cu and cuBLAS on the device
+// pointers directly, with no host copy: Sgemm and SgemmStridedBatched
+// (any leading dimensions, views into larger buffers), RMSNorm(+Backward),
+// RoPE(+Backward), causal attention (+Backward, packed samples through a
+// device Start buffer), SwiGLU(+Backward), Embedding(+Backward: a kernel
+// over the device ids, each (id, column) summed in increasing position,
+// bit-identical to kernels/ref), CrossEntropy(Grad) with ignored targets,
+// AdamW, and the small kernels a step needs besides: axpy and scale
+// (product and sum each rounded, like the host loops), device-to-device
+// copies, zeroing, and Sum/SumSquares (double partial sums over a grid
+// fixed by n, then the partials in order: deterministic, no atomics), the
+// only results that come down. Work is queued on the legacy default
+// stream and waited for only where a result comes down. Length checks are
+// the shared messages of package kernels; the contents of index buffers
+// are not checked on the device (callers validate batches on the host).
+// kernels/device/devicetest runs every operation against the host device
+// over kernels/ref (TestDevice, on a GPU).
 //
-//   - a device tensor type (pointer, shape, arena) and kernels interfaces
-//     over it: the same methods with device buffers in place of []float32
-//     (the kernels of kernels.cu already take device pointers and need no
-//     change; only the host wrappers in fused.go copy);
-//   - gorgonia's graph values (tensor.Dense over Go memory) replaced or
-//     wrapped so ops hand device buffers to each other: a tensor.Engine
-//     whose storage is device memory, or our own graph executor for the
-//     llama and gpt2 graphs;
-//   - the trainer keeping the AdamW m and v and the parameters in the
-//     arena, copying parameters down only for checkpoints (which stay
-//     device-independent: they are written from host copies);
-//   - the host-side loss read as one scalar per step, and streams with
-//     pinned staging buffers to overlap the next batch's upload.
+// model/llama/resident builds the Llama training step on it, llm.c style:
+// parameters, gradients and AdamW's m and v in flat buffers, every
+// activation of the backward pass allocated once; per micro-batch the ids,
+// targets, positions and starts go up, per step the loss and the gradient
+// norm come down; gradient accumulation, global-norm clipping and AdamW run
+// on the device. train --device cuda runs it (trainer.ResidentModel);
+// checkpoints download parameters and moments and stay device-independent.
+// bench train --device cuda reports its tokens/s, GFLOP/s and MFU.
 //
-// None of that exists yet; this package is the kernel layer it would build
-// on.
+// What it is not yet: streams with pinned staging buffers to overlap the
+// next batch's upload (uploads are synchronous pageable copies of a few
+// KiB), TF32/bf16 storage, and a tuned attention (the kernels are the
+// simple deterministic ones above). The gorgonia graph path (engine.ops
+// builtin/fused with the Implementation as kernels) still copies every
+// call, as described above. None of this has been measured on a GPU in
+// this repository's CI, which has none: the CUDA C is compiled by NVRTC
+// and every launch site's argument types are checked against the PTX
+// (abi_test.go), and the GPU tests skip without a device.
 package cuda

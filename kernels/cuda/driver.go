@@ -31,7 +31,7 @@ type driverAPI struct {
 	cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
 	cuDeviceGetAttribute, cuDeviceTotalMem, cuDevicePrimaryCtxRetain,
 	cuDevicePrimaryCtxRelease, cuCtxSetCurrent, cuCtxSynchronize, cuMemAlloc,
-	cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpy2D, cuMemsetD32,
+	cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyDtoD, cuMemcpy2D, cuMemsetD32,
 	cuModuleLoadData, cuModuleGetFunction, cuModuleUnload, cuLaunchKernel,
 	cuGetErrorName, cuGetErrorString uintptr
 }
@@ -58,6 +58,7 @@ func loadDriver(dirs []string) (*driverAPI, error) {
 		"cuMemFree_v2":                 &d.cuMemFree,
 		"cuMemcpyHtoD_v2":              &d.cuMemcpyHtoD,
 		"cuMemcpyDtoH_v2":              &d.cuMemcpyDtoH,
+		"cuMemcpyDtoD_v2":              &d.cuMemcpyDtoD,
 		"cuMemcpy2D_v2":                &d.cuMemcpy2D,
 		"cuMemsetD32_v2":               &d.cuMemsetD32,
 		"cuModuleLoadData":             &d.cuModuleLoadData,

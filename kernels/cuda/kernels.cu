@@ -598,3 +598,74 @@ extern "C" __global__ void attn_bwd_dkv(float* __restrict__ dk, float* __restric
         dv[koff + d] = dva[d];
     }
 }
+
+// ------------------------------------------------ device-resident extras
+// Used by the device-buffer layer (devbuf.go), whose operands already live
+// on the device.
+
+// axpy: y += alpha·x, the product and the sum each rounded (no fused
+// multiply-add), as the host loop does.
+extern "C" __global__ void axpy(float* y, const float* x, long long n, float alpha) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x)
+        y[i] = __fadd_rn(y[i], __fmul_rn(alpha, x[i]));
+}
+
+// scale: x *= alpha.
+extern "C" __global__ void scale(float* x, long long n, float alpha) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x)
+        x[i] = __fmul_rn(x[i], alpha);
+}
+
+// embedding_bwd_ids: dtable[ids[i], j] += dout[i, j] for i < n, on the
+// device ids directly. Thread (j, slot) owns the ids congruent to slot
+// modulo gridDim.y and walks i in increasing order, one float32 addition
+// per i: every (id, j) sums exactly as the sequential loop of kernels/ref.
+extern "C" __global__ void embedding_bwd_ids(float* dtable, const float* dout, const int* ids,
+                                             int n, int dim) {
+    const int j = blockIdx.x * blockDim.x + threadIdx.x;
+    const int slot = blockIdx.y, slots = gridDim.y;
+    if (j >= dim) return;
+    for (int i = 0; i < n; i++) {
+        const int id = ids[i];
+        if (id % slots != slot) continue;
+        const long long o = (long long)id * dim + j;
+        dtable[o] = __fadd_rn(dtable[o], dout[(long long)i * dim + j]);
+    }
+}
+
+__device__ __forceinline__ double warp_sum_d(double v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    return v;
+}
+
+// reduce_partial: block b sums (in double) x[i] (or x[i]², squares != 0)
+// over i = b·blockDim.x + threadIdx.x + k·gridDim.x·blockDim.x, then
+// reduces its threads in a fixed pattern into part[b]. The host fixes the
+// grid from n, so the order, and the result, depend on n only.
+extern "C" __global__ void reduce_partial(double* part, const float* x, long long n, int squares) {
+    __shared__ double sh[32];
+    double s = 0.0;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x) {
+        const double v = x[i];
+        s += squares ? v * v : v;
+    }
+    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    s = warp_sum_d(s);
+    if (lane == 0) sh[wid] = s;
+    __syncthreads();
+    if (wid == 0) {
+        s = warp_sum_d(lane < nw ? sh[lane] : 0.0);
+        if (lane == 0) part[blockIdx.x] = s;
+    }
+}
+
+// reduce_final: out[0] = Σ part[0..parts) in order, by one thread.
+extern "C" __global__ void reduce_final(double* out, const double* part, int parts) {
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    double s = 0.0;
+    for (int i = 0; i < parts; i++) s += part[i];
+    out[0] = s;
+}
