@@ -36,6 +36,13 @@ type Config struct {
 	// built with -tags cuda). Not part of the trajectory's config hash: a run may resume on
 	// the other device.
 	Device string `json:"device" mapstructure:"device" yaml:"device"`
+	// GEMMPrecision is the arithmetic of the matrix products on device
+	// cuda: "fp32" (cuBLAS SGEMM), "tf32" (TF32 tensor cores) or "bf16"
+	// (operands rounded to bfloat16 on bf16 tensor cores; fp32
+	// accumulation, fp32 weights, activations, gradients and optimizer
+	// state everywhere else). The CPU computes in fp32 only. Like device,
+	// not part of the config hash.
+	GEMMPrecision string `json:"gemm_precision" mapstructure:"gemm_precision" yaml:"gemm_precision"`
 	// MaxSteps is the number of optimizer steps of the run.
 	MaxSteps int `json:"max_steps" mapstructure:"max_steps" yaml:"max_steps"`
 	// StopAfter pauses the run after this step with a checkpoint, as an
@@ -220,7 +227,7 @@ type MetricsConfig struct {
 // DefaultConfig is the built-in defaults (a small fresh model).
 func DefaultConfig() Config {
 	return Config{
-		Seed: 1, MaxSteps: 100, MicroBatch: 4, GradAccum: 1, Device: "cpu",
+		Seed: 1, MaxSteps: 100, MicroBatch: 4, GradAccum: 1, Device: "cpu", GEMMPrecision: "fp32",
 		Model: ModelSource{Source: "fresh", Fresh: FreshModel{
 			Dim: 64, HiddenDim: 172, NLayers: 4, NHeads: 4, NKVHeads: 4, Vocab: 512, MaxSeqLen: 256,
 			RopeTheta: 10000, RMSEps: 1e-5,
@@ -291,6 +298,15 @@ func (c Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("device: %q is not cpu or cuda", c.Device)
+	}
+	switch c.GEMMPrecision {
+	case "fp32":
+	case "tf32", "bf16":
+		if c.Device != "cuda" {
+			return fmt.Errorf("gemm_precision: %s needs device cuda (the CPU kernels compute in fp32)", c.GEMMPrecision)
+		}
+	default:
+		return fmt.Errorf("gemm_precision: %q is not fp32, tf32 or bf16", c.GEMMPrecision)
 	}
 	if c.Data.Pack && c.Engine.Ops == "builtin" && c.Device != "cuda" {
 		return fmt.Errorf("data.pack needs engine.ops fused or resident (builtin ops cannot keep packed samples apart); set data.pack false to pad instead")

@@ -237,7 +237,7 @@ func New(o Options) (_ *Trainer, err error) {
 	if t.newModel == nil {
 		var k kernels.Kernels // nil: engine.kernels
 		if cfg.Device == "cuda" {
-			dev, err := cuda.OpenCompiled(cuda.Options{})
+			dev, err := cuda.OpenCompiled(cuda.Options{TF32: cfg.GEMMPrecision == "tf32", BF16: cfg.GEMMPrecision == "bf16"})
 			if err != nil {
 				return nil, err
 			}

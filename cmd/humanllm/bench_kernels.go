@@ -62,13 +62,14 @@ type kernelRow struct {
 }
 
 type kernelReport struct {
-	CPUKernel    string      `json:"cpu_kernel"`
-	OpenBLASCore string      `json:"openblas_core,omitempty"`
-	GPU          string      `json:"gpu,omitempty"`
-	GPUPeakFP32  float64     `json:"gpu_peak_fp32_gflops,omitempty"` // estimated from SMs and clock
-	GPUDriver    int         `json:"gpu_driver,omitempty"`
-	Peaks        []cpu.Peak  `json:"peaks"`
-	Rows         []kernelRow `json:"rows"`
+	CPUKernel    string             `json:"cpu_kernel"`
+	OpenBLASCore string             `json:"openblas_core,omitempty"`
+	GPU          string             `json:"gpu,omitempty"`
+	GPUPeakFP32  float64            `json:"gpu_peak_fp32_gflops,omitempty"` // estimated from SMs and clock
+	GPUPeaks     map[string]float64 `json:"gpu_peak_gflops,omitempty"`      // by precision (fp32, tf32, bf16), kernels/cuda.Peak
+	GPUDriver    int                `json:"gpu_driver,omitempty"`
+	Peaks        []cpu.Peak         `json:"peaks"`
+	Rows         []kernelRow        `json:"rows"`
 }
 
 func newBenchKernels() *cobra.Command {
@@ -105,8 +106,13 @@ implementations become:
   cuda-tf32    the same on TF32 tensor cores (cublasGemmEx, fp32 accumulation)
   cublas       cuBLAS SGEMM on device-resident buffers, no copies: the GPU's own rate
   cublas-tf32  the same with TF32
-and ratio_peak is against the GPU's fp32 FMA peak estimated from its SM count,
-clock and architecture (TF32 rows can exceed it).`,
+  cuda-bf16    kernels/cuda's Sgemm with Options.BF16: operands rounded to bfloat16 on
+               the GPU, bf16 tensor cores, fp32 accumulation and C
+  cublas-bf16  the same on device-resident buffers (conversion included)
+The device-resident training step (train --device cuda) calls cuBLAS on its own
+buffers exactly as the cublas rows do. ratio_peak is against the GPU's peak in
+the row's precision (fp32 FMA, TF32 or bf16 tensor cores) estimated from its SM
+count, clock and architecture (kernels/cuda.Peak).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			threads, err := parseInts(threadsFl)
@@ -121,6 +127,8 @@ clock and architecture (TF32 rows can exceed it).`,
 			}
 			rep := kernelReport{CPUKernel: cpu.Implementation{}.Name(), OpenBLASCore: openblas.CoreName()}
 			var gpu map[string]kernels.Sgemmer
+			gpuPeaks := map[string]float64{} // GFLOP/s by precision
+			rep.GPUPeaks = gpuPeaks
 			switch device {
 			case "cpu":
 			case "cuda":
@@ -134,10 +142,22 @@ clock and architecture (TF32 rows can exceed it).`,
 					return fmt.Errorf("--device cuda: %w", err)
 				}
 				defer tf32.Close()
-				gpu = map[string]kernels.Sgemmer{"cuda": fp32, "cuda-tf32": tf32, "cublas": fp32.ResidentSgemmer(), "cublas-tf32": tf32.ResidentSgemmer()}
+				bf16, err := cuda.Open(cuda.Options{BF16: true})
+				if err != nil {
+					return fmt.Errorf("--device cuda: %w", err)
+				}
+				defer bf16.Close()
+				gpu = map[string]kernels.Sgemmer{"cuda": fp32, "cuda-tf32": tf32, "cuda-bf16": bf16,
+					"cublas": fp32.ResidentSgemmer(), "cublas-tf32": tf32.ResidentSgemmer(), "cublas-bf16": bf16.ResidentSgemmer()}
 				rep.GPU, rep.GPUPeakFP32, rep.GPUDriver = fp32.Name(), fp32.PeakFP32()/1e9, fp32.Info().DriverVersion
+				gpuPeaks["fp32"] = rep.GPUPeakFP32
+				for _, p := range []cuda.Precision{cuda.TF32, cuda.BF16} {
+					if v, err := cuda.Peak(fp32.Info(), p); err == nil {
+						gpuPeaks[string(p)] = v / 1e9
+					}
+				}
 				if !cmd.Flags().Changed("impls") {
-					implsFl = "cuda,cuda-tf32,cublas,cublas-tf32"
+					implsFl = "cuda,cuda-tf32,cuda-bf16,cublas,cublas-tf32,cublas-bf16"
 				}
 				if !cmd.Flags().Changed("threads") {
 					threads = []int{1}
@@ -178,8 +198,12 @@ clock and architecture (TF32 rows can exceed it).`,
 						if ob > 0 {
 							rows[i].RatioOpenBLAS = rows[i].GFLOPS / ob
 						}
-						if peak[t] > 0 {
-							rows[i].RatioPeak = rows[i].GFLOPS / peak[t]
+						pk := peak[t]
+						if gpu != nil {
+							pk = gpuPeaks[gpuPrecision(rows[i].Impl)]
+						}
+						if pk > 0 {
+							rows[i].RatioPeak = rows[i].GFLOPS / pk
 						}
 						if !asJSON {
 							fmt.Fprintf(cmd.ErrOrStderr(), "  %-8s %s %dx%dx%d t%d: %.1f GFLOP/s\n", rows[i].Impl, rows[i].Trans, s.M, s.N, s.K, t, rows[i].GFLOPS)
@@ -207,6 +231,17 @@ clock and architecture (TF32 rows can exceed it).`,
 	return cmd
 }
 
+// gpuPrecision is the precision of a --device cuda implementation's
+// products: the suffix of its name, fp32 without one.
+func gpuPrecision(impl string) string {
+	for _, p := range []string{"tf32", "bf16"} {
+		if strings.HasSuffix(impl, "-"+p) {
+			return p
+		}
+	}
+	return "fp32"
+}
+
 type namedSgemm struct {
 	name string
 	s    kernels.Sgemmer
@@ -218,7 +253,7 @@ func kernelImpls(names []string, gpu map[string]kernels.Sgemmer) ([]namedSgemm, 
 		n = strings.TrimSpace(n)
 		switch n {
 		case "":
-		case "cuda", "cuda-tf32", "cublas", "cublas-tf32":
+		case "cuda", "cuda-tf32", "cuda-bf16", "cublas", "cublas-tf32", "cublas-bf16":
 			if gpu == nil {
 				return nil, fmt.Errorf("--impls: %s needs --device cuda", n)
 			}
@@ -245,7 +280,7 @@ func kernelImpls(names []string, gpu map[string]kernels.Sgemmer) ([]namedSgemm, 
 			}
 			out = append(out, namedSgemm{"openblas", impl})
 		default:
-			return nil, fmt.Errorf("--impls: unknown implementation %q (ours, avx512, avx2, generic, gonum, openblas; with --device cuda: cuda, cuda-tf32, cublas, cublas-tf32)", n)
+			return nil, fmt.Errorf("--impls: unknown implementation %q (ours, avx512, avx2, generic, gonum, openblas; with --device cuda: cuda, cuda-tf32, cuda-bf16, cublas, cublas-tf32, cublas-bf16)", n)
 		}
 	}
 	if len(out) == 0 {
@@ -320,7 +355,8 @@ func printKernelReport(cmd *cobra.Command, rep kernelReport) {
 		fmt.Fprintf(w, "FMA peak %s, %d thread(s): %.1f GFLOP/s\n", p.Width, p.Threads, p.GFLOPS)
 	}
 	if rep.GPU != "" {
-		fmt.Fprintf(w, "GPU %s, driver %d: fp32 FMA peak %.1f TFLOP/s (estimated from SMs, clock and architecture)\n", rep.GPU, rep.GPUDriver, rep.GPUPeakFP32/1e3)
+		fmt.Fprintf(w, "GPU %s, driver %d: peaks (estimated from SMs, clock and architecture) fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s (0: not in the table)\n",
+			rep.GPU, rep.GPUDriver, rep.GPUPeaks["fp32"]/1e3, rep.GPUPeaks["tf32"]/1e3, rep.GPUPeaks["bf16"]/1e3)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nIMPL\tSHAPE (MxNxK)\tTHREADS\tGFLOP/s\tvs OpenBLAS\tvs peak")

@@ -45,8 +45,9 @@ type trainRow struct {
 	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
 	AllocsStep   float64 `json:"allocs_per_step,omitempty"`
 	MBAllocStep  float64 `json:"mb_alloc_per_step,omitempty"`
-	Ratio        float64 `json:"ratio,omitempty"`    // ours / this row, on peer rows
-	MFU          float64 `json:"mfu_fp32,omitempty"` // --device cuda: model GFLOP/s / the GPU's estimated fp32 peak
+	Ratio        float64 `json:"ratio,omitempty"`         // ours / this row, on peer rows
+	MFU          float64 `json:"mfu,omitempty"`           // --device cuda: model GFLOP/s / the GPU's estimated peak in MFUPrecision
+	MFUPrecision string  `json:"mfu_precision,omitempty"` // fp32, tf32 or bf16: --gemm-precision
 	Note         string  `json:"note,omitempty"`
 	// Profile is the CPU time of our timed steps (all rounds) by part of
 	// the step, with --profile.
@@ -79,6 +80,7 @@ func newBenchTrain() *cobra.Command {
 		python     string
 		profDir    string
 		device     string
+		gemmPrec   string
 		resid      bool
 	)
 	cmd := &cobra.Command{
@@ -105,9 +107,12 @@ step of model/llama/resident (what train --device cuda runs: weights,
 activations, gradients and AdamW state on the GPU, only the batch going up and
 the loss and gradient norm coming down) on the Llama model of the same shape
 (llama-MODEL: same layers, heads, width, context and vocabulary; SwiGLU of 4·C,
-tied embeddings). Both rows add mfu_fp32, the model GFLOP/s (TFLOP/s = GFLOP/s
-/ 1000) against the GPU's fp32 FMA peak estimated from its SM count, clock and
-architecture. --resident adds the ours-resident row on the CPU too (the host
+tied embeddings). --gemm-precision fp32|tf32|bf16 picks the GEMMs' arithmetic
+(bf16: operands rounded to bfloat16 on tensor cores, fp32 accumulation; all other
+state fp32), and both rows add mfu (with mfu_precision), the model GFLOP/s
+(TFLOP/s = GFLOP/s / 1000) against the GPU's peak in that precision, estimated
+from its SM count, clock and architecture (kernels/cuda.Peak). --model 124m is
+the shape for that: GPT-2 124M, whose Llama twin has 152M parameters. --resident adds the ours-resident row on the CPU too (the host
 device over kernels/cpu).
 
 With --profile DIR it writes a CPU profile (pprof) of our timed steps, all rounds
@@ -124,8 +129,16 @@ internal/stepprof.`,
 				cfg = gpt2.Small
 			case "medium":
 				cfg = gpt2.Medium
+			case "124m":
+				cfg = gpt2.GPT2124M
+				if peers {
+					return fmt.Errorf("--peers: the PyTorch peer benchmark has the small and medium models only")
+				}
 			default:
-				return fmt.Errorf("--model: %q is not small or medium", modelName)
+				return fmt.Errorf("--model: %q is not small, medium or 124m", modelName)
+			}
+			if gemmPrec != "fp32" && device != "cuda" {
+				return fmt.Errorf("--gemm-precision: %s needs --device cuda (the CPU kernels compute in fp32)", gemmPrec)
 			}
 			threads, err := parseInts(threadsFl)
 			if err != nil {
@@ -155,13 +168,27 @@ internal/stepprof.`,
 			switch device {
 			case "cpu":
 			case "cuda":
-				dev, err := cuda.OpenCompiled(cuda.Options{})
+				var o cuda.Options
+				switch gemmPrec {
+				case "fp32":
+				case "tf32":
+					o.TF32 = true
+				case "bf16":
+					o.BF16 = true
+				default:
+					return fmt.Errorf("--gemm-precision: %q is not fp32, tf32 or bf16", gemmPrec)
+				}
+				dev, err := cuda.OpenCompiled(o)
 				if err != nil {
 					return err
 				}
 				defer dev.Close()
-				k, gpuPeak, cudaDev = dev, dev.PeakFP32()/1e9, dev
-				fmt.Fprintf(cmd.ErrOrStderr(), "device: %s, fp32 peak %.1f TFLOP/s (estimated)\n", dev.Name(), gpuPeak/1e3)
+				peak, err := cuda.Peak(dev.Info(), cuda.Precision(gemmPrec))
+				if err != nil {
+					return fmt.Errorf("MFU: %w", err)
+				}
+				k, gpuPeak, cudaDev = dev, peak/1e9, dev
+				fmt.Fprintf(cmd.ErrOrStderr(), "device: %s, %s peak %.1f TFLOP/s (estimated from SMs, clock and architecture)\n", dev.Name(), gemmPrec, gpuPeak/1e3)
 			default:
 				return fmt.Errorf("--device: %q is not %s", device, cuda.Devices)
 			}
@@ -183,7 +210,7 @@ internal/stepprof.`,
 						return err
 					}
 					if gpuPeak > 0 {
-						ours.MFU = ours.GFLOPS / gpuPeak
+						ours.MFU, ours.MFUPrecision = ours.GFLOPS/gpuPeak, gemmPrec
 						ours.Note = "device " + device
 					}
 					if w != nil {
@@ -209,7 +236,7 @@ internal/stepprof.`,
 						}
 						rr.Threads = t
 						if gpuPeak > 0 {
-							rr.MFU = rr.GFLOPS / gpuPeak
+							rr.MFU, rr.MFUPrecision = rr.GFLOPS/gpuPeak, gemmPrec
 						}
 						byImpl["ours-resident"] = append(byImpl["ours-resident"], rr)
 						if !asJSON {
@@ -281,7 +308,7 @@ internal/stepprof.`,
 					ratio = fmt.Sprintf("%.2fx", r.Ratio)
 				}
 				if r.MFU > 0 {
-					ratio = fmt.Sprintf("MFU(fp32) %.1f%%", 100*r.MFU)
+					ratio = fmt.Sprintf("MFU(%s) %.1f%%", r.MFUPrecision, 100*r.MFU)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f (%.1f-%.1f)\t%.1f\t%.0f\t%.0f\t%s\n", r.Impl, r.Model, r.Threads, r.TokensPerS,
 					r.StepMSMedian, r.StepMSMin, r.StepMSMax, r.GFLOPS, r.PeakRSSMB, r.AllocsStep, ratio)
@@ -297,7 +324,7 @@ internal/stepprof.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&modelName, "model", "small", "benchmark model: small (L4 H4 C256) or medium (L6 H6 C384), context 256, vocab 8192")
+	f.StringVar(&modelName, "model", "small", "benchmark model: small (L4 H4 C256) or medium (L6 H6 C384), context 256, vocab 8192; or 124m (GPT-2 124M: L12 H12 C768, context 1024, vocab 50257; its Llama twin for ours-resident has 152M parameters; meant for --device cuda)")
 	f.StringVar(&threadsFl, "threads", "2", "comma-separated thread counts")
 	f.IntVar(&batch, "batch", 8, "sequences per step")
 	f.IntVar(&warmup, "warmup", 3, "untimed steps first")
@@ -308,6 +335,7 @@ internal/stepprof.`,
 	f.StringVar(&peerScript, "peer-script", filepath.Join("..", "shared", "notes", "peers", "torch_gpt_bench.py"), "the PyTorch peer benchmark")
 	f.StringVar(&python, "python", "/usr/bin/python3", "python with Debian's python3-torch")
 	f.StringVar(&device, "device", "cpu", "where our step's kernels run: cpu (kernels/cpu) or cuda (kernels/cuda on an NVIDIA GPU, plus the device-resident step's row; needs a binary built with -tags cuda)")
+	f.StringVar(&gemmPrec, "gemm-precision", "fp32", "with --device cuda: the GEMMs' arithmetic, fp32, tf32 (TF32 tensor cores) or bf16 (bf16 tensor cores, fp32 accumulation); MFU is quoted against the GPU's peak in it")
 	f.BoolVar(&resid, "resident", false, "also time the device-resident Llama step (model/llama/resident) of the same shape; always on with --device cuda")
 	f.StringVar(&profDir, "profile", "", "write a CPU profile (pprof) of our timed steps per thread count into this directory and print its breakdown (empty: no profile)")
 	return cmd

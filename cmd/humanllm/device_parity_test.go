@@ -99,6 +99,23 @@ func TestCUDATrainingParity(t *testing.T) {
 		}
 	}
 	t.Logf("100 steps: largest |GPU - CPU| loss difference %.2g (step 100: %.5f vs %.5f)", worst, got[100], want[100])
+	// bf16 GEMMs (operands rounded to 8-bit mantissas, fp32 accumulation
+	// and state): the same run within bf16's error, step 1 within 1e-2
+	// and the mean difference over the 100 steps within 2e-2.
+	bfRun := filepath.Join(dir, "gpu-bf16")
+	train(bfRun, "cuda", "--gemm-precision", "bf16")
+	bf := stepLosses(t, bfRun)
+	if len(bf) != 100 {
+		t.Fatalf("%d bf16 step losses, want 100", len(bf))
+	}
+	mean := 0.0
+	for s := 1; s <= 100; s++ {
+		mean += math.Abs(bf[s]-want[s]) / 100
+	}
+	if d := math.Abs(bf[1] - want[1]); d > 1e-2 || mean > 2e-2 {
+		t.Errorf("bf16 GEMMs: step-1 loss %.5f (CPU %.5f), mean |bf16 - CPU| over 100 steps %.3g", bf[1], want[1], mean)
+	}
+	t.Logf("bf16 GEMMs: mean |bf16 - CPU| loss difference %.2g (step 100: %.5f vs %.5f)", mean, bf[100], want[100])
 	for _, devs := range [][2]string{{"cuda", "cpu"}, {"cpu", "cuda"}} {
 		runDir := filepath.Join(dir, devs[0]+"-then-"+devs[1])
 		train(runDir, devs[0], "--stop-after", "50")

@@ -68,6 +68,10 @@ func TestDeviceBadValues(t *testing.T) {
 		{[]string{"bench", "kernels", "--device", "tpu"}, `--device: "tpu" is not cpu or cuda`},
 		{[]string{"bench", "train", "--device", "tpu"}, `--device: "tpu" is not cpu or cuda`},
 		{[]string{"bench", "kernels", "--impls", "cublas"}, "--impls: cublas needs --device cuda"},
+		{[]string{"train", "--gemm-precision", "bf16", "--data", "x", "--out", filepath.Join(t.TempDir(), "r")}, "gemm_precision: bf16 needs device cuda"},
+		{[]string{"train", "--device", "cuda", "--gemm-precision", "fp16", "--data", "x", "--out", filepath.Join(t.TempDir(), "r")}, `gemm_precision: "fp16" is not fp32, tf32 or bf16`},
+		{[]string{"bench", "train", "--gemm-precision", "bf16"}, "--gemm-precision: bf16 needs --device cuda"},
+		{[]string{"bench", "train", "--model", "124m", "--peers"}, "--peers: the PyTorch peer benchmark has the small and medium models only"},
 	} {
 		_, err := run(t, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

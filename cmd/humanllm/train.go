@@ -132,7 +132,7 @@ func resolveModelDefaults(cfg *trainer.Config, stderr io.Writer) (*openedModel, 
 
 // trainFlagKeys maps each flag to the config key it overrides.
 var trainFlagKeys = map[string]string{
-	"out": "out", "resume": "resume", "seed": "seed", "threads": "threads", "device": "device", "max-steps": "max_steps", "stop-after": "stop_after",
+	"out": "out", "resume": "resume", "seed": "seed", "threads": "threads", "device": "device", "gemm-precision": "gemm_precision", "max-steps": "max_steps", "stop-after": "stop_after",
 	"micro-batch": "micro_batch", "grad-accum": "grad_accum",
 	"model": "model.source", "data": "data.path", "eval-data": "data.eval_path", "seq-len": "data.seq_len",
 	"pack": "data.pack", "overlong": "data.overlong", "tokenizer": "data.tokenizer", "template": "data.template",
@@ -219,6 +219,7 @@ variable (HUMANLLM_SCHEDULE_LR=1e-4), or by the flags below.`,
 	f.Uint64("seed", def.Seed, "seed of the data order and of fresh weights (config: seed)")
 	f.Int("threads", def.Threads, "threads (GOMAXPROCS); 0 = all CPUs; results do not depend on it (config: threads)")
 	f.String("device", def.Device, "where the kernels run: cpu (engine.kernels) or cuda (an NVIDIA GPU running the device-resident step of model/llama/resident, whatever --ops says; needs a binary built with -tags cuda, engine.kernels left at cpu) (config: device)")
+	f.String("gemm-precision", def.GEMMPrecision, "matrix products on --device cuda: fp32 (cuBLAS SGEMM), tf32 (TF32 tensor cores) or bf16 (bf16 tensor cores, fp32 accumulation; weights, gradients and optimizer state stay fp32); the CPU computes in fp32 (config: gemm_precision)")
 	f.Int("micro-batch", def.MicroBatch, "sequences per forward/backward pass (config: micro_batch)")
 	f.Int("grad-accum", def.GradAccum, "micro-batches per optimizer step (config: grad_accum)")
 	f.Int("seq-len", def.Data.SeqLen, "tokens per sequence (config: data.seq_len)")

@@ -16,7 +16,8 @@ const (
 	cublasOpN = 0
 	cublasOpT = 1
 
-	cudaR32F = 0 // cudaDataType CUDA_R_32F
+	cudaR32F  = 0  // cudaDataType CUDA_R_32F
+	cudaR16BF = 14 // cudaDataType CUDA_R_16BF
 
 	cublasCompute32F         = 68 // fp32 inputs, fp32 arithmetic
 	cublasCompute32FFastTF32 = 77 // inputs rounded to TF32 on tensor cores, fp32 accumulation
@@ -99,6 +100,7 @@ type gemm struct {
 	lda, ldb, ldc     int     // device leading dimensions
 	sA, sB, sC, batch int     // strides in elements (batched only)
 	tf32              bool
+	bf16              bool // a and b hold bfloat16 (session.gemm converts them)
 	batched           bool
 	handle            uintptr
 }
@@ -114,6 +116,15 @@ func (c *cublasAPI) run(g gemm) {
 	// converted in the call expressions so that call's uintptrescapes
 	// moves them to the heap and keeps them alive.
 	switch {
+	case g.bf16 && !g.batched:
+		r = call(c.cublasGemmEx, g.handle, opB, opA, m, n, k, uintptr(unsafe.Pointer(&alpha)),
+			g.b, cudaR16BF, uintptr(g.ldb), g.a, cudaR16BF, uintptr(g.lda), uintptr(unsafe.Pointer(&beta)),
+			g.c, cudaR32F, uintptr(g.ldc), cublasCompute32F, ualgo)
+	case g.bf16:
+		r = call(c.cublasGemmStridedBatchedEx, g.handle, opB, opA, m, n, k, uintptr(unsafe.Pointer(&alpha)),
+			g.b, cudaR16BF, uintptr(g.ldb), uintptr(g.sB), g.a, cudaR16BF, uintptr(g.lda), uintptr(g.sA),
+			uintptr(unsafe.Pointer(&beta)), g.c, cudaR32F, uintptr(g.ldc), uintptr(g.sC), uintptr(g.batch),
+			cublasCompute32F, ualgo)
 	case !g.tf32 && !g.batched:
 		r = call(c.cublasSgemm, g.handle, opB, opA, m, n, k, uintptr(unsafe.Pointer(&alpha)),
 			g.b, uintptr(g.ldb), g.a, uintptr(g.lda), uintptr(unsafe.Pointer(&beta)), g.c, uintptr(g.ldc))
@@ -132,4 +143,41 @@ func (c *cublasAPI) run(g gemm) {
 			cublasCompute32FFastTF32, ualgo)
 	}
 	c.must("cuBLAS GEMM", r)
+}
+
+// span is the number of elements from the first to the last one a
+// (batched) operand stored as rows×cols with leading dimension ld and
+// batch stride stride reads.
+func span(rows, cols, ld, stride, batch int) int {
+	n := (rows-1)*ld + cols
+	if batch > 1 {
+		n += (batch - 1) * stride
+	}
+	return n
+}
+
+// gemm runs g in the Implementation's precision. With Options.BF16, A and
+// B are first rounded to bfloat16 copies in the arena (f32_to_bf16, the
+// whole span each operand reads, so leading dimensions and strides carry
+// over) and cuBLAS multiplies them on tensor cores with fp32 accumulation
+// into the fp32 C: the usual mixed-precision GEMM, with fp32 weights,
+// activations and gradients everywhere else.
+func (s session) gemm(g gemm) {
+	impl := s.impl
+	g.handle, g.tf32 = impl.handle, impl.tf32
+	if impl.bf16 {
+		ra, ca := storedDims(g.tA, g.m, g.k)
+		rb, cb := storedDims(g.tB, g.k, g.n)
+		g.a = s.toBF16(g.a, span(ra, ca, g.lda, g.sA, g.batch))
+		g.b = s.toBF16(g.b, span(rb, cb, g.ldb, g.sB, g.batch))
+		g.bf16 = true
+	}
+	impl.blas.run(g)
+}
+
+// toBF16 returns a bfloat16 copy of the n floats at p, in the arena.
+func (s session) toBF16(p uintptr, n int) uintptr {
+	out := s.alloc((n + 1) / 2)
+	s.launch("f32_to_bf16", elemGrid(n), 1, elemThreads, 0, out, p, int64(n))
+	return out
 }

@@ -193,13 +193,13 @@ func (d *Device) SgemmStridedBatched(tA, tB kernels.Transpose, m, n, k int, alph
 		i32(v)
 	}
 	impl := d.impl
-	s := impl.begin(false)
+	s := impl.begin(impl.bf16) // bf16 converts operands with a kernel
 	defer s.end()
-	impl.blas.run(gemm{
+	s.gemm(gemm{
 		tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: pf(a), b: pf(b), c: pf(c), lda: lda, ldb: ldb, ldc: ldc,
 		sA: strideA, sB: strideB, sC: strideC, batch: batch,
-		tf32: impl.tf32, batched: batch > 1, handle: impl.handle,
+		batched: batch > 1,
 	})
 }
 

@@ -30,6 +30,7 @@ type Implementation struct {
 	handle uintptr // cuBLAS handle
 	info   Info
 	tf32   bool
+	bf16   bool
 	arena  arena
 	closed bool
 
@@ -47,6 +48,9 @@ type Implementation struct {
 // at their first use (or by Compile). Every failure is an error naming what
 // was not found or what the driver said.
 func Open(o Options) (*Implementation, error) {
+	if o.TF32 && o.BF16 {
+		return nil, fmt.Errorf("cuda: TF32 and BF16 GEMMs exclude each other; choose one")
+	}
 	dirs := libDirs(o.LibDirs)
 	drv, err := loadDriver(dirs)
 	if err != nil {
@@ -64,7 +68,7 @@ func Open(o Options) (*Implementation, error) {
 	if o.Ordinal < 0 || o.Ordinal >= int(count) {
 		return nil, fmt.Errorf("cuda: device %d requested, %d present", o.Ordinal, count)
 	}
-	impl := &Implementation{drv: drv, tf32: o.TF32, fns: map[string]uintptr{}}
+	impl := &Implementation{drv: drv, tf32: o.TF32, bf16: o.BF16, fns: map[string]uintptr{}}
 	impl.info.Ordinal = o.Ordinal
 	impl.info.Libraries = []string{drv.lib.path}
 	var dev int32
@@ -90,6 +94,9 @@ func Open(o Options) (*Implementation, error) {
 	impl.info.CC = 10*attr(attrCCMajor) + attr(attrCCMinor)
 	impl.info.SMs = attr(attrMultiprocessors)
 	impl.info.ClockKHz = attr(attrClockRateKHz)
+	if (o.BF16 || o.TF32) && impl.info.CC < 80 {
+		return nil, fmt.Errorf("cuda: %s has compute capability %d.%d: bf16 and TF32 tensor cores need 8.0 (Ampere) or later; use fp32 GEMMs", impl.info.Name, impl.info.CC/10, impl.info.CC%10)
+	}
 	var mem uintptr
 	call(drv.cuDeviceTotalMem, uintptr(unsafe.Pointer(&mem)), impl.dev)
 	impl.info.TotalMem = uint64(mem)
@@ -133,12 +140,15 @@ func Open(o Options) (*Implementation, error) {
 // Info describes the device.
 func (impl *Implementation) Info() Info { return impl.info }
 
-// Name is "cuda:<ordinal> <device name> (sm_XY)", plus "+tf32" when GEMMs
-// use TF32 tensor cores.
+// Name is "cuda:<ordinal> <device name> (sm_XY)", plus "+tf32" or "+bf16" when
+// GEMMs use TF32 or bf16 tensor cores.
 func (impl *Implementation) Name() string {
 	s := fmt.Sprintf("cuda:%d %s (sm_%d)", impl.info.Ordinal, impl.info.Name, impl.info.CC)
 	if impl.tf32 {
 		s += " +tf32"
+	}
+	if impl.bf16 {
+		s += " +bf16"
 	}
 	return s
 }

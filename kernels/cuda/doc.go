@@ -29,7 +29,16 @@
 //     in fp32; with Options.TF32, cublasGemmEx / cublasGemmStridedBatchedEx
 //     with CUBLAS_COMPUTE_32F_FAST_TF32 (TF32 tensor cores, fp32
 //     accumulation and output). TF32 is opt-in: its rounding (2^-11) is
-//     outside the fp32 conformance tolerance. A row-major product is cuBLAS's
+//     outside the fp32 conformance tolerance. With Options.BF16 each
+//     product first rounds A and B to bfloat16 copies in the arena
+//     (f32_to_bf16, round to nearest even, the span the operand's leading
+//     dimension and stride cover) and runs cublasGemmEx /
+//     cublasGemmStridedBatchedEx with CUDA_R_16BF inputs, an fp32 C and
+//     CUBLAS_COMPUTE_32F on bf16 tensor cores (TestBF16GEMM checks it
+//     against float64 products of the same rounded operands); weights,
+//     activations, gradients and optimizer state stay fp32 (train
+//     --gemm-precision bf16, bench train/kernels). Peak (peak.go) gives
+//     the fp32, TF32 and bf16 peaks MFU is quoted against. A row-major product is cuBLAS's
 //     column-major product of the transposes (cublas.go). Products with
 //     alpha = 0 or k = 0 are the host loop C = beta·C.
 //   - The fused ops: the kernels of kernels.cu. Block reductions use warp
@@ -102,7 +111,8 @@
 //
 // What it is not yet: streams with pinned staging buffers to overlap the
 // next batch's upload (uploads are synchronous pageable copies of a few
-// KiB), TF32/bf16 storage, and a tuned attention (the kernels are the
+// KiB), bf16 storage of weights and activations (bf16 is only the GEMMs'
+// operand format, converted per product), and a tuned attention (the kernels are the
 // simple deterministic ones above). The gorgonia graph path (engine.ops
 // builtin/fused with the Implementation as kernels) still copies every
 // call, as described above. None of this has been measured on a GPU in

@@ -669,3 +669,18 @@ extern "C" __global__ void reduce_final(double* out, const double* part, int par
     for (int i = 0; i < parts; i++) s += part[i];
     out[0] = s;
 }
+
+// f32_to_bf16: out[i] = x[i] rounded to bfloat16 (round to nearest, ties
+// to even; NaN stays a quiet NaN), as the operands of the bf16 GEMMs
+// (Options.BF16). Written without cuda_bf16.h so NVRTC needs no headers.
+extern "C" __global__ void f32_to_bf16(unsigned short* out, const float* x, long long n) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x) {
+        unsigned int b = __float_as_uint(x[i]);
+        if ((b & 0x7fffffffu) > 0x7f800000u) {
+            out[i] = (unsigned short)((b >> 16) | 0x0040u);
+        } else {
+            out[i] = (unsigned short)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+        }
+    }
+}

@@ -32,6 +32,15 @@ type Options struct {
 	// fp32 tolerance of the conformance suite, so it is off by default and
 	// the suite runs without it.
 	TF32 bool
+	// BF16 runs the GEMMs on bf16 tensor cores: A and B rounded to
+	// bfloat16 (8-bit mantissa, round to nearest even) on the device
+	// before each product, fp32 accumulation and an fp32 C; weights,
+	// activations, gradients and optimizer state stay fp32 (mixed
+	// precision as in PyTorch autocast or llm.c's master weights). Its
+	// error (~2^-9 relative per operand) is beyond the fp32 conformance
+	// tolerance; TestBF16GEMM checks it against products of the same
+	// rounded operands. TF32 and BF16 exclude each other.
+	BF16 bool
 	// LibDirs are directories searched for libcuda.so.1, libcublas.so.* and
 	// libnvrtc.so.* before $HUMANLLM_CUDA_LIBS (colon-separated) and the
 	// dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache).

@@ -24,7 +24,7 @@ func (r resident) Sgemm(tA, tB kernels.Transpose, m, n, k int, alpha float32, a 
 		return
 	}
 	impl := r.impl
-	s := impl.begin(false)
+	s := impl.begin(impl.bf16)
 	defer s.end()
 	ra, ca := storedDims(tA, m, k)
 	rb, cb := storedDims(tB, k, n)
@@ -41,10 +41,10 @@ func (r resident) Sgemm(tA, tB kernels.Transpose, m, n, k int, alpha float32, a 
 			impl.resident = append(impl.resident, arenaBlock{p, n})
 		}
 	}
-	impl.blas.run(gemm{
+	s.gemm(gemm{
 		tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: impl.resident[0].ptr, b: impl.resident[1].ptr, c: impl.resident[2].ptr, lda: ca, ldb: cb, ldc: n,
-		batch: 1, tf32: impl.tf32, handle: impl.handle,
+		batch: 1,
 	})
 	impl.drv.must("cuCtxSynchronize", call(impl.drv.cuCtxSynchronize))
 }

@@ -62,7 +62,7 @@ func (impl *Implementation) SgemmStridedBatched(tA, tB kernels.Transpose, m, n, 
 	for _, v := range []int{m, n, k, lda, ldb, ldc, batch} {
 		i32(v)
 	}
-	s := impl.begin(false)
+	s := impl.begin(impl.bf16) // bf16 converts operands with a kernel
 	defer s.end()
 	d := impl.drv
 	ra, ca := storedDims(tA, m, k)
@@ -101,11 +101,11 @@ func (impl *Implementation) SgemmStridedBatched(tA, tB kernels.Transpose, m, n, 
 			}
 		}
 	}
-	impl.blas.run(gemm{
+	s.gemm(gemm{
 		tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: pa, b: pb, c: pc, lda: ca, ldb: cb, ldc: n,
 		sA: sa, sB: sb, sC: one, batch: batch,
-		tf32: impl.tf32, batched: batch > 1, handle: impl.handle,
+		batched: batch > 1,
 	})
 	if batch == 1 || (ldc == n && strideC == one) {
 		d.dtoh2D(c, pc, batch*m, n, ldc)

@@ -31,6 +31,9 @@ type Config struct {
 var (
 	Small  = Config{Layers: 4, Heads: 4, Dim: 256, Context: 256, Vocab: 8192, LNEps: 1e-5}
 	Medium = Config{Layers: 6, Heads: 6, Dim: 384, Context: 256, Vocab: 8192, LNEps: 1e-5}
+	// GPT2124M is the shape of OpenAI's smallest GPT-2 (124M parameters),
+	// the model of the GPU benchmark (bench train --model 124m).
+	GPT2124M = Config{Layers: 12, Heads: 12, Dim: 768, Context: 1024, Vocab: 50257, LNEps: 1e-5}
 )
 
 // Validate names the first bad field.
