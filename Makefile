@@ -6,7 +6,7 @@ BIN      := bin/humanllm
 PKGS     := ./...
 DEMO_OUT ?= out/demo
 
-.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway cuda-libs test-cuda-compile hfjs clean deps
+.PHONY: all build demo test vet fmt-check fuzz bench-prepare bench-kernels bench-peers llamacpp test-llamacpp openai-node pushgateway cuda-libs test-cuda-compile cuda-emu test-cuda-emu hfjs clean deps
 
 all: build
 
@@ -174,6 +174,55 @@ test-cuda-compile: cuda-libs
 	HUMANLLM_REQUIRE_NVRTC=1 HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda ./kernels/cuda/
 	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_LIBS_DIR))/root/usr/lib/x86_64-linux-gnu $(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
 	$(GO) test -count=1 -tags cuda -run Device ./cmd/humanllm/
+
+# The CPU emulator of libcuda.so.1, libnvrtc.so.12 and libcublas.so.12
+# (kernels/cuda/emu, see its README.md): g++ compiles kernels.cu unchanged
+# into the fake libcuda, whose launches run each block's threads as fibers
+# on the CPU; the fake NVRTC accepts exactly that kernels.cu, the fake cuBLAS
+# computes column-major GEMMs in fp32 (TF32 and bf16 inputs rounded as the
+# GPU rounds them). Built into the git-ignored .cache/cuda-emu, apart from
+# the real libraries of cuda-libs, and rebuilt when kernels.cu or the
+# emulator's sources change. x86-64 Linux, g++ with C++20.
+CUDA_EMU_DIR  := .cache/cuda-emu
+CUDA_EMU_SRC  := kernels/cuda/emu
+CUDA_EMU_DEPS := kernels/cuda/kernels.cu $(wildcard $(CUDA_EMU_SRC)/*.cpp $(CUDA_EMU_SRC)/*.h $(CUDA_EMU_SRC)/*.S) $(CUDA_EMU_SRC)/exports.map Makefile
+CUDA_EMU_LIBS := $(CUDA_EMU_DIR)/libcuda.so.1 $(CUDA_EMU_DIR)/libnvrtc.so.12 $(CUDA_EMU_DIR)/libcublas.so.12
+CXX           ?= g++
+# Multiply-adds are contracted into FMAs like NVRTC's --fmad=true does on
+# the GPU, where the CPU has FMA.
+CUDA_EMU_FMA  := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && echo -mfma)
+CUDA_EMU_CXX   = $(CXX) -std=c++20 -O2 -g -fPIC -fvisibility=hidden -ffp-contract=fast $(CUDA_EMU_FMA) \
+	-Wall -Wno-unused-parameter -shared -Wl,--no-undefined -Wl,--version-script=$(CUDA_EMU_SRC)/exports.map -I$(CUDA_EMU_SRC) \
+	-DEMU_KERNELS_CU='"$(abspath kernels/cuda/kernels.cu)"'
+
+cuda-emu: $(CUDA_EMU_LIBS)
+
+$(CUDA_EMU_DIR)/kernels.inc: kernels/cuda/kernels.cu Makefile
+	@mkdir -p $(CUDA_EMU_DIR)
+	@[ "$$(uname -m)" = x86_64 ] || { echo "cuda-emu: the emulator's fibers are x86-64 only"; exit 1; }
+	sed -n 's/^extern "C" __global__ void \([A-Za-z0-9_]*\)(.*/EMU_KERNEL(\1)/p' $< > $@.tmp
+	@n=$$(grep -c '__global__' $<); m=$$(wc -l < $@.tmp); [ "$$n" = "$$m" ] || { \
+	  echo "cuda-emu: kernels.cu has $$n __global__ lines but $$m start 'extern \"C\" __global__ void NAME(' on one line"; rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
+# kernels.cu itself is compiled with cuda_emu.h forced in front (-include),
+# inside kernel_table.cpp, which adds the launch table after it.
+$(CUDA_EMU_DIR)/libcuda.so.1: $(CUDA_EMU_DEPS) $(CUDA_EMU_DIR)/kernels.inc
+	$(CUDA_EMU_CXX) -c -I$(CUDA_EMU_DIR) -include $(CUDA_EMU_SRC)/cuda_emu.h \
+	  -DEMU_KERNELS_CU_INCLUDE='"$(abspath kernels/cuda/kernels.cu)"' -o $(CUDA_EMU_DIR)/kernel_table.o $(CUDA_EMU_SRC)/kernel_table.cpp
+	$(CUDA_EMU_CXX) -Wl,-soname,libcuda.so.1 -o $@.tmp $(CUDA_EMU_SRC)/driver.cpp $(CUDA_EMU_SRC)/runtime.cpp \
+	  $(CUDA_EMU_DIR)/kernel_table.o $(CUDA_EMU_SRC)/fiber_x86_64.S -lm -lpthread
+	mv $@.tmp $@
+
+$(CUDA_EMU_DIR)/libnvrtc.so.12: $(CUDA_EMU_DEPS)
+	@mkdir -p $(CUDA_EMU_DIR)
+	$(CUDA_EMU_CXX) -Wl,-soname,libnvrtc.so.12 -o $@.tmp $(CUDA_EMU_SRC)/nvrtc.cpp
+	mv $@.tmp $@
+
+$(CUDA_EMU_DIR)/libcublas.so.12: $(CUDA_EMU_DEPS)
+	@mkdir -p $(CUDA_EMU_DIR)
+	$(CUDA_EMU_CXX) -Wl,-soname,libcublas.so.12 -o $@.tmp $(CUDA_EMU_SRC)/cublas.cpp -ldl
+	mv $@.tmp $@
 
 # Hugging Face's own engines for the parity checks of our tokenizer.json
 # encoding (model/tokenizer TestHFTokenizersParity) and chat templates
