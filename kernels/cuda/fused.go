@@ -401,10 +401,19 @@ func attnTile(d, perRow, fixed int) int {
 	return kt
 }
 
-// attnUp copies q, k, v and Start (when set) to the device.
+// attnUp copies q, k, v and Start (when set) to the device. q, k and v
+// may have a row stride (p.Stride: the column blocks of a fused QKV
+// projection); their device copies are contiguous [B,T,H,D] and
+// [B,T,KVH,D], as the kernels read them.
 func (s session) attnUp(q, k, v []float32, p kernels.AttentionParams) (pq, pk, pv, pst uintptr) {
-	nq, nkv := p.B*p.T*p.H*p.D, p.B*p.T*p.KVH*p.D
-	pq, pk, pv = s.up(q[:nq]), s.up(k[:nkv]), s.up(v[:nkv])
+	rows := p.B * p.T
+	ldq, ldkv := p.Strides()
+	up := func(x []float32, cols, ld int) uintptr {
+		d := s.alloc(rows * cols)
+		s.impl.drv.htod2D(d, x, rows, cols, ld)
+		return d
+	}
+	pq, pk, pv = up(q, p.H*p.D, ldq), up(k, p.KVH*p.D, ldkv), up(v, p.KVH*p.D, ldkv)
 	if p.Start != nil {
 		pst = s.upInt(p.Start[:p.B*p.T])
 	}
@@ -457,7 +466,11 @@ func (impl *Implementation) CausalAttentionBackward(dq, dk, dv, dout, out, lse, 
 		pdq, pdo, pl, pdelta, pq, pk, pv, pst, i32(p.B), i32(p.T), i32(p.H), i32(p.KVH), i32(p.D), p.Scale, int32(ktQ))
 	s.launch("attn_bwd_dkv", p.B*p.KVH, gy, attnQ, 4*(2*ktKV*p.D+3*ktKV),
 		pdk, pdv, pdo, pl, pdelta, pq, pk, pv, pst, i32(p.B), i32(p.T), i32(p.H), i32(p.KVH), i32(p.D), p.Scale, int32(ktKV))
-	s.down(dq[:nq], pdq)
-	s.down(dk[:nkv], pdk)
-	s.down(dv[:nkv], pdv)
+	// With a row stride only the rows' elements are written, never the
+	// gaps between them (the other blocks of a fused QKV gradient).
+	rows := p.B * p.T
+	ldq, ldkv := p.Strides()
+	s.impl.drv.dtoh2D(dq, pdq, rows, p.H*p.D, ldq)
+	s.impl.drv.dtoh2D(dk, pdk, rows, p.KVH*p.D, ldkv)
+	s.impl.drv.dtoh2D(dv, pdv, rows, p.KVH*p.D, ldkv)
 }
