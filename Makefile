@@ -46,6 +46,7 @@ test: deps llamacpp openai-node pushgateway cuda-libs hfjs fmt-check vet
 	$(GO) vet -tags purego ./...
 	$(GO) vet -tags cuda ./...
 	$(MAKE) --no-print-directory test-cuda-compile
+	$(MAKE) --no-print-directory test-cuda-emu
 
 vet:
 	$(GO) vet $(PKGS)
@@ -223,6 +224,17 @@ $(CUDA_EMU_DIR)/libcublas.so.12: $(CUDA_EMU_DEPS)
 	@mkdir -p $(CUDA_EMU_DIR)
 	$(CUDA_EMU_CXX) -Wl,-soname,libcublas.so.12 -o $@.tmp $(CUDA_EMU_SRC)/cublas.cpp -ldl
 	mv $@.tmp $@
+
+# The GPU test suites of kernels/cuda (conformance of the host-slice and
+# device-buffer layers, bf16 and TF32 GEMMs, the emulator's own checks),
+# model/llama/resident (the resident step against the gorgonia graph) and
+# cmd/humanllm (100-step training parity, cross-device resume), run on the
+# CPU emulator: they exercise the Go driver glue, the launch ABI and
+# kernels.cu's logic, not a GPU (no timing here is a GPU measurement).
+CUDA_EMU_TESTS := ^(TestSgemm|TestSgemmStridedBatched|TestFused|TestFusedDeterminism|TestDevice|TestBF16GEMM|TestTF32GEMM|TestEmulator.*|TestStepMatchesGraphOnGPU|TestCUDATrainingParity)$$
+test-cuda-emu: cuda-emu
+	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -tags cuda \
+	  ./kernels/cuda/ ./model/llama/resident/ ./cmd/humanllm -run '$(CUDA_EMU_TESTS)'
 
 # Hugging Face's own engines for the parity checks of our tokenizer.json
 # encoding (model/tokenizer TestHFTokenizersParity) and chat templates

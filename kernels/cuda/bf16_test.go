@@ -18,13 +18,36 @@ import (
 // that a path skipping the conversion fails.
 func TestBF16GEMM(t *testing.T) {
 	openGPU(t) // skips, or fails under HUMANLLM_REQUIRE_GPU=1, without a GPU
-	impl, err := Open(Options{BF16: true})
+	bf := func(x float32) float64 { return float64(dtype.BF16ToF32(dtype.F32ToBF16(x))) }
+	// fp32 accumulation of exact bf16 products: k roundings of 2^-24.
+	testReducedGEMM(t, Options{BF16: true}, bf, func(k int) float64 { return float64(k) * 0x1p-24 * 2 }, 1e-4)
+}
+
+// TestTF32GEMM checks Options.TF32 the same way: the products are those of
+// the operands with 10-bit mantissas. cuBLAS does not document how it
+// rounds fp32 to TF32 (round to nearest, or the tensor cores' truncation),
+// so the reference is the exact fp32 product with room for either: 2^-9
+// relative per product (two operands each off by at most 2^-10) plus fp32
+// accumulation. The result must also differ from the fp32 product, so a
+// path that ignores TF32 fails.
+func TestTF32GEMM(t *testing.T) {
+	openGPU(t)
+	exact := func(x float32) float64 { return float64(x) }
+	testReducedGEMM(t, Options{TF32: true}, exact, func(k int) float64 { return 0x1p-9 + float64(k)*0x1p-24*2 }, 1e-5)
+}
+
+// testReducedGEMM runs reduced-precision GEMMs (Options o) on both paths
+// and checks every element against Σ ref(a)·ref(b) in float64, relative to
+// Σ|ref(a)·ref(b)|, within tol(k); and that some element is at least
+// minOff away from the fp32 product.
+func testReducedGEMM(t *testing.T, o Options, ref func(float32) float64, tol func(k int) float64, minOff float64) {
+	t.Helper()
+	impl, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer impl.Close()
 	rng := rand.New(rand.NewPCG(7, 8))
-	bf := func(x float32) float64 { return float64(dtype.BF16ToF32(dtype.F32ToBF16(x))) }
 	for _, c := range []struct {
 		tA, tB       kernels.Transpose
 		m, n, k, gap int
@@ -59,25 +82,24 @@ func TestBF16GEMM(t *testing.T) {
 			for p := range c.batch {
 				for i := range c.m {
 					for j := range c.n {
-						var ref, exact, mag float64
+						var want, exact, mag float64
 						for l := range c.k {
 							x, y := at(a[p*sA:], c.tA, lda, i, l), at(b[p*sB:], c.tB, ldb, l, j)
-							ref += bf(x) * bf(y)
+							want += ref(x) * ref(y)
 							exact += float64(x) * float64(y)
-							mag += math.Abs(bf(x) * bf(y))
+							mag += math.Abs(ref(x) * ref(y))
 						}
 						g := float64(got[p*sC+i*ldc+j])
-						worst = max(worst, math.Abs(g-ref)/(mag+1e-30))
+						worst = max(worst, math.Abs(g-want)/(mag+1e-30))
 						off = max(off, math.Abs(g-exact)/(mag+1e-30))
 					}
 				}
 			}
-			// fp32 accumulation of exact bf16 products: k roundings of 2^-24.
-			if tol := float64(c.k) * 0x1p-24 * 2; worst > tol {
-				t.Errorf("%s %+v: relative error %.3g against the bf16-rounded product (tolerance %.3g)", path, c, worst, tol)
+			if tol := tol(c.k); worst > tol {
+				t.Errorf("%s %s %+v: relative error %.3g against the reference product (tolerance %.3g)", impl.Name(), path, c, worst, tol)
 			}
-			if off < 1e-4 {
-				t.Errorf("%s %+v: result equals the fp32 product to %.3g: operands were not rounded to bf16", path, c, off)
+			if off < minOff {
+				t.Errorf("%s %s %+v: result equals the fp32 product to %.3g: operands were not rounded", impl.Name(), path, c, off)
 			}
 		}
 		// Host slices.
