@@ -215,6 +215,13 @@ $(CUDA_EMU_DIR)/libcuda.so.1: $(CUDA_EMU_DEPS) $(CUDA_EMU_DIR)/kernels.inc
 	  $(CUDA_EMU_DIR)/kernel_table.o $(CUDA_EMU_SRC)/fiber_x86_64.S -lm -lpthread
 	mv $@.tmp $@
 
+# The execution model's own test (kernel_of.h, runtime.cpp and the fibers
+# on kernels written to probe them), run by test-cuda-emu.
+$(CUDA_EMU_DIR)/selftest: $(CUDA_EMU_DEPS)
+	@mkdir -p $(CUDA_EMU_DIR)
+	$(subst -shared ,,$(CUDA_EMU_CXX)) -o $@ $(CUDA_EMU_SRC)/selftest.cpp \
+	  $(CUDA_EMU_SRC)/runtime.cpp $(CUDA_EMU_SRC)/fiber_x86_64.S -lm
+
 $(CUDA_EMU_DIR)/libnvrtc.so.12: $(CUDA_EMU_DEPS)
 	@mkdir -p $(CUDA_EMU_DIR)
 	$(CUDA_EMU_CXX) -Wl,-soname,libnvrtc.so.12 -o $@.tmp $(CUDA_EMU_SRC)/nvrtc.cpp
@@ -232,7 +239,8 @@ $(CUDA_EMU_DIR)/libcublas.so.12: $(CUDA_EMU_DEPS)
 # CPU emulator: they exercise the Go driver glue, the launch ABI and
 # kernels.cu's logic, not a GPU (no timing here is a GPU measurement).
 CUDA_EMU_TESTS := ^(TestSgemm|TestSgemmStridedBatched|TestFused|TestFusedDeterminism|TestDevice|TestBF16GEMM|TestTF32GEMM|TestEmulator.*|TestStepMatchesGraphOnGPU|TestCUDATrainingParity)$$
-test-cuda-emu: cuda-emu
+test-cuda-emu: cuda-emu $(CUDA_EMU_DIR)/selftest
+	$(CUDA_EMU_DIR)/selftest
 	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -tags cuda \
 	  ./kernels/cuda/ ./model/llama/resident/ ./cmd/humanllm -run '$(CUDA_EMU_TESTS)'
 
