@@ -119,4 +119,32 @@
 // this repository's CI, which has none: the CUDA C is compiled by NVRTC
 // and every launch site's argument types are checked against the PTX
 // (abi_test.go), and the GPU tests skip without a device.
+//
+// # The CPU emulator
+//
+// make test-cuda-emu (part of make test) runs the GPU tests for real on a
+// CPU emulation of the three libraries, kernels/cuda/emu, built by make
+// cuda-emu into .cache/cuda-emu (HUMANLLM_CUDA_LIBS points there; the real
+// no-GPU libcuda of make cuda-libs stays in .cache/cuda for the tests that
+// expect no device). g++ compiles kernels.cu unchanged into the fake
+// libcuda.so.1, whose launches run each block's threads as fibers with real
+// warp-shuffle exchange and barriers; the fake NVRTC accepts only that
+// kernels.cu; the fake cuBLAS multiplies in fp32 with cuBLAS's argument
+// semantics, rounding inputs to TF32 or widening bf16 as the GPU path
+// does. The device reports itself as "humanllm CPU emulator (not a GPU)",
+// one multiprocessor at 0 kHz, so Peak yields no figure and no MFU is ever
+// quoted for it.
+//
+// It checks the kernels' logic against the conformance suites, the launch
+// ABI (parameters unpacked by their C++ types), the driver and cuBLAS call
+// sequences (per-thread contexts, copy ranges inside live allocations,
+// launch limits, argument checks), the resident step against the graph,
+// and 100-step training parity end to end; it caught the host-slice
+// attention ignoring AttentionParams.Stride. It does not check GPU
+// concurrency beyond what fibers interleave (warps never run ahead of
+// each other except at barriers and shuffles), memory-model subtleties,
+// real NVRTC or PTX compilation (make test-cuda-compile does), numerical
+// differences of the GPU's own math functions and cuBLAS's summation
+// order, performance, or the real libraries' behaviour beyond their
+// documented API. Nothing measured on it is a GPU measurement.
 package cuda
