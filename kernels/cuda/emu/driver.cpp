@@ -116,6 +116,7 @@ size_t allocated;
 std::set<Module*> modules;
 std::set<Function*> functions;
 int launch_log = -1;  // HUMANLLM_CUDA_EMU_LOG=1: one stderr line per launch
+bool reverse_order;   // HUMANLLM_CUDA_EMU_ORDER=reverse: blocks and threads last to first
 
 void* primary_ctx() { return &ctx_token; }
 
@@ -191,6 +192,8 @@ EMU_EXPORT CUresult cuInit(unsigned int flags) {
     if (launch_log < 0) {
         const char* e = getenv("HUMANLLM_CUDA_EMU_LOG");
         launch_log = e != nullptr && strcmp(e, "1") == 0;
+        const char* o = getenv("HUMANLLM_CUDA_EMU_ORDER");
+        reverse_order = o != nullptr && strcmp(o, "reverse") == 0;
     }
     return CUDA_SUCCESS;
 }
@@ -490,7 +493,7 @@ EMU_EXPORT CUresult cuLaunchKernel(Function* f, unsigned gx, unsigned gy, unsign
         fprintf(stderr, "cuda-emu: launch %s grid (%u,%u,%u) block (%u,%u,%u) shared %u\n", k.name, gx, gy, gz, bx,
                 by, bz, shm);
     void* args = k.unpack(params);
-    std::string err = emu_run(k, args, gx, gy, gz, bx, by, bz, shm);
+    std::string err = emu_run(k, args, gx, gy, gz, bx, by, bz, shm, reverse_order);
     k.destroy(args);
     if (!err.empty()) {
         report("cuLaunchKernel", err);

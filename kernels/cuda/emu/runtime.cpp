@@ -122,14 +122,15 @@ std::string where(unsigned i) {
 }
 
 // run_block runs the fibers of the current block to completion.
-std::string run_block(unsigned n) {
+std::string run_block(unsigned n, bool reverse) {
     for (unsigned i = 0; i < n; i++) {
         fibers[i].state = RUN;
         fibers[i].shfl_seq = 0;
         init_fiber(i);
     }
     for (;;) {
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned ii = 0; ii < n; ii++) {
+            const unsigned i = reverse ? n - 1 - ii : ii;
             if (fibers[i].state != RUN) continue;
             cur = (int)i;
             threadIdx = fibers[i].tid;
@@ -211,7 +212,7 @@ void emu_shfl_exchange(unsigned int mask, const void* in, void* out, int size, i
 }
 
 std::string emu_run(const EmuKernel& k, void* args, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                    unsigned bz, size_t shm) {
+                    unsigned bz, size_t shm, bool reverse) {
     std::string err;
     if (!ensure_stacks(err)) return err;
     const unsigned n = bx * by * bz;
@@ -228,11 +229,11 @@ std::string emu_run(const EmuKernel& k, void* args, unsigned gx, unsigned gy, un
     for (unsigned z = 0; z < gz; z++)
         for (unsigned y = 0; y < gy; y++)
             for (unsigned x = 0; x < gx; x++) {
-                blockIdx = uint3{x, y, z};
+                blockIdx = reverse ? uint3{gx - 1 - x, gy - 1 - y, gz - 1 - z} : uint3{x, y, z};
                 // Shared memory starts undefined on a GPU: fill the dynamic
                 // part with NaN bits so a read before a write shows.
                 if (shm > 0) std::memset(smem, 0xff, shm);
-                std::string e = run_block(n);
+                std::string e = run_block(n, reverse);
                 if (!e.empty()) return std::string("kernel ") + k.name + ": " + e;
             }
     return "";

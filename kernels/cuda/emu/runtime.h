@@ -31,7 +31,11 @@ constexpr unsigned emu_max_block_threads = 1024;
 // after block, the threads of a block as fibers. It returns "" on success,
 // else what went wrong (a divergent barrier, a shuffle with exited lanes,
 // ...). The caller holds the driver's lock.
+// With reverse set, blocks run last to first and each scheduler pass
+// resumes the threads from the last to the first: a kernel whose result
+// depends on the order in which blocks or threads run between barriers
+// (a race) then gives another result.
 std::string emu_run(const EmuKernel& k, void* args, unsigned gx, unsigned gy, unsigned gz,
-                    unsigned bx, unsigned by, unsigned bz, size_t shm);
+                    unsigned bx, unsigned by, unsigned bz, size_t shm, bool reverse = false);
 
 #endif

@@ -48,6 +48,18 @@ extern "C" __global__ void t_params(double* out, int a, long long b, float c, do
     if (threadIdx.x == 0 && blockIdx.x == 0 && blockIdx.y == 1) out[0] = a + (double)b + c + d + p[0];
 }
 
+// A race: thread i reads what thread i-1 writes, with no barrier between.
+// Run in thread order it "works"; the reverse order exposes it.
+extern "C" __global__ void t_racy(int* out) {
+    __shared__ int s[64];
+    s[threadIdx.x] = (int)threadIdx.x;
+    out[threadIdx.x] = threadIdx.x > 0 ? s[threadIdx.x - 1] : -1;
+}
+
+extern "C" __global__ void t_block_order(int* out) {
+    if (threadIdx.x == 0) out[blockIdx.x] = out[0]++;
+}
+
 extern "C" __global__ void t_barrier_after_exit() {
     if (threadIdx.x == 0) return;
     __syncthreads();
@@ -76,11 +88,11 @@ void check(bool ok, const std::string& what) {
 }
 
 template <auto F>
-std::string launch(std::vector<void*> params, unsigned gx, unsigned gy, unsigned bx, size_t shm = 0) {
+std::string launch(std::vector<void*> params, unsigned gx, unsigned gy, unsigned bx, size_t shm = 0, bool reverse = false) {
     using K = KernelOf<F, std::remove_pointer_t<decltype(F)>>;
     const EmuKernel k{"selftest", K::nparams, K::unpack, K::invoke, K::destroy};
     void* args = k.unpack(params.data());
-    std::string err = emu_run(k, args, gx, gy, 1, bx, 1, 1, shm);
+    std::string err = emu_run(k, args, gx, gy, 1, bx, 1, 1, shm, reverse);
     k.destroy(args);
     return err;
 }
@@ -108,15 +120,6 @@ int main() {
         check(ok, "__shfl_xor_sync(double) returns lane i^5's value " + e);
     }
     {
-        std::vector<int> out(3 * 256, -1);
-        int* p = out.data();
-        std::string e = launch<t_shared>({&p}, 3, 1, 256);
-        bool ok = e.empty();
-        for (int b = 0; b < 3 && ok; b++)
-            for (int i = 0; i < 256 && ok; i++) ok = out[b * 256 + i] == 255 - i + 1000 * b;
-        check(ok, "__syncthreads orders writes before reads; __shared__ holds each block's values " + e);
-    }
-    {
         std::vector<float> out(2, 0);
         float* p = out.data();
         std::string e = launch<t_dynamic_shared>({&p}, 2, 1, 64, 256);
@@ -134,6 +137,28 @@ int main() {
         std::string e = launch<t_params>({&po, &a, &b, &c, &d, &pp}, 2, 2, 32);
         check(e.empty() && out == -7 + (double)(1LL << 40) + 0.25 + 1e-3 + 100,
               "int, long long, float, double and pointer parameters arrive, blockIdx.y runs " + e);
+    }
+    for (bool rev : {false, true}) {
+        std::vector<int> out(3 * 256, -1);
+        int* p = out.data();
+        std::string e = launch<t_shared>({&p}, 3, 1, 256, 0, rev);
+        bool ok = e.empty();
+        for (int b = 0; b < 3 && ok; b++)
+            for (int i = 0; i < 256 && ok; i++) ok = out[b * 256 + i] == 255 - i + 1000 * b;
+        check(ok, std::string("__syncthreads orders writes before reads, __shared__ holds each block's values (") +
+                      (rev ? "reverse" : "forward") + " order) " + e);
+    }
+    {
+        std::vector<int> fwd(64), rev(64);
+        int *pf = fwd.data(), *pr = rev.data();
+        std::string e = launch<t_racy>({&pf}, 1, 1, 64) + launch<t_racy>({&pr}, 1, 1, 64, 0, true);
+        check(e.empty() && fwd[5] == 4 && rev[5] != 4, "the reverse order exposes an intra-block race " + e);
+    }
+    {
+        std::vector<int> out(4, 0);
+        int* p = out.data();
+        std::string e = launch<t_block_order>({&p}, 4, 1, 32, 0, true);
+        check(e.empty() && out[3] == 0 && out[2] == 1, "the reverse order runs the last block first " + e);
     }
     {
         std::string e = launch<t_barrier_after_exit>({}, 1, 1, 64);
