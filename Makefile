@@ -241,13 +241,16 @@ $(CUDA_EMU_DIR)/libcublas.so.12: $(CUDA_EMU_DEPS)
 CUDA_EMU_TESTS := ^(TestSgemm|TestSgemmStridedBatched|TestFused|TestFusedDeterminism|TestDevice|TestBF16GEMM|TestTF32GEMM|TestEmulator.*|TestStepMatchesGraphOnGPU|TestCUDATrainingParity)$$
 # The kernel suites run a second time with blocks and threads scheduled
 # last to first, so results that depend on the order in which the
-# emulator happens to run them (races) show.
+# emulator happens to run them (races) show; then the Go glue's concurrent
+# use (TestSgemm/Concurrent) under the race detector.
 test-cuda-emu: cuda-emu $(CUDA_EMU_DIR)/selftest
 	$(CUDA_EMU_DIR)/selftest
 	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -tags cuda \
 	  ./kernels/cuda/ ./model/llama/resident/ ./cmd/humanllm -run '$(CUDA_EMU_TESTS)'
 	HUMANLLM_CUDA_EMU_ORDER=reverse HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -tags cuda \
 	  ./kernels/cuda/ ./model/llama/resident/ -run '$(CUDA_EMU_TESTS)'
+	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -race -tags cuda \
+	  ./kernels/cuda/ -run '^(TestSgemm|TestDevice|TestEmulatorChecks)$$'
 
 # Hugging Face's own engines for the parity checks of our tokenizer.json
 # encoding (model/tokenizer TestHFTokenizersParity) and chat templates
