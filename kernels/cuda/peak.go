@@ -52,7 +52,7 @@ func Peak(info Info, p Precision) (float64, error) {
 		return 0, fmt.Errorf("cuda: peak: no %s figure for sm_%d (%s)", p, info.CC, info.Name)
 	}
 	if info.SMs <= 0 || info.ClockKHz <= 0 {
-		return 0, fmt.Errorf("cuda: peak: device reports %d SMs at %d kHz", info.SMs, info.ClockKHz)
+		return 0, fmt.Errorf("cuda: peak: %s reports %d SMs at %d kHz", info.Name, info.SMs, info.ClockKHz)
 	}
 	return float64(perClock) * float64(info.SMs) * float64(info.ClockKHz) * 1e3, nil
 }
