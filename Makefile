@@ -192,7 +192,12 @@ CXX           ?= g++
 # Multiply-adds are contracted into FMAs like NVRTC's --fmad=true does on
 # the GPU, where the CPU has FMA.
 CUDA_EMU_FMA  := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && echo -mfma)
-CUDA_EMU_CXX   = $(CXX) -std=c++20 -O2 -g -fPIC -fvisibility=hidden -ffp-contract=fast $(CUDA_EMU_FMA) \
+# CUDA_EMU_SAN: extra compiler flags; test-cuda-emu builds a second copy
+# into $(CUDA_EMU_DIR)-ubsan with UndefinedBehaviorSanitizer (array bounds,
+# signed overflow in index arithmetic, bad shifts abort the test with the
+# kernels.cu line).
+CUDA_EMU_SAN  ?=
+CUDA_EMU_CXX   = $(CXX) -std=c++20 -O2 -g -fPIC -fvisibility=hidden -ffp-contract=fast $(CUDA_EMU_FMA) $(CUDA_EMU_SAN) \
 	-Wall -Wno-unused-parameter -shared -Wl,--no-undefined -Wl,--version-script=$(CUDA_EMU_SRC)/exports.map -I$(CUDA_EMU_SRC) \
 	-DEMU_KERNELS_CU='"$(abspath kernels/cuda/kernels.cu)"'
 
@@ -242,7 +247,8 @@ CUDA_EMU_TESTS := ^(TestSgemm|TestSgemmStridedBatched|TestFused|TestFusedDetermi
 # The kernel suites run a second time with blocks and threads scheduled
 # last to first, so results that depend on the order in which the
 # emulator happens to run them (races) show; then the Go glue's concurrent
-# use (TestSgemm/Concurrent) under the race detector.
+# use (TestSgemm/Concurrent) under the race detector, and the kernel suites
+# on the UndefinedBehaviorSanitizer build.
 test-cuda-emu: cuda-emu $(CUDA_EMU_DIR)/selftest
 	$(CUDA_EMU_DIR)/selftest
 	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -tags cuda \
@@ -251,6 +257,10 @@ test-cuda-emu: cuda-emu $(CUDA_EMU_DIR)/selftest
 	  ./kernels/cuda/ ./model/llama/resident/ -run '$(CUDA_EMU_TESTS)'
 	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR)) HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -race -tags cuda \
 	  ./kernels/cuda/ -run '^(TestSgemm|TestDevice|TestEmulatorChecks)$$'
+	$(MAKE) --no-print-directory cuda-emu CUDA_EMU_DIR=$(CUDA_EMU_DIR)-ubsan \
+	  CUDA_EMU_SAN='-fsanitize=undefined -fsanitize=bounds-strict -fno-sanitize-recover=all'
+	HUMANLLM_CUDA_LIBS=$(abspath $(CUDA_EMU_DIR))-ubsan HUMANLLM_REQUIRE_GPU=1 $(GO) test -count=1 -tags cuda \
+	  ./kernels/cuda/ ./model/llama/resident/ -run '$(CUDA_EMU_TESTS)'
 
 # Hugging Face's own engines for the parity checks of our tokenizer.json
 # encoding (model/tokenizer TestHFTokenizersParity) and chat templates
