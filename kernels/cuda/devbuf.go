@@ -237,6 +237,15 @@ func (d *Device) RMSNormBackward(dx, dw, dy, x, w, rstd device.F32, rows, n int)
 	s.launch("rmsnorm_bwd_dx", rows, 1, rowThreads(n), 0, pf(dx), pf(dy), pf(x), pf(w), pf(rstd), i32(n))
 }
 
+// elems panics on a negative element count and says whether there is
+// anything to do.
+func elems(n int) bool {
+	if n < 0 {
+		panic(kernels.NLT0)
+	}
+	return n > 0
+}
+
 func rowsN(rows, n int) bool {
 	if rows < 0 {
 		panic(kernels.RowsLT0)
@@ -355,10 +364,7 @@ func (d *Device) CausalAttentionBackward(dq, dk, dv, dout, out, lse, q, k, v dev
 
 // SwiGLU implements device.Device.
 func (d *Device) SwiGLU(y, g, u device.F32, n int) {
-	if n < 0 {
-		panic(kernels.NLT0)
-	}
-	if n == 0 {
+	if !elems(n) {
 		return
 	}
 	device.Need(y, n, kernels.ShortY)
@@ -371,10 +377,7 @@ func (d *Device) SwiGLU(y, g, u device.F32, n int) {
 
 // SwiGLUBackward implements device.Device.
 func (d *Device) SwiGLUBackward(dg, du, dy, g, u device.F32, n int) {
-	if n < 0 {
-		panic(kernels.NLT0)
-	}
-	if n == 0 {
+	if !elems(n) {
 		return
 	}
 	device.Need(dg, n, kernels.ShortDG)
