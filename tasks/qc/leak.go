@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -163,12 +164,25 @@ func (it *wordIter) next() (start, end int, h uint64, ok bool) {
 	return start, end, hashWord(it.s[start:end]), true
 }
 
-// nextSpan is next without the hash: the bounds of the next word. Each
-// ASCII byte is classified by one table look-up (wordClass) in two tight
-// loops; only the bytes of longer runes are decoded.
+// nextSpan is next without the hash: the bounds of the next word. ASCII
+// bytes are classified eight at a time (wordBytes8) while eight remain,
+// then by one table look-up each (wordClass); only the bytes of longer
+// runes are decoded.
 func (it *wordIter) nextSpan() (start, end int, ok bool) {
 	s, i := it.s, it.i
-	// Skip to the word's first rune.
+	// Skip to the word's first rune: the first ASCII word byte or byte of
+	// a longer rune (decoded below) of eight.
+	for i+8 <= len(s) {
+		x := fields.Load8(s, i)
+		if m := wordBytes8(x&fields.Low7) | x&fields.High; m != 0 {
+			i += fields.FirstByte(m)
+			if s[i] < utf8.RuneSelf {
+				goto word // an ASCII word byte
+			}
+			break
+		}
+		i += 8
+	}
 	for i < len(s) {
 		switch wordClass[s[i]] {
 		case wcSep:
@@ -187,7 +201,29 @@ func (it *wordIter) nextSpan() (start, end int, ok bool) {
 		it.i = i
 		return 0, 0, false
 	}
+word:
 	start = i
+	for i+8 <= len(s) {
+		// To the first of eight that is an ASCII separator or a byte of a
+		// longer rune (then decoded).
+		x := fields.Load8(s, i)
+		m := ^wordBytes8(x&fields.Low7)&fields.High | x&fields.High
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += fields.FirstByte(m)
+		if s[i] < utf8.RuneSelf {
+			it.i = i
+			return start, i, true
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			it.i = i
+			return start, i, true
+		}
+		i += size
+	}
 	for i < len(s) {
 		switch wordClass[s[i]] {
 		case wcWord:
@@ -204,6 +240,20 @@ func (it *wordIter) nextSpan() (start, end int, ok bool) {
 	}
 	it.i = i
 	return start, i, true
+}
+
+// wordBytes8 marks (bit 7 of each byte) the ASCII word bytes of x, eight
+// bytes with bit 7 clear: letters (either case, folded by setting bit 5),
+// digits and the apostrophe.
+func wordBytes8(x uint64) uint64 {
+	// fields.Between and fields.Equal, written out so that this inlines.
+	const o = 0x0101010101010101
+	y := x | 0x20*o
+	letter := (y + (0x7f-'a'+1)*o) &^ (y + (0x7f-'z')*o)
+	digit := (x + (0x7f-'0'+1)*o) &^ (x + (0x7f-'9')*o)
+	t := x ^ '\''*o
+	apos := ^((t + 0x7f*o) | t)
+	return (letter | digit | apos) & fields.High
 }
 
 // Byte classes of nextSpan: an ASCII byte of a word (letter, digit,
