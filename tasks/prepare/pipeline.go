@@ -683,20 +683,18 @@ func (p *pipeline) runUser(ctx context.Context, j *userJob, syn synth.Synthesize
 	uh := userHashFromID(u.ID)
 	rng := rand.New(rand.NewPCG(p.cfg.Seed, uh))
 	testUser := splitDraw(p.cfg.Seed, uh, 0) < p.cfg.Split.TestFraction
-	for _, f := range forms {
-		f.Formulate(u, &art, rng, func(s tasks.Sample) {
-			if reason := qc.Check(s, p.cfg.QC); reason != "" {
-				j.qcDrops[reason]++
-				return
-			}
-			test := testUser
-			if p.cfg.Split.Mode == "sample" {
-				test = splitDraw(p.cfg.Seed, uh, uint64(len(j.samples))+1) < p.cfg.Split.TestFraction
-			}
-			j.samples = append(j.samples, s)
-			j.split = append(j.split, test)
-		})
-	}
+	formulate.FormulateAll(forms, u, &art, rng, func(s tasks.Sample) {
+		if reason := qc.Check(s, p.cfg.QC); reason != "" {
+			j.qcDrops[reason]++
+			return
+		}
+		test := testUser
+		if p.cfg.Split.Mode == "sample" {
+			test = splitDraw(p.cfg.Seed, uh, uint64(len(j.samples))+1) < p.cfg.Split.TestFraction
+		}
+		j.samples = append(j.samples, s)
+		j.split = append(j.split, test)
+	})
 }
 
 func userHashFromID(id string) uint64 {
