@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"regexp"
@@ -609,4 +610,21 @@ func checkTokenize(t *testing.T, s string) {
 			t.Fatalf("tokenize(%q) word %q: id %d is %q", s, tk.w, tk.id, lx.words[tk.id])
 		}
 	}
+}
+
+// TestTokenizeRandom holds tokenize to Words and the lexicon on random
+// texts of letters of both cases, digits, apostrophes (straight and
+// curly), punctuation, white space, longer runes and URL prefixes, so that
+// words of every length end at every place of the eight-byte steps.
+func TestTokenizeRandom(t *testing.T) {
+	alphabet := []string{"a", "B", "z", "Q", "7", "0", "'", "’", " ", " ", ".", "-", "_", "é", "É", "\xff", "http://", "www.", "\u00a0", "@"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		checkTokenize(t, b.String())
+	}
+	checkTokenize(t, "Abcdefgh Abcdefghi ABCDEFGHIJKLMNOPQ ab'cdefghijk abcdefgh'X abcdefg'é 12345678\u00e9 abcdefghijklmnopqrstuvwxy")
 }

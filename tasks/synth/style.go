@@ -3,11 +3,14 @@ package synth
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"regexp"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // MATTRWindow is the window of the moving-average type-token ratio.
@@ -145,6 +148,39 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 		var acc, h, x0 uint64
 		n := 0
 		slow := false
+		// Eight bytes at a time while they are ASCII letters and digits
+		// (see fields.Load8): a whole eight is one step of the hash, and
+		// the rest of a word that ends inside eight is packed at once. An
+		// apostrophe or a longer rune, whose rules look further, is left
+		// to the byte loop below, from where the eights stopped.
+		for i+8 <= len(s) {
+			x := fields.Load8(s, i)
+			y := x & fields.Low7
+			upper := fields.Between(y, 'A', 'Z')
+			alnum := upper | fields.Between(y, 'a', 'z') | fields.Between(y, '0', '9')
+			stop := (^alnum | x) & fields.High
+			lc := x | upper>>2 // upper case letters lower-cased
+			if stop == 0 {
+				acc8 := bits.ReverseBytes64(lc) // first byte highest, as the byte loop packs
+				if n == 0 {
+					x0 = acc8
+				}
+				h = lexMix(h ^ acc8)
+				n += 8
+				i += 8
+				continue
+			}
+			k := fields.FirstByte(stop)
+			if c := s[i+k]; c == '\'' || c >= utf8.RuneSelf {
+				break
+			}
+			if k > 0 {
+				acc = bits.ReverseBytes64(lc << (64 - 8*k)) // the k bytes, packed
+				n += k
+				i += k
+			}
+			goto done
+		}
 	word:
 		for i < len(s) {
 			c := s[i]
@@ -183,6 +219,7 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 			i = next
 			continue
 		}
+	done:
 		if n < 8 {
 			x0 = acc
 		}
