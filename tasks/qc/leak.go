@@ -67,14 +67,7 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 	// scan of every word would.
 	sc.spans = sc.spans[:0]
 	for mi := range prompt {
-		it := wordIter{s: prompt[mi].Content}
-		for {
-			start, end, ok := it.nextSpan()
-			if !ok {
-				break
-			}
-			sc.spans = append(sc.spans, wordSpan{msg: int32(mi), start: int32(start), end: int32(end)})
-		}
+		sc.spans = appendWordSpans(sc.spans, int32(mi), prompt[mi].Content)
 	}
 	nw := len(sc.spans)
 	sc.pids = sc.pids[:0]
@@ -112,6 +105,60 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 		p += n + 1 // past word p+n, unknown (or the end)
 	}
 	return false
+}
+
+// appendWordSpans appends the words of s, the spans wordIter.nextSpan
+// gives one after the other, to spans. A word is a maximal run of word
+// runes, so the spans are where the class of the runes changes: for eight
+// ASCII bytes at a time those changes are the bits of one mask, taken in
+// turn, instead of two classifications per word; other bytes go rune by
+// rune.
+func appendWordSpans(spans []wordSpan, msg int32, s string) []wordSpan {
+	in := false // in a word, which starts at start
+	start := 0
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			if x := fields.Load8(s, i); x&fields.High == 0 {
+				w := wordBytes8(x)
+				var prev uint64
+				if in {
+					prev = 1 << 7
+				}
+				for b := w ^ (w<<8 | prev); b != 0; b &= b - 1 {
+					k := i + fields.FirstByte(b)
+					if !in {
+						start = k
+					} else {
+						spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(k)})
+					}
+					in = !in
+				}
+				i += 8
+				continue
+			}
+		}
+		word, size := false, 1
+		if c := s[i]; c < utf8.RuneSelf {
+			word = wordClass[c] == wcWord
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			word = !(r == utf8.RuneError && size == 1) && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		}
+		if word != in {
+			if word {
+				start = i
+			} else {
+				spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(i)})
+			}
+			in = word
+		}
+		i += size
+	}
+	if in {
+		spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(len(s))})
+	}
+	return spans
 }
 
 // unknownID marks a prompt word not looked up yet.

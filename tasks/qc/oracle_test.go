@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -365,5 +366,41 @@ func TestLeaksSmallVocabulary(t *testing.T) {
 	}
 	if leaks < 1000 {
 		t.Fatalf("only %d leaking cases", leaks)
+	}
+}
+
+// TestAppendWordSpans holds the mask-driven splitter of the leak check's
+// prompts to wordIter on random texts of ASCII word and separator bytes,
+// apostrophes, letters, digits and punctuation of longer runes and invalid
+// bytes, at every alignment, and then on the shared real texts.
+func TestAppendWordSpans(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		var want []wordSpan
+		it := wordIter{s: s}
+		for {
+			start, end, ok := it.nextSpan()
+			if !ok {
+				break
+			}
+			want = append(want, wordSpan{msg: 3, start: int32(start), end: int32(end)})
+		}
+		if got := appendWordSpans(nil, 3, s); !slices.Equal(got, want) {
+			t.Fatalf("appendWordSpans(%q) = %v, want %v", s, got, want)
+		}
+	}
+	alphabet := []string{"a", "Z", "7", "'", " ", ",", ".", "\n", "é", "İ", "٣", "’", "—", "\ufffd", "\xff", "\xe2\x80", "👋", "@"}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 30000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		check(b.String())
+	}
+	if !t.Failed() {
+		for _, s := range loadRealTexts(t) {
+			check(s)
+		}
 	}
 }
