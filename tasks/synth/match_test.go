@@ -628,3 +628,22 @@ func TestTokenizeRandom(t *testing.T) {
 	}
 	checkTokenize(t, "Abcdefgh Abcdefghi ABCDEFGHIJKLMNOPQ ab'cdefghijk abcdefgh'X abcdefg'é 12345678\u00e9 abcdefghijklmnopqrstuvwxy")
 }
+
+// TestHasURLMark holds the one-pass test to the four strings.Contains it
+// replaced, on random texts of the marks' letters in both cases and high
+// bytes whose low seven bits are them, at every alignment.
+func TestHasURLMark(t *testing.T) {
+	alphabet := []string{"h", "H", "t", "T", "p", "P", "w", "W", ".", " ", "\xe8", "\xf4", "\xf7", "http", "WWW.", "é"}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		want := strings.Contains(s, "http") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.") || strings.Contains(s, "HTTP")
+		if got := hasURLMark(s); got != want {
+			t.Fatalf("hasURLMark(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
