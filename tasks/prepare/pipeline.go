@@ -200,9 +200,14 @@ func (p *pipeline) produce(ctx context.Context, work chan<- *batch) error {
 	if err != nil {
 		return err
 	}
+	var br *bufio.Reader // one for all files, one after the other
 	err = source.Open(paths, func(in source.Input) error {
 		in.Name = p.displayName(in.Name)
-		br := bufio.NewReaderSize(in.Reader, 256<<10)
+		if br == nil {
+			br = bufio.NewReaderSize(in.Reader, 256<<10)
+		} else {
+			br.Reset(in.Reader)
+		}
 		head, _ := br.Peek(64 << 10)
 		a := forced
 		if a == nil {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -65,11 +66,24 @@ func (a *bloggerAdapter) Detect(name string, head []byte) bool {
 	return false
 }
 
+// blogBufs holds the buffers blogger files are read into. A corpus has
+// thousands of small files, and io.ReadAll grew a fresh buffer from 512
+// bytes for each; nothing of a file's bytes outlives Parse (every string
+// of a record is a copy), so the buffer goes back for the next file.
+var blogBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad) error {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxBlogFile+1))
-	if err != nil {
+	buf := blogBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 16<<20 { // not a rare huge file's buffer
+			blogBufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(in.Reader, maxBlogFile+1)); err != nil {
 		return err
 	}
+	data := buf.Bytes()
 	if len(data) > maxBlogFile {
 		return fmt.Errorf("blogger file larger than %d bytes", maxBlogFile)
 	}
