@@ -1,6 +1,7 @@
 package qc
 
 import (
+	"math/bits"
 	"slices"
 	"sync"
 	"unicode"
@@ -37,13 +38,9 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 	sc.reset()
 
 	// Target words -> ids.
-	it := wordIter{s: target}
-	for {
-		start, end, h, ok := it.next()
-		if !ok {
-			break
-		}
-		sc.tids = append(sc.tids, sc.vocabAdd(target[start:end], h))
+	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
+	for _, sp := range sc.tspans {
+		sc.tids = append(sc.tids, sc.vocabAdd(target[sp.start:sp.end], hashSpan(target, int(sp.start), int(sp.end))))
 	}
 	tw := len(sc.tids)
 	if tw == 0 {
@@ -79,8 +76,8 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 			return v
 		}
 		sp := sc.spans[q]
-		w := prompt[sp.msg].Content[sp.start:sp.end]
-		v := sc.vocabFind(w, hashWord(w))
+		c := prompt[sp.msg].Content
+		v := sc.vocabFind(c[sp.start:sp.end], hashSpan(c, int(sp.start), int(sp.end)))
 		sc.pids[q] = v
 		return v
 	}
@@ -357,6 +354,26 @@ func hashWord(w string) uint64 {
 	return mix(h ^ acc ^ uint64(n)<<56)
 }
 
+// hashSpan is hashWord(s[start:end]) for a word of s. A word of at most
+// eight ASCII bytes (most words) is lower-cased and packed from one
+// eight-byte load as hashWord packs it byte by byte, without a loop.
+func hashSpan(s string, start, end int) uint64 {
+	if n := end - start; n <= 8 && start+8 <= len(s) {
+		x := fields.Load8(s, start)
+		if n < 8 {
+			x &= 1<<(8*n) - 1
+		}
+		if x&fields.High == 0 {
+			acc := bits.ReverseBytes64((x | fields.Between(x, 'A', 'Z')>>2) << (64 - 8*n)) // first byte highest
+			if n == 8 {
+				return mix(mix(acc) ^ 8<<56)
+			}
+			return mix(acc ^ uint64(n)<<56)
+		}
+	}
+	return hashWord(s[start:end])
+}
+
 // lowerWord appends the lower-cased bytes of w, a word of wordIter, to
 // buf: what strings.ToLower makes of it.
 func lowerWord(buf []byte, w string) []byte {
@@ -399,16 +416,17 @@ func equalLower(w string, lw []byte, buf *[]byte) bool {
 // not cleared between calls: a slot belongs to the current call only when
 // its gen is the call's.
 type leakScratch struct {
-	gen   uint32
-	word  []byte // scratch for lower-casing
-	arena []byte // the target's distinct words, lower-cased, back to back
-	vocab []vocabSlot
-	nv    int32      // distinct target words
-	tids  []int32    // target words as ids
-	pids  []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
-	spans []wordSpan // prompt words
-	grams []gramSlot
-	n     int
+	gen    uint32
+	word   []byte // scratch for lower-casing
+	arena  []byte // the target's distinct words, lower-cased, back to back
+	vocab  []vocabSlot
+	nv     int32      // distinct target words
+	tids   []int32    // target words as ids
+	pids   []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
+	spans  []wordSpan // prompt words
+	tspans []wordSpan // target words
+	grams  []gramSlot
+	n      int
 }
 
 type vocabSlot struct {

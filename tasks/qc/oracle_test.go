@@ -404,3 +404,23 @@ func TestAppendWordSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestHashSpan holds the one-load hash of short ASCII words to hashWord,
+// for every word of random texts (at every offset and length, near the
+// end of the text too).
+func TestHashSpan(t *testing.T) {
+	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ"}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		for _, sp := range appendWordSpans(nil, 0, s) {
+			if got, want := hashSpan(s, int(sp.start), int(sp.end)), hashWord(s[sp.start:sp.end]); got != want {
+				t.Fatalf("hashSpan(%q, %d, %d) = %x, want %x", s, sp.start, sp.end, got, want)
+			}
+		}
+	}
+}
