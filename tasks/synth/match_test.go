@@ -647,3 +647,22 @@ func TestHasURLMark(t *testing.T) {
 		}
 	}
 }
+
+// TestSentencesRandom holds Sentences (sentenceSpans, which skips eight
+// bytes at a time to the next byte of interest) to the oracle on random
+// texts of sentence ends, closers, line breaks, abbreviations and longer
+// runes at every alignment.
+func TestSentencesRandom(t *testing.T) {
+	alphabet := []string{"a", "Word", " ", " ", ".", "!", "?", "\n", "\r", "\"", ")", "…", "’", "”", "é", "Mr.", "e.g.", "\xe2", "\xe2\x80"}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := Sentences(s), oracleSentences(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
