@@ -138,10 +138,19 @@ func (p *pipeline) ingest(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			f := p.cfg.Filter // each worker owns its copy of any scratch state
+			// The last user hashed: a user's records mostly come one after
+			// the other (a Blogger file is one user), and the keyed
+			// SHA-256 costs more than the rest of a short record's checks.
+			var lastSrc, lastUser string
+			var lastHash uint64
 			for b := range work {
 				for i := range b.items {
 					it := &b.items[i]
-					it.hash = filter.UserHash64(p.cfg.Salt, it.rec.Source, it.rec.User)
+					if it.rec.User != lastUser || it.rec.Source != lastSrc || lastSrc == "" {
+						lastSrc, lastUser = it.rec.Source, it.rec.User
+						lastHash = filter.UserHash64(p.cfg.Salt, lastSrc, lastUser)
+					}
+					it.hash = lastHash
 					it.reason = f.Record(&it.rec)
 					if it.reason == "" {
 						it.text, it.rec.NearHash = filter.TextHashes2(it.rec.Title, it.rec.Text)
