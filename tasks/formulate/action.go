@@ -25,7 +25,7 @@ func (f *actionFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifa
 		if i < c.MinHistory || strings.TrimSpace(r.Text) == "" {
 			continue
 		}
-		if c.MaxWords > 0 && wordCount(r.Text) > c.MaxWords {
+		if c.MaxWords > 0 && w.wordCount(u, i) > c.MaxWords {
 			continue
 		}
 		elig = append(elig, i)

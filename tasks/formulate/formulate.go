@@ -281,7 +281,23 @@ func (p *pastRecords) format(lo, hi, maxWords int) string {
 
 // userWork is what the formulators of one user share (see FormulateAll).
 type userWork struct {
-	past *pastRecords
+	past  *pastRecords
+	words []int // wordCount of each record's text, -1 until counted
+}
+
+// wordCount is wordCount(u.Records[i].Text) (the action and style
+// formulators both test every record's length).
+func (w *userWork) wordCount(u *tasks.User, i int) int {
+	if w.words == nil {
+		w.words = make([]int, len(u.Records))
+		for k := range w.words {
+			w.words[k] = -1
+		}
+	}
+	if w.words[i] < 0 {
+		w.words[i] = wordCount(u.Records[i].Text)
+	}
+	return w.words[i]
 }
 
 // history is formatHistory(u.Records[lo:hi], maxWords).

@@ -41,14 +41,13 @@ func (f *styleFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifac
 	// turns, so that one post is not the target of all three.
 	turn := 0
 	for i := len(u.Records) - 1; i >= 0 && remaining > 0; i-- {
-		text := strings.TrimSpace(u.Records[i].Text)
-		n := wordCount(text)
+		n := w.wordCount(u, i) // of the trimmed text too
 		if n < c.MinWords || (c.MaxWords > 0 && n > c.MaxWords) {
 			continue
 		}
 		for k := range variants {
 			v := (turn + k) % len(variants)
-			if left[v] == 0 || !f.possible(variants[v], u, a, i) {
+			if left[v] == 0 || !f.possible(w, variants[v], u, a, i) {
 				continue
 			}
 			emit(f.build(w, variants[v], u, a, i, rng))
@@ -68,12 +67,12 @@ func topic(a *tasks.Artifacts, i int) string {
 }
 
 // possible reports whether variant v can use record i; it draws nothing.
-func (f *styleFormulator) possible(v string, u *tasks.User, a *tasks.Artifacts, i int) bool {
+func (f *styleFormulator) possible(w *userWork, v string, u *tasks.User, a *tasks.Artifacts, i int) bool {
 	switch v {
 	case styleImitation:
 		return i > 0 && topic(a, i) != ""
 	case styleContinuation:
-		_, _, ok := splitRange(wordCount(u.Records[i].Text), f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
+		_, _, ok := splitRange(w.wordCount(u, i), f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
 		return i > 0 && ok
 	case styleDescription:
 		return topic(a, i) != ""
