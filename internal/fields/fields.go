@@ -5,6 +5,7 @@
 package fields
 
 import (
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -32,6 +33,21 @@ func CountUpTo(s string, limit int) int {
 	n := 0
 	var prev uint8 // 1 after a non-space rune
 	for i := 0; i < len(s) && n != limit; {
+		if i+8 <= len(s) {
+			// Eight ASCII bytes at once: a field starts at each non-space
+			// byte after a space (or after prev).
+			if x := Load8(s, i); x&High == 0 {
+				word := ^Space8(x) & High
+				starts := word &^ (word<<8 | uint64(prev)<<7)
+				n += bits.OnesCount64(starts)
+				prev = uint8(word >> 63)
+				i += 8
+				if limit >= 0 && n >= limit {
+					return limit
+				}
+				continue
+			}
+		}
 		c := s[i]
 		var cur uint8
 		if c < utf8.RuneSelf {
@@ -92,18 +108,61 @@ func Next(s string, i int) (start, end int, ok bool) {
 
 // Prefix returns the end of the n-th field of s (n >= 1; 0 when s has no
 // field) and whether s has a field after it: s[:end] holds the first n
-// fields as written.
+// fields as written. It counts field starts as CountUpTo does, eight ASCII
+// bytes at a time, and stops at the (n+1)-th.
 func Prefix(s string, n int) (end int, more bool) {
-	for i, k := 0, 0; ; k++ {
-		_, e, ok := Next(s, i)
-		if !ok {
-			return end, false
+	k := 0         // fields started before i
+	var prev uint8 // 1 after a non-space rune
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			if x := Load8(s, i); x&High == 0 {
+				word := ^Space8(x) & High
+				starts := word &^ (word<<8 | uint64(prev)<<7)
+				if c := bits.OnesCount64(starts); k+c > n {
+					// Field n+1 starts here: the end is that of the last
+					// field byte before it (in this word, or before).
+					for ; k < n; k++ {
+						starts &= starts - 1
+					}
+					if before := word & (starts&-starts - 1); before != 0 {
+						end = i + (63-bits.LeadingZeros64(before))>>3 + 1
+					}
+					return end, true
+				} else {
+					k += c
+				}
+				if word != 0 {
+					end = i + (63-bits.LeadingZeros64(word))>>3 + 1
+				}
+				prev = uint8(word >> 63)
+				i += 8
+				continue
+			}
 		}
-		if k == n {
-			return end, true
+		var cur uint8
+		size := 1
+		if c := s[i]; c < utf8.RuneSelf {
+			cur = asciiNotSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				cur = 1
+			}
 		}
-		end, i = e, e
+		if cur == 1 {
+			if prev == 0 {
+				if k == n {
+					return end, true
+				}
+				k++
+			}
+			end = i + size
+		}
+		prev = cur
+		i += size
 	}
+	return end, false
 }
 
 // Byte classes of Next: a byte of a field, ASCII white space, or a byte of

@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode"
@@ -61,6 +62,7 @@ func TestAgainstStringsFields(t *testing.T) {
 
 func FuzzAgainstStringsFields(f *testing.F) {
 	f.Add("a b\tc\u00a0d\xff")
+	f.Add("abcdefgh\u00a0ijklmnop qrstuvw\xffxyz  \t 12345678 \u3000 abcdefg\u0085")
 	f.Fuzz(check)
 }
 
@@ -75,5 +77,51 @@ func BenchmarkNextWalk(b *testing.B) {
 			}
 			i = e
 		}
+	}
+}
+
+// TestEightAtATime walks random texts over an alphabet of ASCII white
+// space, control bytes, letters and longer runes (white space ones among
+// them) and invalid bytes, so that every kind of byte falls at every place
+// of the eight-byte words that Next and CountUpTo read at once.
+func TestEightAtATime(t *testing.T) {
+	alphabet := []string{"a", "Z", "7", " ", " ", "\t", "\n", "\v", "\f", "\r", "\x00", "\x08", "\x0e", "\x1f", "\x7f", "!",
+		"\u00a0", "\u0085", "\u2003", "\u3000", "é", "👋", "\xff", "\xe2\x80"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		check(t, b.String())
+	}
+	for _, s := range []string{strings.Repeat("abcdefgh", 5), strings.Repeat(" ", 17) + "x", "abcdefg\u00a0hij", "abcdefgh\x85ij"} {
+		check(t, s)
+	}
+}
+
+func TestCountUpToLimits(t *testing.T) {
+	s := strings.Repeat("ab cd ", 20) + "é f"
+	n := len(strings.Fields(s))
+	for limit := 0; limit <= n+2; limit++ {
+		if got, want := CountUpTo(s, limit), min(n, limit); got != want {
+			t.Fatalf("CountUpTo(%q, %d) = %d, want %d", s, limit, got, want)
+		}
+	}
+}
+
+func BenchmarkCount(b *testing.B) {
+	s := strings.Repeat("The quick brown fox, who was tired of it all, jumped over the lazy dog; then it slept.  ", 40000)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Count(s)
+	}
+}
+
+func BenchmarkPrefix300(b *testing.B) {
+	s := strings.Repeat("The quick brown fox, who was tired of it all, jumped over the lazy dog; then it slept.  ", 100)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Prefix(s, 300)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -298,5 +299,38 @@ func BenchmarkScrubBlogger(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		sc.Scrub(text)
+	}
+}
+
+// TestTriggersIn holds the one-pass trigger scan to the searches it
+// replaced, on random texts of the patterns' bytes (and high bytes whose
+// low seven bits are them) at every alignment.
+func TestTriggersIn(t *testing.T) {
+	want := func(s string) int {
+		m := 0
+		if strings.IndexByte(s, '@') >= 0 {
+			m |= trigAt
+		}
+		if strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.") {
+			m |= trigURL
+		}
+		if strings.Contains(s, "u/") {
+			m |= trigU
+		}
+		if hasDigit(s) {
+			m |= trigDigit
+		}
+		return m
+	}
+	alphabet := []string{"a", "u", "/", ":", "w", "W", ".", " ", "7", "@", "\xc0", "\xaf", "\xba", "\xf7", "\xb5", "é", "www.", "://"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		if s := b.String(); triggersIn(s) != want(s) {
+			t.Fatalf("triggersIn(%q) = %b, want %b", s, triggersIn(s), want(s))
+		}
 	}
 }

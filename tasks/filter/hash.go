@@ -332,10 +332,18 @@ type simAcc struct {
 }
 
 func (a *simAcc) add(w uint64) {
-	carry := mix(w)
-	for k := 0; carry != 0; k++ {
-		carry, a.plane[k] = a.plane[k]&carry, a.plane[k]^carry
-	}
+	// The ripple through all eight planes, unrolled: no branch on where
+	// the carry dies out (a mispredicted loop exit at most words), and
+	// the planes past that point are left as they are (x^0, x&0).
+	c, p := mix(w), &a.plane
+	p[0], c = p[0]^c, p[0]&c
+	p[1], c = p[1]^c, p[1]&c
+	p[2], c = p[2]^c, p[2]&c
+	p[3], c = p[3]^c, p[3]&c
+	p[4], c = p[4]^c, p[4]&c
+	p[5], c = p[5]^c, p[5]&c
+	p[6], c = p[6]^c, p[6]&c
+	p[7] ^= c
 	a.n++
 	if a.pending++; a.pending == 255 {
 		a.flush()

@@ -2,6 +2,8 @@ package filter
 
 import (
 	"strings"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // Replacement tokens.
@@ -142,21 +144,72 @@ func hasDigit(s string) bool {
 	return false
 }
 
+// triggersIn reports which triggers s holds: trigAt an '@', trigURL one of
+// "://", "www." and "WWW.", trigU "u/", trigDigit an ASCII digit. It reads
+// s once, eight bytes at a time and seven places a step, so that the two
+// bytes that start each pattern are seen together; a place that starts
+// "://" or "ww" (either case) is then compared in full. (Five
+// strings.Contains and a digit loop used to read s one after the other,
+// and those of "www." and "u/" stopped at every w and u.)
+func triggersIn(s string) int {
+	found := 0
+	i := 0
+	for ; i+8 <= len(s); i += 7 {
+		x := fields.Load8(s, i)
+		y := x & fields.Low7 // then &^ x: a byte with bit 7 set is none of these
+		slash := fields.Equal(y, '/') &^ x
+		if fields.Equal(y, '@')&^x != 0 {
+			found |= trigAt
+		}
+		if fields.Between(y, '0', '9')&^x != 0 {
+			found |= trigDigit
+		}
+		if fields.Equal(y, 'u')&(slash>>8)&^x != 0 {
+			found |= trigU
+		}
+		if found&trigURL == 0 {
+			w := fields.Equal(y|0x2020202020202020, 'w') &^ x
+			for c := (fields.Equal(y, ':')&(slash>>8) | w&(w>>8)) &^ x; c != 0; c &= c - 1 {
+				if p := s[i+fields.FirstByte(c):]; strings.HasPrefix(p, "://") || strings.HasPrefix(p, "www.") || strings.HasPrefix(p, "WWW.") {
+					found |= trigURL
+					break
+				}
+			}
+		}
+	}
+	// The last places: every pattern that starts here ends here too.
+	rest := s[i:]
+	if strings.IndexByte(rest, '@') >= 0 {
+		found |= trigAt
+	}
+	if strings.Contains(rest, "://") || strings.Contains(rest, "www.") || strings.Contains(rest, "WWW.") {
+		found |= trigURL
+	}
+	if strings.Contains(rest, "u/") {
+		found |= trigU
+	}
+	if hasDigit(rest) {
+		found |= trigDigit
+	}
+	return found
+}
+
 // Scrub returns s with personal data replaced, and the number of
 // replacements. When nothing is replaced s itself is returned (no
 // allocation).
 func (sc *Scrubber) Scrub(s string) (string, int) {
 	mask := 0
-	if (sc.emails || sc.handles) && strings.IndexByte(s, '@') >= 0 {
+	found := triggersIn(s)
+	if (sc.emails || sc.handles) && found&trigAt != 0 {
 		mask |= trigAt
 	}
-	if sc.urls != urlKeep && (strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.")) {
+	if sc.urls != urlKeep && found&trigURL != 0 {
 		mask |= trigURL
 	}
-	if sc.handles && strings.Contains(s, "u/") {
+	if sc.handles && found&trigU != 0 {
 		mask |= trigU
 	}
-	if (sc.phones || sc.addresses) && hasDigit(s) {
+	if (sc.phones || sc.addresses) && found&trigDigit != 0 {
 		mask |= trigDigit
 	}
 	if mask == 0 {

@@ -15,27 +15,31 @@ type actionFormulator struct{ base }
 func (f *actionFormulator) Kind() string { return tasks.TaskAction }
 
 func (f *actionFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	f.formulate(&userWork{}, u, a, rng, emit)
+}
+
+func (f *actionFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	c := f.cfg.Action
 	var elig []int
 	for i, r := range u.Records {
 		if i < c.MinHistory || strings.TrimSpace(r.Text) == "" {
 			continue
 		}
-		if c.MaxWords > 0 && wordCount(r.Text) > c.MaxWords {
+		if c.MaxWords > 0 && w.wordCount(u, i) > c.MaxWords {
 			continue
 		}
 		elig = append(elig, i)
 	}
 	for _, i := range latestFirst(elig, c.MaxPerUser) {
 		desc := pickDesc(a, rng)
-		task, prompt, target := f.build(u, i, desc)
+		task, prompt, target := f.build(w, u, i, desc)
 		emit(f.sample(u, task, prompt, target))
 	}
 }
 
 // build returns the task variant, the prompt and the target for record i.
 // The history is records [i-History, i): the target is never in it.
-func (f *actionFormulator) build(u *tasks.User, i int, desc string) (task, prompt, target string) {
+func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string) (task, prompt, target string) {
 	r := u.Records[i]
 	text := strings.TrimSpace(r.Text)
 	target = text
@@ -46,9 +50,9 @@ func (f *actionFormulator) build(u *tasks.User, i int, desc string) (task, promp
 
 	var b strings.Builder
 	b.WriteString(descBlock(u, desc))
-	hist := u.Records[max(0, i-f.cfg.Action.History):i]
-	if len(hist) > 0 {
-		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n%s\n\n", plural(hist), formatHistory(hist, f.cfg.HistoryWords))
+	lo := max(0, i-f.cfg.Action.History)
+	if hist := u.Records[lo:i]; len(hist) > 0 {
+		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n%s\n\n", plural(hist), w.history(u, lo, i, f.cfg.HistoryWords))
 	}
 	if d := formatDate(r.Time); d != "" {
 		fmt.Fprintf(&b, "It is now %s.\n", d)

@@ -190,6 +190,12 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // community or item and rating), the title (or the thread of a comment),
 // the start of the post a comment replies to and the text cut to maxWords.
 func formatRecord(r tasks.Record, num, maxWords int) string {
+	return noun(r) + " " + strconv.Itoa(num) + recordTail(r, maxWords)
+}
+
+// recordTail is formatRecord after "<noun> <num>": the only part of it
+// that depends on the record alone.
+func recordTail(r tasks.Record, maxWords int) string {
 	var hdr []string
 	if d := formatDate(r.Time); d != "" {
 		hdr = append(hdr, d)
@@ -205,7 +211,6 @@ func formatRecord(r tasks.Record, num, maxWords int) string {
 		hdr = append(hdr, "in "+c)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d", noun(r), num)
 	if len(hdr) > 0 {
 		b.WriteString(" (" + strings.Join(hdr, ", ") + ")")
 	}
@@ -226,11 +231,101 @@ func formatRecord(r tasks.Record, num, maxWords int) string {
 
 // formatHistory renders past records, oldest first, numbered from 1.
 func formatHistory(recs []tasks.Record, maxWords int) string {
-	parts := make([]string, len(recs))
-	for i, r := range recs {
-		parts[i] = formatRecord(r, i+1, maxWords)
+	return newPastRecords(recs).format(0, len(recs), maxWords)
+}
+
+// pastRecords renders windows of a user's records as formatHistory does.
+// The action, style and profile prompts of one user show overlapping
+// windows of the same records (up to five action and three style prompts,
+// and the profile's last twenty records), so each record is cut and
+// formatted once per user (see FormulateAll) rather than once per prompt
+// that shows it: only the number in its header depends on the window.
+type pastRecords struct {
+	recs     []tasks.Record
+	maxWords int
+	tails    []string // recordTail of each record, once made
+	done     []bool
+}
+
+func newPastRecords(recs []tasks.Record) *pastRecords {
+	return &pastRecords{recs: recs, tails: make([]string, len(recs)), done: make([]bool, len(recs))}
+}
+
+// format is formatHistory(p.recs[lo:hi], maxWords).
+func (p *pastRecords) format(lo, hi, maxWords int) string {
+	if maxWords != p.maxWords {
+		clear(p.done)
+		p.maxWords = maxWords
 	}
-	return strings.Join(parts, "\n\n")
+	n := 0
+	for i := lo; i < hi; i++ {
+		if !p.done[i] {
+			p.tails[i], p.done[i] = recordTail(p.recs[i], maxWords), true
+		}
+		n += len("\n\nComment 1000") + len(p.tails[i])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	var num [20]byte
+	for i := lo; i < hi; i++ {
+		if i > lo {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(noun(p.recs[i]))
+		b.WriteByte(' ')
+		b.Write(strconv.AppendInt(num[:0], int64(i-lo+1), 10))
+		b.WriteString(p.tails[i])
+	}
+	return b.String()
+}
+
+// userWork is what the formulators of one user share (see FormulateAll).
+type userWork struct {
+	past  *pastRecords
+	words []int // wordCount of each record's text, -1 until counted
+}
+
+// wordCount is wordCount(u.Records[i].Text) (the action and style
+// formulators both test every record's length).
+func (w *userWork) wordCount(u *tasks.User, i int) int {
+	if w.words == nil {
+		w.words = make([]int, len(u.Records))
+		for k := range w.words {
+			w.words[k] = -1
+		}
+	}
+	if w.words[i] < 0 {
+		w.words[i] = wordCount(u.Records[i].Text)
+	}
+	return w.words[i]
+}
+
+// history is formatHistory(u.Records[lo:hi], maxWords).
+func (w *userWork) history(u *tasks.User, lo, hi, maxWords int) string {
+	if w.past == nil {
+		w.past = newPastRecords(u.Records)
+	}
+	return w.past.format(lo, hi, maxWords)
+}
+
+// sharingFormulator is a Formulator that can use the work shared between
+// the formulators of one user.
+type sharingFormulator interface {
+	formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample))
+}
+
+// FormulateAll runs the formulators on one user, in order, exactly as
+// calling their Formulate one after the other would, and lets them share
+// the formatting of the user's past records.
+func FormulateAll(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	var w userWork
+	for _, f := range forms {
+		if s, ok := f.(sharingFormulator); ok {
+			s.formulate(&w, u, a, rng, emit)
+		} else {
+			f.Formulate(u, a, rng, emit)
+		}
+	}
 }
 
 // demographics is the sentence of explicit demographics in u.Meta (gender,

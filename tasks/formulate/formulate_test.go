@@ -686,3 +686,47 @@ func TestMemCatalogConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestFormulateAllSharesOnly: FormulateAll (one formatting of the past
+// records for all formulators of a user) gives exactly the samples of the
+// formulators' Formulate called one after the other, for the fixtures, a
+// large user, and a history cut shorter than some records.
+func TestFormulateAllSharesOnly(t *testing.T) {
+	fx := fixtures()
+	bu, ba := bigUser(40)
+	fx = append(fx, fixture{"big", bu, ba, nil})
+	for _, words := range []int{0, 12} {
+		cfg := Default()
+		if words > 0 {
+			cfg.HistoryWords = words
+		}
+		for _, f := range fx {
+			want := run(cfg, f.cat, f.u, f.a, 7)
+			var got []tasks.Sample
+			FormulateAll(New(cfg, f.cat), f.u, f.a, userRNG(7, f.u.ID), func(s tasks.Sample) { got = append(got, s) })
+			if len(want) == 0 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, history_words %d: FormulateAll gave %d samples, Formulate in turn %d (or they differ)", f.name, words, len(got), len(want))
+			}
+		}
+	}
+}
+
+// TestPastRecordsWindows: every window of a pastRecords, formatted in any
+// order and after a change of maxWords, is formatHistory of that window.
+func TestPastRecordsWindows(t *testing.T) {
+	u, _ := bigUser(12)
+	p := newPastRecords(u.Records)
+	for _, maxWords := range []int{300, 5, 300} {
+		for hi := len(u.Records); hi >= 0; hi-- {
+			for lo := 0; lo <= hi; lo++ {
+				var parts []string
+				for i, r := range u.Records[lo:hi] {
+					parts = append(parts, formatRecord(r, i+1, maxWords))
+				}
+				if got, want := p.format(lo, hi, maxWords), strings.Join(parts, "\n\n"); got != want {
+					t.Fatalf("format(%d, %d, %d) = %q, want %q", lo, hi, maxWords, got, want)
+				}
+			}
+		}
+	}
+}

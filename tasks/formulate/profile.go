@@ -15,6 +15,10 @@ type profileFormulator struct{ base }
 func (f *profileFormulator) Kind() string { return tasks.TaskProfile }
 
 func (f *profileFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	f.formulate(&userWork{}, u, a, rng, emit)
+}
+
+func (f *profileFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	profile := strings.TrimSpace(a.Profile)
 	if profile == "" {
 		return
@@ -22,9 +26,10 @@ func (f *profileFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *ra
 	c := f.cfg.Profile
 	n := len(u.Records)
 	if n > 0 && n >= c.MinHistory {
-		hist := u.Records[max(0, n-c.History):]
+		lo := max(0, n-c.History)
+		hist := u.Records[lo:]
 		var b strings.Builder
-		fmt.Fprintf(&b, "Here are %s written by one person, oldest first:\n\n%s\n\n", plural(hist), formatHistory(hist, f.cfg.HistoryWords))
+		fmt.Fprintf(&b, "Here are %s written by one person, oldest first:\n\n%s\n\n", plural(hist), w.history(u, lo, n, f.cfg.HistoryWords))
 		fmt.Fprintf(&b, "Write a profile of this person in the third person: who they are, their interests, values and personality, and the experiences they mention. State only what the %s show. %s",
 			plural(hist), aboutWords(profile))
 		emit(f.sample(u, tasks.TaskProfile+".history2profile", b.String(), profile))

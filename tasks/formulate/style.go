@@ -23,6 +23,10 @@ type styleFormulator struct{ base }
 func (f *styleFormulator) Kind() string { return tasks.TaskStyle }
 
 func (f *styleFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	f.formulate(&userWork{}, u, a, rng, emit)
+}
+
+func (f *styleFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	c := f.cfg.Style
 	variants := []string{styleImitation, styleContinuation}
 	if strings.TrimSpace(a.Style) != "" {
@@ -37,17 +41,16 @@ func (f *styleFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand
 	// turns, so that one post is not the target of all three.
 	turn := 0
 	for i := len(u.Records) - 1; i >= 0 && remaining > 0; i-- {
-		text := strings.TrimSpace(u.Records[i].Text)
-		n := wordCount(text)
+		n := w.wordCount(u, i) // of the trimmed text too
 		if n < c.MinWords || (c.MaxWords > 0 && n > c.MaxWords) {
 			continue
 		}
 		for k := range variants {
 			v := (turn + k) % len(variants)
-			if left[v] == 0 || !f.possible(variants[v], u, a, i) {
+			if left[v] == 0 || !f.possible(w, variants[v], u, a, i) {
 				continue
 			}
-			emit(f.build(variants[v], u, a, i, rng))
+			emit(f.build(w, variants[v], u, a, i, rng))
 			left[v]--
 			remaining--
 			turn = v + 1
@@ -64,12 +67,12 @@ func topic(a *tasks.Artifacts, i int) string {
 }
 
 // possible reports whether variant v can use record i; it draws nothing.
-func (f *styleFormulator) possible(v string, u *tasks.User, a *tasks.Artifacts, i int) bool {
+func (f *styleFormulator) possible(w *userWork, v string, u *tasks.User, a *tasks.Artifacts, i int) bool {
 	switch v {
 	case styleImitation:
 		return i > 0 && topic(a, i) != ""
 	case styleContinuation:
-		_, _, ok := splitRange(wordCount(u.Records[i].Text), f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
+		_, _, ok := splitRange(w.wordCount(u, i), f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
 		return i > 0 && ok
 	case styleDescription:
 		return topic(a, i) != ""
@@ -93,13 +96,13 @@ func splitRange(n, minRest, maxRest int) (lo, hi int, ok bool) {
 }
 
 // pastPosts draws how many of the records before i to show (1 to History)
-// and returns them, oldest first.
-func (f *styleFormulator) pastPosts(u *tasks.User, i int, rng *rand.Rand) []tasks.Record {
+// and returns where they start: they are u.Records[first:i], oldest first.
+func (f *styleFormulator) pastPosts(i int, rng *rand.Rand) (first int) {
 	n := 1 + rng.IntN(min(f.cfg.Style.History, i))
-	return u.Records[i-n : i]
+	return i - n
 }
 
-func (f *styleFormulator) build(v string, u *tasks.User, a *tasks.Artifacts, i int, rng *rand.Rand) tasks.Sample {
+func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.Artifacts, i int, rng *rand.Rand) tasks.Sample {
 	r := u.Records[i]
 	text := strings.TrimSpace(r.Text)
 	what := strings.ToLower(noun(r))
@@ -110,18 +113,18 @@ func (f *styleFormulator) build(v string, u *tasks.User, a *tasks.Artifacts, i i
 	var b strings.Builder
 	switch v {
 	case styleImitation:
-		past := f.pastPosts(u, i, rng)
-		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n%s\n\n", plural(past), formatHistory(past, f.cfg.HistoryWords))
+		lo := f.pastPosts(i, rng)
+		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n%s\n\n", plural(u.Records[lo:i]), w.history(u, lo, i, f.cfg.HistoryWords))
 		fmt.Fprintf(&b, "Write a new %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWords(text))
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
-		past := f.pastPosts(u, i, rng)
+		first := f.pastPosts(i, rng)
 		sp := wordSpans(text)
 		lo, hi, _ := splitRange(len(sp), f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
 		k := lo + rng.IntN(hi-lo+1)
 		head := text[:sp[k-1][1]]
 		rest := strings.TrimSpace(text[sp[k][0]:])
-		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n%s\n\n", plural(past), formatHistory(past, f.cfg.HistoryWords))
+		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n%s\n\n", plural(u.Records[first:i]), w.history(u, first, i, f.cfg.HistoryWords))
 		fmt.Fprintf(&b, "Here is the beginning of your next %s%s:\n%s\n\n", what, where, head)
 		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWords(rest))
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)

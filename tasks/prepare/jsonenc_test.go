@@ -41,7 +41,7 @@ func FuzzSampleJSON(f *testing.F) {
 
 // FuzzWordCount holds wordCount to the rune-decoding loop it replaced.
 func FuzzWordCount(f *testing.F) {
-	for _, s := range []string{"", " a  b\tc\nd\re ", "é\xff x\u00a0y", "\v\f"} {
+	for _, s := range []string{"", " a  b\tc\nd\re ", "é\xff x\u00a0y", "\v\f", "abcdefgh ijklmnop\xa0\x8a\x89\x8d q  \t\r\nrstuvwxyz é"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

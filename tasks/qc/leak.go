@@ -1,11 +1,13 @@
 package qc
 
 import (
+	"math/bits"
 	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -36,13 +38,9 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 	sc.reset()
 
 	// Target words -> ids.
-	it := wordIter{s: target}
-	for {
-		start, end, h, ok := it.next()
-		if !ok {
-			break
-		}
-		sc.tids = append(sc.tids, sc.vocabAdd(target[start:end], h))
+	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
+	for _, sp := range sc.tspans {
+		sc.tids = append(sc.tids, sc.vocabAdd(target[sp.start:sp.end], hashSpan(target, int(sp.start), int(sp.end))))
 	}
 	tw := len(sc.tids)
 	if tw == 0 {
@@ -66,14 +64,7 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 	// scan of every word would.
 	sc.spans = sc.spans[:0]
 	for mi := range prompt {
-		it := wordIter{s: prompt[mi].Content}
-		for {
-			start, end, ok := it.nextSpan()
-			if !ok {
-				break
-			}
-			sc.spans = append(sc.spans, wordSpan{msg: int32(mi), start: int32(start), end: int32(end)})
-		}
+		sc.spans = appendWordSpans(sc.spans, int32(mi), prompt[mi].Content)
 	}
 	nw := len(sc.spans)
 	sc.pids = sc.pids[:0]
@@ -85,8 +76,8 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 			return v
 		}
 		sp := sc.spans[q]
-		w := prompt[sp.msg].Content[sp.start:sp.end]
-		v := sc.vocabFind(w, hashWord(w))
+		c := prompt[sp.msg].Content
+		v := sc.vocabFind(c[sp.start:sp.end], hashSpan(c, int(sp.start), int(sp.end)))
 		sc.pids[q] = v
 		return v
 	}
@@ -111,6 +102,60 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 		p += n + 1 // past word p+n, unknown (or the end)
 	}
 	return false
+}
+
+// appendWordSpans appends the words of s, the spans wordIter.nextSpan
+// gives one after the other, to spans. A word is a maximal run of word
+// runes, so the spans are where the class of the runes changes: for eight
+// ASCII bytes at a time those changes are the bits of one mask, taken in
+// turn, instead of two classifications per word; other bytes go rune by
+// rune.
+func appendWordSpans(spans []wordSpan, msg int32, s string) []wordSpan {
+	in := false // in a word, which starts at start
+	start := 0
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			if x := fields.Load8(s, i); x&fields.High == 0 {
+				w := wordBytes8(x)
+				var prev uint64
+				if in {
+					prev = 1 << 7
+				}
+				for b := w ^ (w<<8 | prev); b != 0; b &= b - 1 {
+					k := i + fields.FirstByte(b)
+					if !in {
+						start = k
+					} else {
+						spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(k)})
+					}
+					in = !in
+				}
+				i += 8
+				continue
+			}
+		}
+		word, size := false, 1
+		if c := s[i]; c < utf8.RuneSelf {
+			word = wordClass[c] == wcWord
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			word = !(r == utf8.RuneError && size == 1) && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		}
+		if word != in {
+			if word {
+				start = i
+			} else {
+				spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(i)})
+			}
+			in = word
+		}
+		i += size
+	}
+	if in {
+		spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(len(s))})
+	}
+	return spans
 }
 
 // unknownID marks a prompt word not looked up yet.
@@ -163,12 +208,25 @@ func (it *wordIter) next() (start, end int, h uint64, ok bool) {
 	return start, end, hashWord(it.s[start:end]), true
 }
 
-// nextSpan is next without the hash: the bounds of the next word. Each
-// ASCII byte is classified by one table look-up (wordClass) in two tight
-// loops; only the bytes of longer runes are decoded.
+// nextSpan is next without the hash: the bounds of the next word. ASCII
+// bytes are classified eight at a time (wordBytes8) while eight remain,
+// then by one table look-up each (wordClass); only the bytes of longer
+// runes are decoded.
 func (it *wordIter) nextSpan() (start, end int, ok bool) {
 	s, i := it.s, it.i
-	// Skip to the word's first rune.
+	// Skip to the word's first rune: the first ASCII word byte or byte of
+	// a longer rune (decoded below) of eight.
+	for i+8 <= len(s) {
+		x := fields.Load8(s, i)
+		if m := wordBytes8(x&fields.Low7) | x&fields.High; m != 0 {
+			i += fields.FirstByte(m)
+			if s[i] < utf8.RuneSelf {
+				goto word // an ASCII word byte
+			}
+			break
+		}
+		i += 8
+	}
 	for i < len(s) {
 		switch wordClass[s[i]] {
 		case wcSep:
@@ -187,7 +245,29 @@ func (it *wordIter) nextSpan() (start, end int, ok bool) {
 		it.i = i
 		return 0, 0, false
 	}
+word:
 	start = i
+	for i+8 <= len(s) {
+		// To the first of eight that is an ASCII separator or a byte of a
+		// longer rune (then decoded).
+		x := fields.Load8(s, i)
+		m := ^wordBytes8(x&fields.Low7)&fields.High | x&fields.High
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += fields.FirstByte(m)
+		if s[i] < utf8.RuneSelf {
+			it.i = i
+			return start, i, true
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			it.i = i
+			return start, i, true
+		}
+		i += size
+	}
 	for i < len(s) {
 		switch wordClass[s[i]] {
 		case wcWord:
@@ -204,6 +284,20 @@ func (it *wordIter) nextSpan() (start, end int, ok bool) {
 	}
 	it.i = i
 	return start, i, true
+}
+
+// wordBytes8 marks (bit 7 of each byte) the ASCII word bytes of x, eight
+// bytes with bit 7 clear: letters (either case, folded by setting bit 5),
+// digits and the apostrophe.
+func wordBytes8(x uint64) uint64 {
+	// fields.Between and fields.Equal, written out so that this inlines.
+	const o = 0x0101010101010101
+	y := x | 0x20*o
+	letter := (y + (0x7f-'a'+1)*o) &^ (y + (0x7f-'z')*o)
+	digit := (x + (0x7f-'0'+1)*o) &^ (x + (0x7f-'9')*o)
+	t := x ^ '\''*o
+	apos := ^((t + 0x7f*o) | t)
+	return (letter | digit | apos) & fields.High
 }
 
 // Byte classes of nextSpan: an ASCII byte of a word (letter, digit,
@@ -260,6 +354,26 @@ func hashWord(w string) uint64 {
 	return mix(h ^ acc ^ uint64(n)<<56)
 }
 
+// hashSpan is hashWord(s[start:end]) for a word of s. A word of at most
+// eight ASCII bytes (most words) is lower-cased and packed from one
+// eight-byte load as hashWord packs it byte by byte, without a loop.
+func hashSpan(s string, start, end int) uint64 {
+	if n := end - start; n <= 8 && start+8 <= len(s) {
+		x := fields.Load8(s, start)
+		if n < 8 {
+			x &= 1<<(8*n) - 1
+		}
+		if x&fields.High == 0 {
+			acc := bits.ReverseBytes64((x | fields.Between(x, 'A', 'Z')>>2) << (64 - 8*n)) // first byte highest
+			if n == 8 {
+				return mix(mix(acc) ^ 8<<56)
+			}
+			return mix(acc ^ uint64(n)<<56)
+		}
+	}
+	return hashWord(s[start:end])
+}
+
 // lowerWord appends the lower-cased bytes of w, a word of wordIter, to
 // buf: what strings.ToLower makes of it.
 func lowerWord(buf []byte, w string) []byte {
@@ -302,16 +416,17 @@ func equalLower(w string, lw []byte, buf *[]byte) bool {
 // not cleared between calls: a slot belongs to the current call only when
 // its gen is the call's.
 type leakScratch struct {
-	gen   uint32
-	word  []byte // scratch for lower-casing
-	arena []byte // the target's distinct words, lower-cased, back to back
-	vocab []vocabSlot
-	nv    int32      // distinct target words
-	tids  []int32    // target words as ids
-	pids  []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
-	spans []wordSpan // prompt words
-	grams []gramSlot
-	n     int
+	gen    uint32
+	word   []byte // scratch for lower-casing
+	arena  []byte // the target's distinct words, lower-cased, back to back
+	vocab  []vocabSlot
+	nv     int32      // distinct target words
+	tids   []int32    // target words as ids
+	pids   []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
+	spans  []wordSpan // prompt words
+	tspans []wordSpan // target words
+	grams  []gramSlot
+	n      int
 }
 
 type vocabSlot struct {

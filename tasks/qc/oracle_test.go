@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,9 +168,9 @@ func TestMayHavePIIExact(t *testing.T) {
 		res = append(res, mustCompile(p).MatchString)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	alpha := "0123456789 .-+@:/wW(ax\n"
+	alpha := "0123456789 .-+@:/wW(ax\n\xd7\xb0\xab" // high bytes whose low bits are W, 0, +
 	for i := 0; i < 200000; i++ {
-		b := make([]byte, rng.IntN(16))
+		b := make([]byte, rng.IntN(24))
 		for j := range b {
 			b[j] = alpha[rng.IntN(len(alpha))]
 		}
@@ -365,5 +366,61 @@ func TestLeaksSmallVocabulary(t *testing.T) {
 	}
 	if leaks < 1000 {
 		t.Fatalf("only %d leaking cases", leaks)
+	}
+}
+
+// TestAppendWordSpans holds the mask-driven splitter of the leak check's
+// prompts to wordIter on random texts of ASCII word and separator bytes,
+// apostrophes, letters, digits and punctuation of longer runes and invalid
+// bytes, at every alignment, and then on the shared real texts.
+func TestAppendWordSpans(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		var want []wordSpan
+		it := wordIter{s: s}
+		for {
+			start, end, ok := it.nextSpan()
+			if !ok {
+				break
+			}
+			want = append(want, wordSpan{msg: 3, start: int32(start), end: int32(end)})
+		}
+		if got := appendWordSpans(nil, 3, s); !slices.Equal(got, want) {
+			t.Fatalf("appendWordSpans(%q) = %v, want %v", s, got, want)
+		}
+	}
+	alphabet := []string{"a", "Z", "7", "'", " ", ",", ".", "\n", "é", "İ", "٣", "’", "—", "\ufffd", "\xff", "\xe2\x80", "👋", "@"}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 30000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		check(b.String())
+	}
+	if !t.Failed() {
+		for _, s := range loadRealTexts(t) {
+			check(s)
+		}
+	}
+}
+
+// TestHashSpan holds the one-load hash of short ASCII words to hashWord,
+// for every word of random texts (at every offset and length, near the
+// end of the text too).
+func TestHashSpan(t *testing.T) {
+	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ"}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		for _, sp := range appendWordSpans(nil, 0, s) {
+			if got, want := hashSpan(s, int(sp.start), int(sp.end)), hashWord(s[sp.start:sp.end]); got != want {
+				t.Fatalf("hashSpan(%q, %d, %d) = %x, want %x", s, sp.start, sp.end, got, want)
+			}
+		}
 	}
 }

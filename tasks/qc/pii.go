@@ -3,6 +3,8 @@ package qc
 import (
 	"regexp"
 	"strings"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 var (
@@ -198,6 +200,21 @@ func mayHavePII(s string) bool {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
+		// Eight bytes at a time to the next byte that matters (most
+		// words have none).
+		for i+8 <= len(s) {
+			x := fields.Load8(s, i)
+			y := x & fields.Low7
+			m := (fields.Between(y, '0', '9') | fields.Equal(y, '+') | fields.Equal(y|0x2020202020202020, 'w')) &^ x
+			if m != 0 {
+				i += fields.FirstByte(m)
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		switch c := s[i]; piiByte[c] {
 		case 0:
 		case 'w': // "ww." after this w?

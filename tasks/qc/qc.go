@@ -4,12 +4,13 @@
 package qc
 
 import (
-	"github.com/humanllm/humanllm/internal/fields"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -216,6 +217,15 @@ func (p *packedSet) has(x uint64) bool {
 func IsEnglish(s string, minASCII, minStop float64) bool {
 	letters, ascii := 0, 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			// Eight ASCII bytes at once: count the letters (a-z once
+			// bit 5 is set).
+			if x := fields.Load8(s, i); x&fields.High == 0 {
+				ascii += bits.OnesCount64(fields.Between(x|0x2020202020202020, 'a', 'z'))
+				i += 8
+				continue
+			}
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if asciiWordLower[c] >= 'a' { // a letter
 				ascii++
@@ -242,7 +252,7 @@ func IsEnglish(s string, minASCII, minStop float64) bool {
 	var buf [32]byte
 	nw, hit := 0, 0
 	for {
-		start, end, _, ok := it.next()
+		start, end, ok := it.nextSpan()
 		if !ok {
 			break
 		}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -65,11 +66,24 @@ func (a *bloggerAdapter) Detect(name string, head []byte) bool {
 	return false
 }
 
+// blogBufs holds the buffers blogger files are read into. A corpus has
+// thousands of small files, and io.ReadAll grew a fresh buffer from 512
+// bytes for each; nothing of a file's bytes outlives Parse (every string
+// of a record is a copy), so the buffer goes back for the next file.
+var blogBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad) error {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, maxBlogFile+1))
-	if err != nil {
+	buf := blogBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 16<<20 { // not a rare huge file's buffer
+			blogBufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(in.Reader, maxBlogFile+1)); err != nil {
 		return err
 	}
+	data := buf.Bytes()
 	if len(data) > maxBlogFile {
 		return fmt.Errorf("blogger file larger than %d bytes", maxBlogFile)
 	}
@@ -257,6 +271,9 @@ func cleanBlogText(raw []byte) string {
 // field, and s itself is returned when nothing changes.
 func joinBlogFields(s string) string {
 	const marker = "urlLink"
+	if !strings.Contains(s, marker) {
+		return joinFields(s) // most posts
+	}
 	var b strings.Builder
 	runStart, runEnd := -1, -1 // s[runStart:runEnd] is output not yet written
 	for i := 0; i < len(s); {
@@ -322,6 +339,112 @@ func joinBlogFields(s string) string {
 	}
 	b.WriteString(s[runStart:runEnd])
 	return b.String()
+}
+
+// joinFields is strings.Join(strings.Fields(s), " "). Once s is trimmed,
+// the output differs from it only at the white space that is not a single
+// ' ': ASCII white space other than ' ', a ' ' after a ' ', white space
+// of longer runes. Those are found eight bytes at a time (the rest is
+// copied in runs), and s is returned when there are none.
+func joinFields(s string) string {
+	s = strings.TrimSpace(s) // the same unicode.IsSpace as Fields
+	var b strings.Builder
+	done := 0 // s[:done] is written to b (when b is used)
+	for i := 0; ; {
+		p := nextIrregularSpace(s, i)
+		if p == len(s) {
+			break
+		}
+		// s[p:] starts a run of white space between two fields (s is
+		// trimmed); it becomes one ' '.
+		q := p
+		for q < len(s) {
+			if c := s[q]; c < utf8.RuneSelf {
+				if !fields.ASCIISpace[c] {
+					break
+				}
+				q++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[q:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			q += n
+		}
+		if b.Cap() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[done:p])
+		b.WriteByte(' ')
+		done, i = q, q
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// nextIrregularSpace returns the start of the first run of white space in
+// s[i:] that is not a single ' ' (len(s) when there is none). s[i] is not
+// white space and s does not end in white space.
+func nextIrregularSpace(s string, i int) int {
+	var prevSp uint64 // 1: s[i-1] is a ' ' (of the run being scanned)
+	for i+8 <= len(s) {
+		x := fields.Load8(s, i)
+		hi := x & fields.High
+		y := x & fields.Low7
+		ws := fields.Space8(y) &^ x // ASCII white space (bit 7 set: not ASCII)
+		sp := fields.Equal(y, ' ') &^ x
+		m := ws&^sp | sp&(sp<<8|prevSp<<7) | hi
+		if m == 0 {
+			prevSp = sp >> 63
+			i += 8
+			continue
+		}
+		k := i + fields.FirstByte(m)
+		if s[k] < utf8.RuneSelf {
+			return runStart(s, k)
+		}
+		r, n := utf8.DecodeRuneInString(s[k:])
+		if unicode.IsSpace(r) {
+			return runStart(s, k)
+		}
+		i, prevSp = k+n, 0
+	}
+	prev := byte(0)
+	if prevSp != 0 {
+		prev = ' '
+	}
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' && prev == ' ' || c != ' ' && fields.ASCIISpace[c] {
+				return runStart(s, i)
+			}
+			prev = c
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return runStart(s, i)
+		}
+		prev = 0
+		i += n
+	}
+	return len(s)
+}
+
+// runStart is the start of the white space run that holds s[k]: a ' '
+// before k belongs to it (the run is irregular from k on, and starts there
+// or one ' ' before).
+func runStart(s string, k int) int {
+	for k > 0 && s[k-1] == ' ' {
+		k--
+	}
+	return k
 }
 
 // spaceClass is 0 for an ASCII byte that is not white space, 1 for ASCII

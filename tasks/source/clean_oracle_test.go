@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"html"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func TestCleanBlogTextMatchesOracle(t *testing.T) {
 }
 
 func FuzzCleanBlogText(f *testing.F) {
-	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s"} {
+	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s", "abcdefg  hij", "abcdefgh\u00a0 ijklmnop  q"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -71,4 +72,28 @@ func FuzzCleanBlogText(f *testing.F) {
 			t.Fatalf("cleanBlogText(%q) = %q, want %q", raw, got, want)
 		}
 	})
+}
+
+// TestCleanBlogTextRandom compares cleanBlogText with the oracle on random
+// texts of white space (ASCII, NBSP, NEL, ideographic), letters, longer
+// runes and markers, so that every kind of separator falls at every place
+// of the eight-byte words joinFields reads at once.
+func TestCleanBlogTextRandom(t *testing.T) {
+	alphabet := []string{"a", "b", "Z", " ", " ", " ", "\t", "\n", "\r", "\v", "\u00a0", "\u0085", "\u3000", "é", "👋", "urlLink", "\x01"}
+	plain := []string{"a", "bc", " "} // mostly regular text, double spaces
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 60000 {
+		letters := alphabet
+		if trial%2 == 1 {
+			letters = plain
+		}
+		var b strings.Builder
+		for range rng.IntN(48) {
+			b.WriteString(letters[rng.IntN(len(letters))])
+		}
+		p := []byte(b.String())
+		if got, want := cleanBlogText(p), oracleCleanBlogText(p); got != want {
+			t.Fatalf("cleanBlogText(%q) = %q, want %q", p, got, want)
+		}
+	}
 }

@@ -106,7 +106,6 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []st
 	sd, sdFirst := map[string]int{}, map[string]int{}
 	rel, relFirst := map[string]int{}, map[string]int{}
 	var lens []int
-	texts := make([]string, 0, len(u.Records))
 	pos := 0
 	type pers struct {
 		i     int
@@ -114,8 +113,13 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []st
 	}
 	var personal []pers
 	var sdm, relm []string
-	style := styleAcc{lx: lx}
-	var toks []wordTok
+	style := styleAcc{lx: lx, sentLens: lx.sentLens[:0], lower: lx.lowerIDs[:0], spans: lx.spans[:0],
+		spanToks: lx.spanToks[:0], toks: lx.styleToks[:0]}
+	toks := lx.toks[:0]
+	defer func() {
+		lx.sentLens, lx.lowerIDs, lx.spans = style.sentLens[:0], style.lower[:0], style.spans[:0]
+		lx.spanToks, lx.styleToks, lx.toks = style.spanToks[:0], style.toks[:0], toks[:0]
+	}()
 	for i, r := range u.Records {
 		h.kinds[r.Kind]++
 		if r.Time > 0 {
@@ -140,7 +144,6 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []st
 			}
 		}
 		text := normApos(r.Text)
-		texts = append(texts, text)
 		toks = tokenize(toks[:0], text, lx)
 		nText := len(toks)
 		// Keywords: the words of the title, then of the text.

@@ -30,6 +30,14 @@ type lexicon struct {
 	// Counters by id for the keywords and the topics, empty between uses:
 	// their slices grow to the lexicon's size once, not once per user.
 	kw, topic wordCounter
+
+	// The scratch slices of a user's pass in measureHistory (its styleAcc
+	// and a record's words), empty between uses, kept from one user to
+	// the next for the same reason.
+	sentLens           []int
+	lowerIDs, spanToks []int32
+	spans              [][2]int32
+	styleToks, toks    []wordTok
 }
 
 // maxLexiconWords bounds a kept lexicon to a few MB (one per worker, and

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"regexp"
@@ -607,6 +608,61 @@ func checkTokenize(t *testing.T, s string) {
 		}
 		if lw := strings.ToLower(tk.w); lx.words[tk.id] != lw || lx.id(tk.w) != tk.id {
 			t.Fatalf("tokenize(%q) word %q: id %d is %q", s, tk.w, tk.id, lx.words[tk.id])
+		}
+	}
+}
+
+// TestTokenizeRandom holds tokenize to Words and the lexicon on random
+// texts of letters of both cases, digits, apostrophes (straight and
+// curly), punctuation, white space, longer runes and URL prefixes, so that
+// words of every length end at every place of the eight-byte steps.
+func TestTokenizeRandom(t *testing.T) {
+	alphabet := []string{"a", "B", "z", "Q", "7", "0", "'", "’", " ", " ", ".", "-", "_", "é", "É", "\xff", "http://", "www.", "\u00a0", "@"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		checkTokenize(t, b.String())
+	}
+	checkTokenize(t, "Abcdefgh Abcdefghi ABCDEFGHIJKLMNOPQ ab'cdefghijk abcdefgh'X abcdefg'é 12345678\u00e9 abcdefghijklmnopqrstuvwxy")
+}
+
+// TestHasURLMark holds the one-pass test to the four strings.Contains it
+// replaced, on random texts of the marks' letters in both cases and high
+// bytes whose low seven bits are them, at every alignment.
+func TestHasURLMark(t *testing.T) {
+	alphabet := []string{"h", "H", "t", "T", "p", "P", "w", "W", ".", " ", "\xe8", "\xf4", "\xf7", "http", "WWW.", "é"}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		want := strings.Contains(s, "http") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.") || strings.Contains(s, "HTTP")
+		if got := hasURLMark(s); got != want {
+			t.Fatalf("hasURLMark(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestSentencesRandom holds Sentences (sentenceSpans, which skips eight
+// bytes at a time to the next byte of interest) to the oracle on random
+// texts of sentence ends, closers, line breaks, abbreviations and longer
+// runes at every alignment.
+func TestSentencesRandom(t *testing.T) {
+	alphabet := []string{"a", "Word", " ", " ", ".", "!", "?", "\n", "\r", "\"", ")", "…", "’", "”", "é", "Mr.", "e.g.", "\xe2", "\xe2\x80"}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := Sentences(s), oracleSentences(s); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

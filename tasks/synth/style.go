@@ -3,11 +3,14 @@ package synth
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"regexp"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // MATTRWindow is the window of the moving-average type-token ratio.
@@ -145,6 +148,39 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 		var acc, h, x0 uint64
 		n := 0
 		slow := false
+		// Eight bytes at a time while they are ASCII letters and digits
+		// (see fields.Load8): a whole eight is one step of the hash, and
+		// the rest of a word that ends inside eight is packed at once. An
+		// apostrophe or a longer rune, whose rules look further, is left
+		// to the byte loop below, from where the eights stopped.
+		for i+8 <= len(s) {
+			x := fields.Load8(s, i)
+			y := x & fields.Low7
+			upper := fields.Between(y, 'A', 'Z')
+			alnum := upper | fields.Between(y, 'a', 'z') | fields.Between(y, '0', '9')
+			stop := (^alnum | x) & fields.High
+			lc := x | upper>>2 // upper case letters lower-cased
+			if stop == 0 {
+				acc8 := bits.ReverseBytes64(lc) // first byte highest, as the byte loop packs
+				if n == 0 {
+					x0 = acc8
+				}
+				h = lexMix(h ^ acc8)
+				n += 8
+				i += 8
+				continue
+			}
+			k := fields.FirstByte(stop)
+			if c := s[i+k]; c == '\'' || c >= utf8.RuneSelf {
+				break
+			}
+			if k > 0 {
+				acc = bits.ReverseBytes64(lc << (64 - 8*k)) // the k bytes, packed
+				n += k
+				i += k
+			}
+			goto done
+		}
 	word:
 		for i < len(s) {
 			c := s[i]
@@ -183,6 +219,7 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 			i = next
 			continue
 		}
+	done:
 		if n < 8 {
 			x0 = acc
 		}
@@ -190,6 +227,37 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 		out = append(out, wordTok{w: w, off: int32(start), id: lx.lookupASCII(w, lexMix(h^acc^uint64(n)<<56), x0)})
 	}
 	return out
+}
+
+// hasURLMark reports whether t contains "http", "HTTP", "www." or "WWW."
+// (the test that decides whether urlRe runs). It reads t once, eight bytes
+// at a time and seven places a step, looking for the two bytes that start
+// them (h then t, w then w, in either case) and compares only those places
+// in full: four strings.Contains read t four times and stopped at every h
+// and w.
+func hasURLMark(t string) bool {
+	const fold = 0x2020202020202020
+	i := 0
+	for ; i+8 <= len(t); i += 7 {
+		x := fields.Load8(t, i)
+		y := x&fields.Low7 | fold
+		w := fields.Equal(y, 'w')
+		for c := (fields.Equal(y, 'h')&(fields.Equal(y, 't')>>8) | w&(w>>8)) &^ x; c != 0; c &= c - 1 {
+			if urlMarkAt(t[i+fields.FirstByte(c):]) {
+				return true
+			}
+		}
+	}
+	for ; i < len(t); i++ {
+		if urlMarkAt(t[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func urlMarkAt(s string) bool {
+	return strings.HasPrefix(s, "http") || strings.HasPrefix(s, "HTTP") || strings.HasPrefix(s, "www.") || strings.HasPrefix(s, "WWW.")
 }
 
 // asciiLowerAlnum maps an ASCII letter or digit to its lower-case form and
@@ -242,7 +310,7 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	if n := normApos(t); len(n) != len(t) {
 		t, toks, same = n, nil, false
 	}
-	if strings.Contains(t, "http") || strings.Contains(t, "www.") || strings.Contains(t, "WWW.") || strings.Contains(t, "HTTP") {
+	if hasURLMark(t) {
 		t, toks, same = urlRe.ReplaceAllString(t, " "), nil, false
 	}
 	if strings.TrimSpace(t) == "" {
