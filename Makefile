@@ -243,7 +243,7 @@ $(CUDA_EMU_DIR)/libcublas.so.12: $(CUDA_EMU_DEPS)
 # cmd/humanllm (100-step training parity, cross-device resume), run on the
 # CPU emulator: they exercise the Go driver glue, the launch ABI and
 # kernels.cu's logic, not a GPU (no timing here is a GPU measurement).
-CUDA_EMU_TESTS := ^(TestSgemm|TestSgemmStridedBatched|TestFused|TestFusedDeterminism|TestDevice|TestBF16GEMM|TestTF32GEMM|TestEmulator.*|TestStepMatchesGraphOnGPU|TestCUDATrainingParity)$$
+CUDA_EMU_TESTS := ^(TestSgemm|TestSgemmStridedBatched|TestFused|TestFusedDeterminism|TestDevice|TestBF16GEMM|TestTF32GEMM|TestEmulator.*|TestStepMatchesGraphOnGPU|TestCUDATrainingParity|TestBenchTrainCUDA)$$
 # The kernel suites run a second time with blocks and threads scheduled
 # last to first, so results that depend on the order in which the
 # emulator happens to run them (races) show; then the Go glue's concurrent

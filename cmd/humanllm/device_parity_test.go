@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/humanllm/humanllm/kernels/cuda"
@@ -124,5 +125,48 @@ func TestCUDATrainingParity(t *testing.T) {
 		if d := math.Abs(l[100] - want[100]); d > 1e-2 {
 			t.Errorf("%s then %s: step-100 loss %.5f, CPU run %.5f", devs[0], devs[1], l[100], want[100])
 		}
+	}
+}
+
+// TestBenchTrainCUDA: on a GPU, bench train --device cuda times both rows
+// — our graph step on kernels/cuda and the device-resident step — with
+// bf16 GEMMs, reporting tokens/s and model GFLOP/s, and an MFU against the
+// bf16 peak whenever the device has one in cuda.Peak's table. Without a GPU
+// it is skipped, saying why.
+func TestBenchTrainCUDA(t *testing.T) {
+	needGPU(t)
+	out, err := run(t, "bench", "train", "--device", "cuda", "--gemm-precision", "bf16", "--batch", "1", "--steps", "1", "--warmup", "0", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	i := strings.Index(out, "\n[")
+	if i < 0 {
+		t.Fatalf("no JSON rows in:\n%s", out)
+	}
+	var rows []trainRow
+	if err := json.Unmarshal([]byte(out[i+1:]), &rows); err != nil {
+		t.Fatalf("%v in:\n%s", err, out)
+	}
+	impl, err := cuda.Open(cuda.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, noPeak := cuda.Peak(impl.Info(), cuda.BF16)
+	impl.Close()
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Impl] = true
+		if r.TokensPerS <= 0 || r.GFLOPS <= 0 {
+			t.Errorf("%s: %.1f tokens/s, %.1f GFLOP/s", r.Impl, r.TokensPerS, r.GFLOPS)
+		}
+		switch {
+		case noPeak == nil && (r.MFU <= 0 || r.MFUPrecision != "bf16"):
+			t.Errorf("%s: MFU %g in %q, want a bf16 MFU", r.Impl, r.MFU, r.MFUPrecision)
+		case noPeak != nil && r.MFU != 0:
+			t.Errorf("%s: MFU %g quoted for a device without a peak (%v)", r.Impl, r.MFU, noPeak)
+		}
+	}
+	if !seen["ours"] || !seen["ours-resident"] {
+		t.Errorf("rows %v, want ours and ours-resident", seen)
 	}
 }
