@@ -149,15 +149,22 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 		case "images":
 			return j.Images.UnmarshalJSON(raw) == nil
 		default:
-			for _, f := range amazonFields {
-				if bytes.EqualFold(key, []byte(f)) {
-					return false
-				}
-			}
-			return true
+			return !foldsToField(key, amazonFields)
 		}
 		return v.UnmarshalJSON(raw) == nil
 	})
+}
+
+// foldsToField reports whether key, not a field's exact name, matches one
+// of fields case-insensitively, as encoding/json matches keys (the fast
+// decoders leave such a key to encoding/json).
+func foldsToField(key []byte, fields []string) bool {
+	for _, f := range fields {
+		if bytes.EqualFold(key, []byte(f)) {
+			return true
+		}
+	}
+	return false
 }
 
 // flexMap is a JSON object of scalars, tolerant of anything else.

@@ -99,3 +99,76 @@ func FuzzUnquoteJSON(f *testing.F) {
 		}
 	})
 }
+
+// checkTwitterFast holds tweetJSON.decodeFast to encoding/json as
+// checkAmazonFast does for Amazon.
+func checkTwitterFast(t *testing.T, raw []byte) bool {
+	t.Helper()
+	var fast, slow tweetJSON
+	ok := fast.decodeFast(raw)
+	err := json.Unmarshal(raw, &slow)
+	if ok {
+		if err != nil {
+			t.Fatalf("decodeFast accepted %q, json.Unmarshal: %v", raw, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decodeFast(%q) = %+v, json.Unmarshal %+v", raw, fast, slow)
+		}
+	}
+	return ok
+}
+
+// TestTwitterFastPathRealData: every tweet of the shared sample (a JSON
+// array of API v1.1 objects) takes the fast path, with encoding/json's
+// result.
+func TestTwitterFastPathRealData(t *testing.T) {
+	f, err := os.Open(sharedtest.Path(t, "data/twitter/congresstweets_automator_test_tweets.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tweets []json.RawMessage
+	if err := json.NewDecoder(zr).Decode(&tweets); err != nil {
+		t.Fatal(err)
+	}
+	users := 0
+	for i, raw := range tweets {
+		if !checkTwitterFast(t, raw) {
+			t.Fatalf("tweet %d: fast path declined %.300q", i, raw)
+		}
+		var tw tweetJSON
+		tw.decodeFast(raw)
+		if tw.User != nil && tw.User.IDStr.present() {
+			users++
+		}
+	}
+	if len(tweets) != 750 || users != 750 {
+		t.Fatalf("%d tweets, %d with a user id", len(tweets), users)
+	}
+}
+
+var twitterFastSeeds = []string{
+	`{"created_at":"Tue Jun 13 20:44:06 +0000 2017","id":874729112040079400,"id_str":"874729112040079360","full_text":"It is time\nhttps://t.co/x","entities":{"hashtags":[],"urls":[{"url":"https://t.co/x","indices":[108,131]}]},"in_reply_to_status_id":null,"in_reply_to_status_id_str":null,"user":{"id":12788332,"id_str":"12788332","name":"Ways and Means","screen_name":"WaysandMeansGOP","location":"Washington, D.C.","description":"Oldest \"House\" committee","entities":{"url":{"urls":[]}},"followers_count":30637,"verified":true},"lang":"en"}`,
+	`{"created_at":"x","text":"RT @a: b","retweeted_status":{"id":1,"user":{"id":2}},"user":{"id":5},"extended_tweet":{"full_text":"long \u00e9 text","display_text_range":[0,3]}}`,
+	`{"text":"a","user":{"id_str":"1"},"user":{"name":"n"}}`, `{"text":"a","user":{"id_str":"1"},"user":null,"user":{"id":2}}`,
+	`{"text":"a","user":"bob"}`, `{"text":"a","user":[1]}`, `{"text":"a","user":{"ID_str":"1"}}`, `{"Text":"a"}`,
+	`{"text":"a","extended_tweet":3}`, `{"text":"a","extended_tweet":{"Full_text":"b"}}`, `{"text":"a","extended_tweet":null}`,
+	`{"text":"a","extended_tweet":{"full_text":"b"},"extended_tweet":{}}`, `{"retweeted_status":null,"text":null}`,
+	`{"retweeted_status":false,"full_text":"\ud800x","lang":["en"],"in_reply_to_status_id":123}`, `{"us\u0065r":{}}`,
+	`{"user":{"n\u0061me":"x"}}`, `{"user":{"name":"a",}}`, `{"user":{"name":"a"}`, `{"user":{"name":"a"}}}`,
+	`{"user":{"followers_count":-1.5e3,"verified":false,"description":{"a":[1, 2]}}}`, `{"ſcreen_name":1}`,
+	`{"user":{"ſcreen_name":"a","\u212a":1}}`, ` { "text" : "a" , "user" : { } } `, `{}`, `[]`, `{"text":"\xff"}`,
+}
+
+func FuzzTwitterFastPath(f *testing.F) {
+	for _, s := range twitterFastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkTwitterFast(t, raw)
+	})
+}

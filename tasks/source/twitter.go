@@ -78,12 +78,122 @@ type tweetJSON struct {
 	Lang                 jv         `json:"lang"`
 }
 
+// The JSON names of tweetJSON's, tweetUser's and extended_tweet's fields.
+var (
+	tweetFields         = []string{"created_at", "id_str", "id", "full_text", "text", "extended_tweet", "user", "retweeted_status", "in_reply_to_status_id_str", "in_reply_to_status_id", "lang"}
+	tweetUserFields     = []string{"id_str", "id", "screen_name", "name", "description", "location", "followers_count", "verified"}
+	tweetExtendedFields = []string{"full_text"}
+)
+
+// decodeFast fills t from raw as json.Unmarshal(raw, t) does, in one
+// checking pass (jsonScan, as amazonJSON.decodeFast) that hands the raw
+// values of the fields to their UnmarshalJSON and skips the rest (most of
+// a tweet: entities, the retweeted status, the user's other fields). It
+// reports false, leaving t partly filled, when it cannot be sure of giving
+// encoding/json's result: invalid JSON, an escaped key, a key that matches
+// a field only case-insensitively, a user or extended_tweet that is
+// neither an object nor null (a type error for encoding/json).
+func (t *tweetJSON) decodeFast(raw []byte) bool {
+	s := jsonScan{b: raw}
+	return s.eachMember(func(key, raw []byte) bool {
+		var v *jv
+		switch string(key) {
+		case "created_at":
+			v = &t.CreatedAt
+		case "id_str":
+			v = &t.IDStr
+		case "id":
+			v = &t.ID
+		case "full_text":
+			v = &t.FullText
+		case "text":
+			v = &t.Text
+		case "in_reply_to_status_id_str":
+			v = &t.InReplyToStatusIDStr
+		case "in_reply_to_status_id":
+			v = &t.InReplyToStatusID
+		case "lang":
+			v = &t.Lang
+		case "retweeted_status":
+			return t.RetweetedStatus.UnmarshalJSON(raw) == nil
+		case "user":
+			switch raw[0] {
+			case 'n':
+				t.User = nil
+				return true
+			case '{':
+				if t.User == nil { // a repeated key decodes into the same struct
+					t.User = new(tweetUser)
+				}
+				return t.User.decodeFast(raw)
+			}
+			return false
+		case "extended_tweet":
+			switch raw[0] {
+			case 'n':
+				t.ExtendedTweet = nil
+				return true
+			case '{':
+				if t.ExtendedTweet == nil {
+					t.ExtendedTweet = new(struct {
+						FullText jv `json:"full_text"`
+					})
+				}
+				e := &t.ExtendedTweet.FullText
+				in := jsonScan{b: raw}
+				return in.eachMember(func(key, raw []byte) bool {
+					if string(key) == "full_text" {
+						return e.UnmarshalJSON(raw) == nil
+					}
+					return !foldsToField(key, tweetExtendedFields)
+				})
+			}
+			return false
+		default:
+			return !foldsToField(key, tweetFields)
+		}
+		return v.UnmarshalJSON(raw) == nil
+	})
+}
+
+// decodeFast is tweetJSON.decodeFast for the user object raw.
+func (u *tweetUser) decodeFast(raw []byte) bool {
+	s := jsonScan{b: raw}
+	return s.eachMember(func(key, raw []byte) bool {
+		var v *jv
+		switch string(key) {
+		case "id_str":
+			v = &u.IDStr
+		case "id":
+			v = &u.ID
+		case "screen_name":
+			v = &u.ScreenName
+		case "name":
+			v = &u.Name
+		case "description":
+			v = &u.Description
+		case "location":
+			v = &u.Location
+		case "followers_count":
+			v = &u.FollowersCount
+		case "verified":
+			v = &u.Verified
+		default:
+			return !foldsToField(key, tweetUserFields)
+		}
+		return v.UnmarshalJSON(raw) == nil
+	})
+}
+
 // one decodes and emits one tweet object.
 func (a *twitterAdapter) one(raw []byte, file string, line int, emit Emit, bad Bad) error {
 	var t tweetJSON
-	if err := json.Unmarshal(raw, &t); err != nil {
-		bad(tasks.Malformed{File: file, Line: line, Err: jsonErr(err), Excerpt: excerpt(raw)})
-		return nil
+	if !t.decodeFast(raw) {
+		t = tweetJSON{}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			bad(tasks.Malformed{File: file, Line: line, Err: jsonErr(err), Excerpt: excerpt(raw)})
+			return nil
+		}
 	}
 	rec := tasks.Record{Source: tasks.SourceTwitter, Kind: tasks.KindTweet, File: file, Line: line}
 	rec.ID = t.IDStr.str()
