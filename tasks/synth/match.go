@@ -276,11 +276,52 @@ var thoughtStarts = func() (t [256]bool) {
 	return
 }()
 
+// thoughtNext marks, for the lower-case first letter c of a thought
+// pattern, the bytes that can follow it in a match: the second letter of a
+// first word (either case, and the first byte of a non-ASCII rune that
+// folds to it), or \s after a one-letter first word ("i"). Most words that
+// start with i or m ("is", "it", "in ...", "me", "more") end there without
+// trying the phrases.
+var thoughtNext = func() (t [128]*[256]bool) {
+	for _, tp := range thoughtPatterns {
+		first := tp.head
+		if tp.lead != nil {
+			first = tp.lead
+		}
+		for c, alts := range first.byFirst {
+			for _, ph := range alts {
+				if t[c] == nil {
+					t[c] = new([256]bool)
+				}
+				next := t[c]
+				w := ph[0]
+				if len(w) == 1 {
+					for b := 0; b < 256; b++ {
+						next[b] = next[b] || isSpaceRE(byte(b))
+					}
+					continue
+				}
+				r, _ := utf8.DecodeRuneInString(w[1:])
+				for b := utf8.RuneSelf; b < 256; b++ { // whatever rune folds to r
+					next[b] = next[b] || r >= utf8.RuneSelf || r == 'k' || r == 's'
+				}
+				if r < utf8.RuneSelf {
+					next[r] = true
+					if r >= 'a' && r <= 'z' {
+						next[r-'a'+'A'] = true
+					}
+				}
+			}
+		}
+	}
+	return
+}()
+
 // matchThought reports whether one of the thought regexps matches s, in one
 // pass over s for all four.
 func matchThought(s string) bool {
 	for p := 0; p < len(s); p++ {
-		if !thoughtStarts[s[p]] || wordBefore(s, p) {
+		if !thoughtStarts[s[p]] || wordBefore(s, p) || p+1 >= len(s) || !thoughtNext[s[p]|0x20][s[p+1]] {
 			continue
 		}
 		for _, tp := range thoughtPatterns {
