@@ -581,3 +581,80 @@ func nextToken(s string, i int) int {
 	}
 	return j
 }
+
+// emoTail marks the bytes of [)\](\[dDpP/\\|3*], the run that ends a
+// :-) style emoticon.
+var emoTail = func() (t [256]bool) {
+	for _, c := range []byte(`)](/[dDpP/\|3*`) {
+		t[c] = true
+	}
+	return
+}()
+
+// matchEmoticon is
+//
+//	(?:^|[^\p{L}\p{N}:;=])(?:[:;=][-o*']?[)\](\[dDpP/\\|3*]+|<3+|[xX][dD]+|\^_*\^|-_-|T_T|:'\()$
+//
+// .MatchString(f): an emoticon (all ASCII) ends f and starts at its start
+// or after a rune that is not a letter, a number, ':', ';' or '='. Every
+// start in f's final run of ASCII is tried in O(1) from the lengths of the
+// runs that end f (the regexp was most of the emoticon test's time).
+func matchEmoticon(f string) bool {
+	n := len(f)
+	if n < 2 {
+		return false
+	}
+	// The runs of tail bytes, of '3', of 'd'/'D' and of '_' (before a
+	// final '^') that end f.
+	run := func(in func(c byte) bool, end int) int {
+		k := 0
+		for end-k > 0 && in(f[end-k-1]) {
+			k++
+		}
+		return k
+	}
+	tail := run(func(c byte) bool { return emoTail[c] }, n)
+	threes := run(func(c byte) bool { return c == '3' }, n)
+	ds := run(func(c byte) bool { return c|0x20 == 'd' }, n)
+	unders := 0
+	if f[n-1] == '^' {
+		unders = run(func(c byte) bool { return c == '_' }, n-1)
+	}
+	for q := n - 2; q >= 0 && f[q] < utf8.RuneSelf; q-- {
+		rest := n - q - 1 // bytes after f[q]
+		ok := false
+		switch f[q] {
+		case ':', ';', '=':
+			c := f[q+1]
+			ok = rest <= tail || (c == '-' || c == 'o' || c == '*' || c == '\'') && rest >= 2 && rest-1 <= tail
+		case '<':
+			ok = rest <= threes
+		case 'x', 'X':
+			ok = rest <= ds
+		case '^':
+			ok = f[n-1] == '^' && rest-1 <= unders
+		case '-':
+			ok = f[q:] == "-_-"
+		case 'T':
+			ok = f[q:] == "T_T"
+		}
+		if ok && emoticonAfter(f, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// emoticonAfter reports whether an emoticon may start at f[q]: at the start
+// of f or after a rune outside [\p{L}\p{N}:;=] (an invalid byte is U+FFFD,
+// outside it).
+func emoticonAfter(f string, q int) bool {
+	if q == 0 {
+		return true
+	}
+	if c := f[q-1]; c < utf8.RuneSelf {
+		return !asciiWordRE[c] && c != ':' && c != ';' && c != '=' || c == '_'
+	}
+	r, _ := utf8.DecodeLastRuneInString(f[:q])
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+}

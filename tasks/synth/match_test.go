@@ -470,6 +470,10 @@ func TestMattrAndParagraphsMatchOracles(t *testing.T) {
 		}
 	}
 }
+
+// emoticonRe is the regexp that matchEmoticon transcribes.
+var emoticonRe = regexp.MustCompile(`(?:^|[^\p{L}\p{N}:;=])(?:[:;=][-o*']?[)\](\[dDpP/\\|3*]+|<3+|[xX][dD]+|\^_*\^|-_-|T_T|:'\()$`)
+
 func oracleCountEmoji(t string) int {
 	n := 0
 	for _, r := range t {
@@ -665,4 +669,19 @@ func TestSentencesRandom(t *testing.T) {
 			t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
 		}
 	}
+}
+
+// FuzzMatchEmoticon holds matchEmoticon to emoticonRe on any field.
+func FuzzMatchEmoticon(f *testing.F) {
+	for _, s := range []string{":)", ":-)", ";P", "=]]", ":*", ":-*", ":'(", ":'", ":o)", ":o", "<3", "<333", "<", "xD", "XDDD",
+		"x", "^^", "^_^", "^__^", "^_", "-_-", "T_T", "t_t", "a:)", "_:)", "::)", "=:)", "(:)", "é:)", "\xff:)", "1:)", "٣:)",
+		"\u00a0:)", "hi:D.", "x:))", "a<3", " ^_^", "^_^x", ":)x", ":-)é", "é", "abc", ":\\", ":|", ":/", ":3", ":]:", "-_-_-",
+		"T_T_T", "xdd", "Xd", "a-_-", "好xD", "\U0001F600<3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := matchEmoticon(s), emoticonRe.MatchString(s); got != want {
+			t.Fatalf("matchEmoticon(%q) = %v, emoticonRe %v", s, got, want)
+		}
+	})
 }

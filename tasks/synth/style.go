@@ -68,8 +68,7 @@ type StyleFeatures struct {
 }
 
 var (
-	emoticonRe = regexp.MustCompile(`(?:^|[^\p{L}\p{N}:;=])(?:[:;=][-o*']?[)\](\[dDpP/\\|3*]+|<3+|[xX][dD]+|\^_*\^|-_-|T_T|:'\()$`)
-	urlRe      = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+`)
+	urlRe = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+`)
 )
 
 var (
@@ -714,9 +713,9 @@ func isXD(f string) bool {
 
 // emoticonField counts one candidate field as an emoticon (0 or 1).
 func emoticonField(f string) int {
-	if f2 := strings.TrimRight(f, ".,!?"); f2 != "" && emoticonRe.MatchString(f2) {
+	if f2 := strings.TrimRight(f, ".,!?"); f2 != "" && matchEmoticon(f2) {
 		return 1
-	} else if emoticonRe.MatchString(f) {
+	} else if matchEmoticon(f) {
 		return 1
 	}
 	return 0
