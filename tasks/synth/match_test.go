@@ -685,3 +685,28 @@ func FuzzMatchEmoticon(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsAbbrevBefore holds isAbbrevBefore to its first form, with
+// strings.LastIndexFunc.
+func FuzzIsAbbrevBefore(f *testing.F) {
+	for _, s := range []string{"", "Mr", "see Dr", "(e.g", "a", " x", "\u00a0Mr", "\u2003etc", "word\u0085U.S", "Ä", "x\xff",
+		"\xffMr", "MR", "The end", "(vs", "St\tJ", "İnc", "ok\u3000e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := strings.LastIndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
+		w := strings.ToLower(s[k+1:])
+		want := false
+		if w != "" {
+			if utf8.RuneCountInString(w) == 1 {
+				r, _ := utf8.DecodeRuneInString(w)
+				want = unicode.IsLetter(r)
+			} else {
+				want = abbreviations[w]
+			}
+		}
+		if got := isAbbrevBefore(s); got != want {
+			t.Fatalf("isAbbrevBefore(%q) = %v, want %v", s, got, want)
+		}
+	})
+}

@@ -240,11 +240,34 @@ func sentenceSpans(out [][2]int32, text string) [][2]int32 {
 	return out
 }
 
+// asciiSpace marks the ASCII bytes that unicode.IsSpace accepts.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
 var sentenceByte = [256]bool{'.': true, '!': true, '?': true, '\n': true, '\r': true, 0xE2: true}
 
+// isAbbrevBefore reports whether the word that ends s (after the last
+// white space or '(') is an abbreviation or a single letter: whether a '.'
+// after s ends no sentence.
 func isAbbrevBefore(s string) bool {
-	k := strings.LastIndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
-	w := strings.ToLower(s[k+1:])
+	k := len(s) // the word is s[k:]; strings.LastIndexFunc, a byte at a time
+	for k > 0 {
+		if c := s[k-1]; c < utf8.RuneSelf {
+			if c == '(' || asciiSpace[c] {
+				break
+			}
+			k--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(s[:k])
+		if unicode.IsSpace(r) {
+			// As s[LastIndexFunc+1:] was: the word starts at the second
+			// byte of a longer space rune (and so matches nothing).
+			k += 1 - n
+			break
+		}
+		k -= n
+	}
+	w := strings.ToLower(s[k:])
 	if w == "" {
 		return false
 	}
