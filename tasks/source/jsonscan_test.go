@@ -12,23 +12,36 @@ import (
 	"github.com/humanllm/humanllm/internal/sharedtest"
 )
 
-// checkAmazonFast holds the fast path to encoding/json: when decodeFast
-// accepts a line, json.Unmarshal accepts it too with the same result.
-func checkAmazonFast(t *testing.T, line []byte) bool {
+// fastDecoder is a record type with a checking fast-path decoder.
+type fastDecoder[T any] interface {
+	*T
+	decodeFast([]byte) bool
+}
+
+// checkFast holds a fast path to encoding/json: when decodeFast accepts
+// raw, json.Unmarshal accepts it too with the same result.
+func checkFast[T any, P fastDecoder[T]](t *testing.T, raw []byte) bool {
 	t.Helper()
-	var fast, slow amazonJSON
-	ok := fast.decodeFast(line)
-	err := json.Unmarshal(line, &slow)
+	var fast, slow T
+	ok := P(&fast).decodeFast(raw)
+	err := json.Unmarshal(raw, &slow)
 	if ok {
 		if err != nil {
-			t.Fatalf("decodeFast accepted %q, json.Unmarshal: %v", line, err)
+			t.Fatalf("decodeFast accepted %q, json.Unmarshal: %v", raw, err)
 		}
 		if !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("decodeFast(%q) = %+v, json.Unmarshal %+v", line, fast, slow)
+			t.Fatalf("decodeFast(%q) = %+v, json.Unmarshal %+v", raw, fast, slow)
 		}
 	}
 	return ok
 }
+
+func checkAmazonFast(t *testing.T, line []byte) bool {
+	t.Helper()
+	return checkFast[amazonJSON](t, line)
+}
+
+func checkTwitterFast(t *testing.T, raw []byte) bool { t.Helper(); return checkFast[tweetJSON](t, raw) }
 
 // TestAmazonFastPathRealData: every review of the shared sample takes the
 // fast path, with encoding/json's result.
@@ -98,24 +111,6 @@ func FuzzUnquoteJSON(f *testing.F) {
 			t.Fatalf("unquoteJSON(%q) = %q, %v; json.Unmarshal %q", b, got, ok, want)
 		}
 	})
-}
-
-// checkTwitterFast holds tweetJSON.decodeFast to encoding/json as
-// checkAmazonFast does for Amazon.
-func checkTwitterFast(t *testing.T, raw []byte) bool {
-	t.Helper()
-	var fast, slow tweetJSON
-	ok := fast.decodeFast(raw)
-	err := json.Unmarshal(raw, &slow)
-	if ok {
-		if err != nil {
-			t.Fatalf("decodeFast accepted %q, json.Unmarshal: %v", raw, err)
-		}
-		if !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("decodeFast(%q) = %+v, json.Unmarshal %+v", raw, fast, slow)
-		}
-	}
-	return ok
 }
 
 // TestTwitterFastPathRealData: every tweet of the shared sample (a JSON
