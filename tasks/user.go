@@ -33,10 +33,30 @@ type Artifacts struct {
 	// belief, each tied to the record it came from.
 	Thoughts []Thought `json:"thoughts,omitempty"`
 	// Topics has one short topic per record (same index as User.Records);
-	// used as the prompt of writing imitation.
+	// used as the prompt of writing imitation. It may be nil when TopicOf
+	// gives the topics on demand; read them with Topic.
 	Topics []string `json:"topics,omitempty"`
+	// TopicOf, when Topics is nil, returns the topic of record i, computed
+	// on first use (the heuristic backend: a formulator needs the topics of
+	// only a few records). It is not serialised.
+	TopicOf func(i int) string `json:"-"`
 	// Backend names the synthesiser that produced these ("heuristic", "llm").
 	Backend string `json:"backend,omitempty"`
+}
+
+// Topic returns the topic of record i: Topics[i] when Topics is set, else
+// TopicOf(i), else "".
+func (a *Artifacts) Topic(i int) string {
+	if a.Topics != nil {
+		if i >= 0 && i < len(a.Topics) {
+			return a.Topics[i]
+		}
+		return ""
+	}
+	if a.TopicOf != nil {
+		return a.TopicOf(i)
+	}
+	return ""
 }
 
 // Thought is one inner thought, with the situation it was expressed in.

@@ -59,12 +59,7 @@ func (f *styleFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifac
 	}
 }
 
-func topic(a *tasks.Artifacts, i int) string {
-	if i < len(a.Topics) {
-		return strings.TrimSpace(a.Topics[i])
-	}
-	return ""
-}
+func topic(a *tasks.Artifacts, i int) string { return strings.TrimSpace(a.Topic(i)) }
 
 // possible reports whether variant v can use record i; it draws nothing.
 func (f *styleFormulator) possible(w *userWork, v string, u *tasks.User, a *tasks.Artifacts, i int) bool {

@@ -115,6 +115,9 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("synth.backend: %q is not heuristic or llm", c.Synth.Backend)
 	}
+	if c.Synth.Heuristic.MaxHistoryChars < 0 {
+		return fmt.Errorf("synth.heuristic.max_history_chars: %d must be >= 0 (0 = the whole history)", c.Synth.Heuristic.MaxHistoryChars)
+	}
 	if c.Synth.Backend == "llm" && c.Synth.LLM.BaseURL == "" {
 		return fmt.Errorf("synth.llm.base_url: required with synth.backend llm")
 	}

@@ -38,3 +38,21 @@ func TestPresetDocumentsEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestValidateHistoryWindow: synth.heuristic.max_history_chars takes 0 (the
+// whole history) and refuses a negative bound, naming the key.
+func TestValidateHistoryWindow(t *testing.T) {
+	c := DefaultConfig()
+	c.Inputs, c.Out = []string{"in"}, "out"
+	if c.Synth.Heuristic.MaxHistoryChars != 24000 {
+		t.Errorf("default window %d, want 24000", c.Synth.Heuristic.MaxHistoryChars)
+	}
+	c.Synth.Heuristic.MaxHistoryChars = 0
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.Synth.Heuristic.MaxHistoryChars = -1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "synth.heuristic.max_history_chars") {
+		t.Fatalf("negative window: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +33,9 @@ func NewHeuristic(cfg HeuristicConfig) *Heuristic {
 func (h *Heuristic) Name() string { return "heuristic" }
 
 // Synthesize measures the user's history and renders the artifacts. The
-// same input always gives the same output.
+// same input always gives the same output. The text measures read only the
+// window of latest records (see historyWindow); the topics are given on
+// demand (Artifacts.TopicOf), for any record, window or not.
 func (h *Heuristic) Synthesize(ctx context.Context, u *tasks.User) (tasks.Artifacts, error) {
 	if err := ctx.Err(); err != nil {
 		return tasks.Artifacts{}, err
@@ -44,14 +47,82 @@ func (h *Heuristic) Synthesize(ctx context.Context, u *tasks.User) (tasks.Artifa
 	// One lexicon serves every measure of this user (see lexicon).
 	lx := getLexicon()
 	defer putLexicon(lx)
-	a.Topics = make([]string, len(u.Records))
+	topics := newTopicMemo(u.Records, h.cfg.TopicWords)
 	ts := thoughtScan{h: h}
-	st := measureHistory(u, h.cfg, lx, a.Topics, &ts)
+	st := measureHistory(u, h.cfg, lx, topics, &ts)
 	a.Style = st.styleText
 	a.Persona = st.persona()
-	a.Profile = st.profile(h.cfg, a.Topics)
-	a.Thoughts = ts.result() // what h.Thoughts(u, a.Topics) returns
+	a.Profile = st.profile(h.cfg, topics.get)
+	a.Thoughts = ts.result() // what h.Thoughts(u, nil) returns
+	a.TopicOf = topics.get
 	return a, nil
+}
+
+// historyWindow is where the window of recs that the text measures read
+// starts: recs[lo:] are the latest records whose titles and texts total at
+// most maxChars bytes. The latest record is always in it, however long; the
+// record that would cross the bound is not (nor anything before it), so the
+// window never holds more than maxChars bytes unless it is that one record.
+// maxChars <= 0: the whole history (lo = 0).
+func historyWindow(recs []tasks.Record, maxChars int) (lo int) {
+	if maxChars <= 0 || len(recs) == 0 {
+		return 0
+	}
+	total := 0
+	for i := len(recs) - 1; i >= 0; i-- {
+		total += len(recs[i].Title) + len(recs[i].Text)
+		if total > maxChars && i < len(recs)-1 {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// topicMemo gives the topics of a user's records on demand (recordTopic,
+// computed once each): the formulators and the profile need only a few of
+// them. It is safe for concurrent use.
+type topicMemo struct {
+	mu     sync.Mutex
+	recs   []tasks.Record
+	k      int
+	topics []string
+	done   []bool
+}
+
+func newTopicMemo(recs []tasks.Record, k int) *topicMemo {
+	return &topicMemo{recs: recs, k: k}
+}
+
+// get is the topic of record i ("" out of range).
+func (m *topicMemo) get(i int) string {
+	if i < 0 || i >= len(m.recs) {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done == nil || !m.done[i] {
+		m.put(i, recordTopic(m.recs[i], m.k))
+	}
+	return m.topics[i]
+}
+
+// getWith is get for a record whose words are known: toks are those of
+// normApos(text) (see topicOf), lx their lexicon.
+func (m *topicMemo) getWith(i int, lx *lexicon, toks []wordTok) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done == nil || !m.done[i] {
+		m.put(i, topicOf(m.recs[i], m.k, lx, &lx.topic, toks))
+	}
+	return m.topics[i]
+}
+
+func (m *topicMemo) put(i int, t string) {
+	if m.done == nil {
+		m.topics = make([]string, len(m.recs))
+		m.done = make([]bool, len(m.recs))
+	}
+	m.topics[i], m.done[i] = t, true
 }
 
 // history holds what measureHistory found out about a user.
@@ -91,14 +162,15 @@ democrat liberal conservative`)
 var notRoles = toSet(`bit little lot few couple very really pretty kind sort total huge big good bad great real lot
 whole part`)
 
-// measureHistory measures u's records. With topics (len(u.Records) long)
-// it also fills in each record's topic (Topics with cfg.TopicWords): one
-// pass splits every text into words once for the keywords, the style and
-// the topic.
+// measureHistory measures u's records: the counts (records, kinds, dates,
+// communities, ratings) over all of them, the text measures over the
+// window (historyWindow with cfg.MaxHistoryChars), in one pass that splits
+// every text into words once for the keywords, the style, the thoughts and
+// (when a thought needs it) the topic, which topics keeps.
 //
-// With ts, it also feeds ts each record's thought candidates, as Thoughts
-// (given topics) would.
-func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []string, ts *thoughtScan) *history {
+// With ts, it also feeds ts each window record's thought candidates, as
+// Thoughts would.
+func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *topicMemo, ts *thoughtScan) *history {
 	h := &history{u: u, n: len(u.Records), kinds: map[string]int{}}
 	comm, commFirst := map[string]int{}, map[string]int{}
 	kw := &lx.kw // keywords, by lexicon id
@@ -120,7 +192,8 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []st
 		lx.sentLens, lx.lowerIDs, lx.spans = style.sentLens[:0], style.lower[:0], style.spans[:0]
 		lx.spanToks, lx.styleToks, lx.toks = style.spanToks[:0], style.toks[:0], toks[:0]
 	}()
-	for i, r := range u.Records {
+	for i := range u.Records {
+		r := &u.Records[i]
 		h.kinds[r.Kind]++
 		if r.Time > 0 {
 			if h.first == 0 || r.Time < h.first {
@@ -143,6 +216,9 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []st
 				h.fiveStar++
 			}
 		}
+	}
+	for i := historyWindow(u.Records, cfg.MaxHistoryChars); i < len(u.Records); i++ {
+		r := &u.Records[i]
 		text := normApos(r.Text)
 		toks = tokenize(toks[:0], text, lx)
 		nText := len(toks)
@@ -173,11 +249,8 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics []st
 			keyword(t.id)
 		}
 		same := style.addText(text, toks)
-		if topics != nil {
-			topics[i] = topicOf(r, cfg.TopicWords, lx, &lx.topic, toks)
-		}
 		if ts != nil {
-			topic := func() string { return topics[i] }
+			topic := func() string { return topics.getWith(i, lx, toks) }
 			if same && len(text) == len(r.Text) {
 				// text is r.Text (normApos changed nothing), and the style
 				// pass split it into these sentences and words: what
@@ -515,7 +588,7 @@ func (h *history) persona() string {
 	return fitWords(s, 100)
 }
 
-func (h *history) profile(cfg HeuristicConfig, topics []string) string {
+func (h *history) profile(cfg HeuristicConfig, topic func(i int) string) string {
 	if h.n < cfg.MinProfileRecords {
 		return ""
 	}
@@ -544,7 +617,7 @@ func (h *history) profile(cfg HeuristicConfig, topics []string) string {
 		if len(picks) == 8 {
 			break
 		}
-		if i < len(topics) && topics[i] != "" {
+		if topic(i) != "" {
 			picks = append(picks, i)
 		}
 	}
@@ -557,7 +630,7 @@ func (h *history) profile(cfg HeuristicConfig, topics []string) string {
 		} else {
 			when = "T"
 		}
-		s = append(s, fmt.Sprintf("%shey wrote a %s about %s.", when, h.itemNoun(), strings.TrimRight(topics[i], ".!?")))
+		s = append(s, fmt.Sprintf("%shey wrote a %s about %s.", when, h.itemNoun(), strings.TrimRight(topic(i), ".!?")))
 	}
 	p := fitWords(s, 400)
 	if wordCount(p) < 100 {
@@ -786,12 +859,14 @@ func isFirstPersonWord(w string) bool {
 // Thoughts extracts up to MaxThoughts first-person statements of feeling
 // or belief, verbatim, each with a third-person scenario built from the
 // sentences before it in the same record (or, for a record's first
-// sentence, "The user was writing about <topic>."). When there are more
-// candidates than the cap, evenly spaced ones are kept so that they span the
-// whole history. topics may be nil.
+// sentence, "The user was writing about <topic>."). Only the records of the
+// window are read (historyWindow with MaxHistoryChars, as Synthesize does).
+// When there are more candidates than the cap, evenly spaced ones are kept
+// so that they span the window. topics may be nil.
 func (h *Heuristic) Thoughts(u *tasks.User, topics []string) []tasks.Thought {
 	ts := thoughtScan{h: h}
-	for i, r := range u.Records {
+	for i := historyWindow(u.Records, h.cfg.MaxHistoryChars); i < len(u.Records); i++ {
+		r := u.Records[i]
 		ss := Sentences(r.Text)
 		topic := func() string {
 			if i < len(topics) {

@@ -3,6 +3,7 @@ package synth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,12 +27,22 @@ func texts(u *tasks.User) []string {
 	return out
 }
 
+// allTopics is the topic of every record of u, as a.Topic gives them.
+func allTopics(u *tasks.User, a *tasks.Artifacts) []string {
+	out := make([]string, len(u.Records))
+	for i := range out {
+		out[i] = a.Topic(i)
+	}
+	return out
+}
+
 func synthJSON(t *testing.T, u *tasks.User) string {
 	t.Helper()
 	a, err := NewHeuristic(DefaultHeuristicConfig()).Synthesize(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Topics = allTopics(u, &a)
 	b, _ := json.Marshal(a)
 	return string(b)
 }
@@ -74,10 +85,10 @@ func checkArtifacts(t *testing.T, u *tasks.User, a tasks.Artifacts) {
 	if !strings.HasPrefix(a.Style, "The user writes") {
 		t.Errorf("style: %q", a.Style)
 	}
-	if len(a.Topics) != len(u.Records) {
-		t.Fatalf("%d topics for %d records", len(a.Topics), len(u.Records))
+	if a.Topics != nil || a.TopicOf == nil {
+		t.Fatalf("topics %d given, not on demand", len(a.Topics))
 	}
-	for i, tp := range a.Topics {
+	for i, tp := range allTopics(u, &a) {
 		if tp != "" && normSpace(tp) == normSpace(u.Records[i].Text) {
 			t.Errorf("topic %d equals the text: %q", i, tp)
 		}
@@ -135,9 +146,13 @@ func TestHeuristicBlogger(t *testing.T) {
 			t.Errorf("persona lacks %q: %s", want, a.Persona)
 		}
 	}
-	// Thoughts span the history (evenly spaced picks), in record order.
-	if a.Thoughts[0].Record > 10 || a.Thoughts[19].Record < len(u.Records)/2 {
-		t.Errorf("thoughts do not span the history: first %d last %d", a.Thoughts[0].Record, a.Thoughts[19].Record)
+	// Thoughts span the window (evenly spaced picks), in record order.
+	lo := historyWindow(u.Records, DefaultHeuristicConfig().MaxHistoryChars)
+	if lo == 0 {
+		t.Fatalf("the diary's %d posts fit in the window", len(u.Records))
+	}
+	if a.Thoughts[0].Record < lo || a.Thoughts[0].Record > lo+10 || a.Thoughts[19].Record < (lo+len(u.Records))/2 {
+		t.Errorf("thoughts do not span the window [%d, %d): first %d last %d", lo, len(u.Records), a.Thoughts[0].Record, a.Thoughts[19].Record)
 	}
 	// A thought in a record's first sentence gets a topic scenario.
 	cfg := DefaultHeuristicConfig()
@@ -220,8 +235,8 @@ func TestHeuristicEdgeCases(t *testing.T) {
 	if a.Profile != "" {
 		t.Errorf("profile from 2 records: %s", a.Profile)
 	}
-	if a.Topics[0] != "a review of Nylon strings: great" || a.Topics[1] == "" {
-		t.Errorf("topics %q", a.Topics)
+	if a.Topic(0) != "a review of Nylon strings: great" || a.Topic(1) == "" || a.Topic(2) != "" || a.Topic(-1) != "" {
+		t.Errorf("topics %q", allTopics(u, &a))
 	}
 }
 
@@ -230,5 +245,118 @@ func BenchmarkHeuristicLargeUser(b *testing.B) {
 	h := NewHeuristic(HeuristicConfig{})
 	for b.Loop() {
 		h.Synthesize(context.Background(), u)
+	}
+}
+
+// TestHistoryWindow: the window is the latest records whose titles and
+// texts total at most the bound; the record that would cross it is out,
+// the latest record always in; 0 is the whole history.
+func TestHistoryWindow(t *testing.T) {
+	rec := func(title string, n int) tasks.Record {
+		return tasks.Record{Title: title, Text: strings.Repeat("a", n)}
+	}
+	recs := []tasks.Record{rec("", 50), rec("", 40), rec("ttt", 27), rec("", 30)} // sizes 50 40 30 30
+	for _, c := range []struct{ max, lo int }{
+		{0, 0}, {-1, 0}, {1, 3}, {29, 3}, {30, 3}, {59, 3}, {60, 2}, {99, 2}, {100, 1}, {149, 1}, {150, 0}, {1 << 20, 0},
+	} {
+		if lo := historyWindow(recs, c.max); lo != c.lo {
+			t.Errorf("max %d: window starts at %d, want %d", c.max, lo, c.lo)
+		}
+	}
+	if lo := historyWindow(nil, 10); lo != 0 {
+		t.Errorf("no records: %d", lo)
+	}
+}
+
+// windowUser has 40 old posts about zebras (top keywords, a role,
+// a relation, thoughts) and 10 recent ones about gardening, each of about
+// 300 bytes: a 3100-byte window holds exactly the recent ten.
+func windowUser() *tasks.User {
+	u := &tasks.User{Source: tasks.SourceBlogger, ID: "w", Meta: map[string]string{}}
+	t0 := time.Date(2004, 1, 5, 0, 0, 0, 0, time.UTC).Unix()
+	for i := 0; i < 50; i++ {
+		var text string
+		if i < 40 {
+			text = fmt.Sprintf("Old post %d. I'm a zookeeper and my zebras need feeding again today. I truly believe zebras are the finest animals anywhere. The zebras stripes looked sharp at the zoo this morning, and the zebra herd grazed calmly near the fence while visitors watched. My brother came along.", i)
+		} else {
+			text = fmt.Sprintf("New post %d. The garden tomatoes ripened early this summer, and the compost pile is finally warm. Tomatoes and peppers need water every evening; the garden hose leaks near the shed. Seedlings of basil and parsley are coming up in the greenhouse trays beside the tomatoes and garden tools today.", i)
+		}
+		u.Records = append(u.Records, tasks.Record{Kind: tasks.KindPost, Time: t0 + int64(i)*86400*7, Title: fmt.Sprintf("Week %d", i), Text: text})
+	}
+	return u
+}
+
+// TestHeuristicWindowMeasures: the text measures read only the window, the
+// counts the whole history; topics do not depend on the window; thoughts
+// come from the window only.
+func TestHeuristicWindowMeasures(t *testing.T) {
+	u := windowUser()
+	size := 0
+	for _, r := range u.Records[40:] {
+		size += len(r.Title) + len(r.Text)
+	}
+	cfg := DefaultHeuristicConfig()
+	cfg.MaxHistoryChars = size
+	if lo := historyWindow(u.Records, size); lo != 40 {
+		t.Fatalf("window of %d bytes starts at %d, want 40", size, lo)
+	}
+	whole := DefaultHeuristicConfig()
+	whole.MaxHistoryChars = 0
+	win, err := NewHeuristic(cfg).Synthesize(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := NewHeuristic(whole).Synthesize(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Counts and dates: the whole history either way.
+	for _, a := range []tasks.Artifacts{win, all} {
+		if !strings.Contains(a.Persona, "50 blog posts between January 2004 and December 2004") {
+			t.Errorf("persona lacks the whole history's counts: %s", a.Persona)
+		}
+	}
+	// Keywords, self-descriptions, relations: from the window only.
+	if !strings.Contains(all.Persona, "zebras") || !strings.Contains(all.Persona, "zookeeper") || !strings.Contains(all.Persona, "their brother") {
+		t.Errorf("whole-history persona lacks the old posts' words: %s", all.Persona)
+	}
+	if strings.Contains(win.Persona, "zebra") || strings.Contains(win.Persona, "zookeeper") || strings.Contains(win.Persona, "brother") {
+		t.Errorf("windowed persona reads outside the window: %s", win.Persona)
+	}
+	if !strings.Contains(win.Persona, "garden") || !strings.Contains(win.Persona, "tomatoes") {
+		t.Errorf("windowed persona lacks the window's words: %s", win.Persona)
+	}
+	// The style: that of the window's texts alone.
+	var wt []string
+	for _, r := range u.Records[40:] {
+		wt = append(wt, r.Text)
+	}
+	if want := DescribeStyle(MeasureStyle(wt)); win.Style != want {
+		t.Errorf("windowed style %q, want that of the window %q", win.Style, want)
+	}
+	// Topics: the same for every record, in the window or not.
+	h := NewHeuristic(cfg)
+	want := h.Topics(u)
+	if got := allTopics(u, &win); strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+		t.Errorf("windowed topics %q, want %q", got, want)
+	}
+	if got := allTopics(u, &all); strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+		t.Errorf("whole-history topics %q, want %q", got, want)
+	}
+	// Thoughts: the old posts' only with the whole history.
+	if len(win.Thoughts) != 0 {
+		t.Errorf("windowed thoughts from outside the window: %+v", win.Thoughts)
+	}
+	if len(all.Thoughts) == 0 || all.Thoughts[0].Record != 0 {
+		t.Errorf("whole-history thoughts %+v, want them from the first records", all.Thoughts)
+	}
+	if got := h.Thoughts(u, nil); len(got) != 0 {
+		t.Errorf("Thoughts reads outside the window: %+v", got)
+	}
+	// The window always holds the latest record, however long.
+	cfg.MaxHistoryChars = 1
+	one, _ := NewHeuristic(cfg).Synthesize(context.Background(), u)
+	if !strings.Contains(one.Persona, "50 blog posts") || strings.Contains(one.Persona, "zebra") {
+		t.Errorf("one-record window: %s", one.Persona)
 	}
 }
