@@ -6,6 +6,7 @@ import (
 	"github.com/humanllm/humanllm/internal/fields"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,7 +142,7 @@ type history struct {
 	relations   []wordFreq // "husband", "kids"
 	style       StyleFeatures
 	styleText   string
-	personal    []int // record indices, most personal first
+	salient     []int // the profile's salient records, in time order
 }
 
 // The self-description and relation regexps,
@@ -179,11 +180,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	rel, relFirst := map[string]int{}, map[string]int{}
 	var lens []int
 	pos := 0
-	type pers struct {
-		i     int
-		score float64
-	}
-	var personal []pers
+	var salient salientPicks
 	var sdm, relm []string
 	style := styleAcc{lx: lx, sentLens: lx.sentLens[:0], lower: lx.lowerIDs[:0], spans: lx.spans[:0],
 		spanToks: lx.spanToks[:0], toks: lx.styleToks[:0]}
@@ -270,7 +267,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 		}
 		lens = append(lens, nText)
 		if nText >= 20 {
-			personal = append(personal, pers{i, float64(fp) / math.Sqrt(float64(nText))})
+			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() string { return topics.getWith(i, lx, toks) })
 		}
 		// The regexps ran only when strings.ToLower(text) contained these;
 		// that gate is kept as it was (it decides, e.g., that "my\tdog"
@@ -331,11 +328,44 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	if h.style.Words >= cfg.MinStyleWords {
 		h.styleText = DescribeStyle(h.style)
 	}
-	sort.SliceStable(personal, func(i, j int) bool { return personal[i].score > personal[j].score })
-	for _, p := range personal {
-		h.personal = append(h.personal, p.i)
+	for _, p := range salient.top {
+		h.salient = append(h.salient, p.i)
 	}
+	sort.Ints(h.salient)
 	return h
+}
+
+// maxSalient is how many salient records a profile tells of.
+const maxSalient = 8
+
+// salientPicks finds the salient records of a profile as the records come:
+// the maxSalient most personal ones (first-person words per square root of
+// the words; ties: the earlier) among those with a topic. A record that
+// maxSalient records with a topic already outrank can never be picked, so
+// its topic is never computed: only a few records' are.
+type salientPicks struct {
+	top []salientRec // most personal first, at most maxSalient
+}
+
+type salientRec struct {
+	i     int
+	score float64
+}
+
+// offer considers record i (later than every record offered before) with
+// its score; topic gives its topic.
+func (s *salientPicks) offer(i int, score float64, topic func() string) {
+	above := 0 // top is sorted: those that outrank i are a prefix
+	for above < len(s.top) && s.top[above].score >= score {
+		above++
+	}
+	if above == maxSalient || topic() == "" {
+		return
+	}
+	s.top = slices.Insert(s.top, above, salientRec{i, score})
+	if len(s.top) > maxSalient {
+		s.top = s.top[:maxSalient]
+	}
 }
 
 func adjectiveLike(w string) bool {
@@ -612,17 +642,7 @@ func (h *history) profile(cfg HeuristicConfig, topic func(i int) string) string 
 	}
 	// Salient records: the most personal ones, told in time order, one
 	// sentence each.
-	var picks []int
-	for _, i := range h.personal {
-		if len(picks) == 8 {
-			break
-		}
-		if topic(i) != "" {
-			picks = append(picks, i)
-		}
-	}
-	sort.Ints(picks)
-	for _, i := range picks {
+	for _, i := range h.salient {
 		r := h.u.Records[i]
 		when := ""
 		if r.Time > 0 {

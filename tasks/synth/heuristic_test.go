@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +360,51 @@ func TestHeuristicWindowMeasures(t *testing.T) {
 	one, _ := NewHeuristic(cfg).Synthesize(context.Background(), u)
 	if !strings.Contains(one.Persona, "50 blog posts") || strings.Contains(one.Persona, "zebra") {
 		t.Errorf("one-record window: %s", one.Persona)
+	}
+}
+
+// TestSalientPicks holds salientPicks to what the profile once did: sort
+// every record by score (stable, highest first), then take the first
+// maxSalient with a topic. Scores repeat often to exercise the ties.
+func TestSalientPicks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 2000; trial++ {
+		n := rng.IntN(40)
+		scores := make([]float64, n)
+		hasTopic := make([]bool, n)
+		for i := range scores {
+			scores[i] = float64(rng.IntN(6))
+			hasTopic[i] = rng.IntN(4) != 0
+		}
+		var s salientPicks
+		for i := range scores {
+			s.offer(i, scores[i], func() string {
+				if hasTopic[i] {
+					return "a topic"
+				}
+				return ""
+			})
+		}
+		var got []int
+		for _, p := range s.top {
+			got = append(got, p.i)
+		}
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+		var want []int
+		for _, i := range order {
+			if len(want) == maxSalient {
+				break
+			}
+			if hasTopic[i] {
+				want = append(want, i)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("scores %v topics %v: picks %v, want %v", scores, hasTopic, got, want)
+		}
 	}
 }
