@@ -730,3 +730,25 @@ func TestPastRecordsWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicsOnDemand: topics given by Artifacts.TopicOf (the heuristic
+// backend's, computed on first use) make the same samples as the same
+// topics given as a list, and only the few records the formulators use are
+// asked for.
+func TestTopicsOnDemand(t *testing.T) {
+	u, list := bigUser(60)
+	lazy := *list
+	asked := map[int]bool{}
+	lazy.Topics, lazy.TopicOf = nil, func(i int) string {
+		asked[i] = true
+		return list.Topics[i]
+	}
+	want := run(Default(), nil, u, list, 7)
+	got := run(Default(), nil, u, &lazy, 7)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("samples from topics on demand differ from those of the list")
+	}
+	if len(asked) == 0 || len(asked) > 10 {
+		t.Errorf("%d of %d topics asked for: %v", len(asked), len(u.Records), asked)
+	}
+}
