@@ -345,12 +345,26 @@ func decodeAll(b []byte) ([]spilled, error) {
 		return out, nil
 	}
 	src := unsafe.String(&b[0], len(b))
+	// The few distinct sources, kinds and communities are copied out of b:
+	// they end up as map keys in the report and elsewhere, which must not
+	// keep a whole shard alive.
+	own := map[string]string{}
+	intern := func(s string) string {
+		v, ok := own[s]
+		if !ok {
+			v = strings.Clone(s)
+			own[v] = v
+		}
+		return v
+	}
 	off := 0
 	for i := range out {
 		end := off + 4 + int(binary.LittleEndian.Uint32(b[off:]))
 		if err := decodeSpilled(b[off+4:end], src[off+4:end], &out[i]); err != nil {
 			return nil, err
 		}
+		r := &out[i].rec
+		r.Source, r.Kind, r.Community = intern(r.Source), intern(r.Kind), intern(r.Community)
 		off = end
 	}
 	return out, nil
