@@ -36,14 +36,15 @@ type spilled struct {
 const spillChunk = 32 << 10
 
 // spillWriter appends records to the shards. Each shard collects records in
-// a buffer of chunk bytes and writes it out when full; what is left at the
-// end stays in memory (the shard's tail), so shards smaller than a chunk
-// never touch the disk. After close the writer is the store loadUsers reads
-// the shards from: a shard comes back whole in one read.
+// a buffer of chunk bytes and writes it out when full; a shard that never
+// fills one stays in memory (its tail) and never touches the disk. After
+// close the writer is the store loadUsers reads the shards from: a shard
+// comes back whole in one read.
 type spillWriter struct {
 	dir   string
 	chunk int
 	tails [1 << spillBits]spillTail
+	enc   []byte // one record, encoded
 }
 
 type spillTail struct {
@@ -66,15 +67,29 @@ func spillName(dir string, i int, sub string) string {
 func (w *spillWriter) add(hash, seq uint64, r *tasks.Record) error {
 	i := int(hash >> (64 - spillBits))
 	t := &w.tails[i]
+	w.enc = encodeSpilled(w.enc[:0], hash, seq, r)
+	t.size += int64(len(w.enc))
+	// The buffer never grows past its chunk: it is written before a record
+	// that would not fit, and a record of a chunk or more goes straight to
+	// the file.
+	if len(t.buf)+len(w.enc) > w.chunk && len(t.buf) > 0 {
+		if err := w.write(i, t.buf); err != nil {
+			return err
+		}
+		t.buf = t.buf[:0]
+	}
+	if len(w.enc) >= w.chunk {
+		return w.write(i, w.enc)
+	}
 	if t.buf == nil {
 		t.buf = make([]byte, 0, w.chunk)
 	}
-	n := len(t.buf)
-	t.buf = encodeSpilled(t.buf, hash, seq, r)
-	t.size += int64(len(t.buf) - n)
-	if len(t.buf) < w.chunk {
-		return nil
-	}
+	t.buf = append(t.buf, w.enc...)
+	return nil
+}
+
+func (w *spillWriter) write(i int, b []byte) error {
+	t := &w.tails[i]
 	if t.f == nil {
 		f, err := os.Create(spillName(w.dir, i, ""))
 		if err != nil {
@@ -82,25 +97,32 @@ func (w *spillWriter) add(hash, seq uint64, r *tasks.Record) error {
 		}
 		t.f = f
 	}
-	if _, err := t.f.Write(t.buf); err != nil {
+	if _, err := t.f.Write(b); err != nil {
 		return fmt.Errorf("spill: %w", err)
-	}
-	if cap(t.buf) > 2*w.chunk { // grown by a long record
-		t.buf = nil
-	} else {
-		t.buf = t.buf[:0]
 	}
 	return nil
 }
 
-// close ends the writing: the files are closed, the tails stay in memory.
+// close ends the writing. A shard that went to disk gets its tail written
+// too (it is read back from the file anyway, and its buffer would stay
+// live through the per-user phase, where the collector's heap target is a
+// multiple of the live heap); only shards that never filled a chunk stay in
+// memory.
 func (w *spillWriter) close() error {
 	var first error
 	for i := range w.tails {
-		if f := w.tails[i].f; f != nil {
-			if err := f.Close(); err != nil && first == nil {
-				first = fmt.Errorf("spill: %w", err)
+		t := &w.tails[i]
+		if t.f == nil {
+			continue
+		}
+		if len(t.buf) > 0 {
+			if err := w.write(i, t.buf); err != nil && first == nil {
+				first = err
 			}
+		}
+		t.buf = nil
+		if err := t.f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("spill: %w", err)
 		}
 	}
 	return first
