@@ -465,24 +465,14 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 	if err != nil {
 		return nil, nil, err
 	}
-	recs, err := decodeAll(data)
+	keys, err := indexShard(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("spill %s: %w", path, err)
 	}
-	// Sort small keys instead of moving the records: (hash, time, seq) is
-	// a total order (seq is unique), the same as grouping by hash and
-	// sorting each group stably by time.
-	type key struct {
-		hash uint64
-		time int64
-		seq  uint64
-		i    int
-	}
-	keys := make([]key, len(recs))
-	for i := range recs {
-		keys[i] = key{recs[i].hash, recs[i].rec.Time, recs[i].seq, i}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
+	// Sort the small keys, then decode each record straight into its
+	// user: (hash, time, seq) is a total order (seq is unique), the same
+	// as grouping by hash and sorting each group stably by time.
+	slices.SortFunc(keys, func(a, b spillKey) int {
 		if c := cmp.Compare(a.hash, b.hash); c != 0 {
 			return c
 		}
@@ -491,6 +481,8 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
+	dec := newShardDecoder(data)
+	var s spilled
 	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
 	var users []*tasks.User
 	for len(keys) > 0 {
@@ -501,10 +493,16 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		}
 		g := keys[:n]
 		keys = keys[n:]
-		u := &tasks.User{Source: recs[g[0].i].rec.Source, ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
-		for _, k := range g {
+		u := &tasks.User{ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
+		for j, k := range g {
+			if err := dec.decode(k, &s); err != nil {
+				return nil, nil, fmt.Errorf("spill %s: %w", path, err)
+			}
+			r := &s.rec
+			if j == 0 {
+				u.Source = r.Source
+			}
 			counts.in++
-			r := &recs[k.i].rec
 			if r.Source == tasks.SourceAmazon {
 				if !top[r.ItemID] {
 					counts.dropped[filter.ReasonAmazonItemNotTop]++

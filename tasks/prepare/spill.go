@@ -349,9 +349,21 @@ func decodeSpilled(b []byte, src string, s *spilled) error {
 	return d.err
 }
 
-// decodeAll decodes every record of a loaded shard (see spillWriter.load).
-// The records' strings point into b, which must not change afterwards.
-func decodeAll(b []byte) ([]spilled, error) {
+// spillKey locates one record of a loaded shard (its body is b[off:end],
+// after the length) with what loadUsers orders the records by.
+type spillKey struct {
+	hash     uint64
+	time     int64
+	seq      uint64
+	off, end int
+}
+
+// spillFields is the number of strings encodeSpilled writes before Time.
+const spillFields = 13
+
+// indexShard walks the records of a loaded shard (see spillWriter.load),
+// reading only their hash, sequence number and time.
+func indexShard(b []byte) ([]spillKey, error) {
 	n := 0
 	for off := 0; off < len(b); n++ {
 		if len(b)-off < 4 {
@@ -362,32 +374,90 @@ func decodeAll(b []byte) ([]spilled, error) {
 			return nil, errSpillCorrupt
 		}
 	}
-	out := make([]spilled, n)
-	if n == 0 {
-		return out, nil
-	}
-	src := unsafe.String(&b[0], len(b))
-	// The few distinct sources, kinds and communities are copied out of b:
-	// they end up as map keys in the report and elsewhere, which must not
-	// keep a whole shard alive.
-	own := map[string]string{}
-	intern := func(s string) string {
-		v, ok := own[s]
-		if !ok {
-			v = strings.Clone(s)
-			own[v] = v
-		}
-		return v
-	}
+	keys := make([]spillKey, n)
 	off := 0
-	for i := range out {
+	for i := range keys {
 		end := off + 4 + int(binary.LittleEndian.Uint32(b[off:]))
-		if err := decodeSpilled(b[off+4:end], src[off+4:end], &out[i]); err != nil {
+		k := spillKey{off: off + 4, end: end}
+		r := b[k.off:end]
+		if len(r) < 8 {
+			return nil, errSpillCorrupt
+		}
+		k.hash = binary.LittleEndian.Uint64(r)
+		r = r[8:]
+		v, m := binary.Uvarint(r)
+		if m <= 0 {
+			return nil, errSpillCorrupt
+		}
+		k.seq, r = v, r[m:]
+		for f := 0; f < spillFields; f++ {
+			l, m := binary.Uvarint(r)
+			if m <= 0 || l > uint64(len(r)-m) {
+				return nil, errSpillCorrupt
+			}
+			r = r[m+int(l):]
+		}
+		t, m := binary.Varint(r)
+		if m <= 0 {
+			return nil, errSpillCorrupt
+		}
+		k.time = t
+		keys[i] = k
+		off = end
+	}
+	return keys, nil
+}
+
+// shardDecoder decodes the records of one loaded shard, cutting their
+// strings out of it without copies: b must not change afterwards.
+type shardDecoder struct {
+	b   []byte
+	src string
+	own map[string]string
+}
+
+func newShardDecoder(b []byte) *shardDecoder {
+	d := &shardDecoder{b: b, own: map[string]string{}}
+	if len(b) > 0 {
+		d.src = unsafe.String(&b[0], len(b))
+	}
+	return d
+}
+
+// decode decodes the record k locates into s.
+func (d *shardDecoder) decode(k spillKey, s *spilled) error {
+	if err := decodeSpilled(d.b[k.off:k.end], d.src[k.off:k.end], s); err != nil {
+		return err
+	}
+	// The few distinct sources, kinds and communities are copied out of
+	// the shard: they end up as map keys in the report and elsewhere,
+	// which must not keep a whole shard alive.
+	r := &s.rec
+	r.Source, r.Kind, r.Community = d.intern(r.Source), d.intern(r.Kind), d.intern(r.Community)
+	return nil
+}
+
+func (d *shardDecoder) intern(s string) string {
+	v, ok := d.own[s]
+	if !ok {
+		v = strings.Clone(s)
+		d.own[v] = v
+	}
+	return v
+}
+
+// decodeAll decodes every record of a loaded shard, in order.
+func decodeAll(b []byte) ([]spilled, error) {
+	keys, err := indexShard(b)
+	if err != nil {
+		return nil, err
+	}
+	d := newShardDecoder(b)
+	out := make([]spilled, len(keys))
+	for i, k := range keys {
+		if err := d.decode(k, &out[i]); err != nil {
 			return nil, err
 		}
-		r := &out[i].rec
-		r.Source, r.Kind, r.Community = intern(r.Source), intern(r.Kind), intern(r.Community)
-		off = end
 	}
 	return out, nil
 }
