@@ -138,7 +138,9 @@ func TestSpillCorrupt(t *testing.T) {
 		t.Fatal("truncated spill accepted")
 	}
 	good := encodeAll(spillTestRecords()...)
-	for _, b := range [][]byte{{5, 0, 0, 0, 1, 2}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 9, 0, 0, 0, 1)} {
+	badLen := append([]byte(nil), good...)
+	badLen[4+8+1] = 0x7f // the first string runs past its record
+	for _, b := range [][]byte{{5, 0, 0, 0, 1, 2}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 9, 0, 0, 0, 1), badLen} {
 		if _, err := decodeAll(b); err == nil {
 			t.Errorf("corrupt shard % x... accepted", b[:min(len(b), 8)])
 		}
