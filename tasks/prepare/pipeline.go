@@ -461,7 +461,7 @@ func (p *pipeline) addLoadCounts(c *loadCounts, stage *StageReport) {
 // loadUsers reads one spill shard and groups it by user, in hash order;
 // a user's records are ordered by time, then input order.
 func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *loadCounts, error) {
-	data, err := p.spill.load(path)
+	data, owned, err := p.spill.load(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -481,7 +481,7 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-	dec := newShardDecoder(data)
+	dec := newShardDecoder(data, owned)
 	var s spilled
 	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
 	var users []*tasks.User

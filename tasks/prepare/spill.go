@@ -45,6 +45,7 @@ type spillWriter struct {
 	chunk int
 	tails [1 << spillBits]spillTail
 	enc   []byte // one record, encoded
+	rbuf  []byte // load's read buffer
 }
 
 type spillTail struct {
@@ -192,39 +193,40 @@ func (w *spillWriter) toDisk(name string) error {
 }
 
 // load returns all the encoded records of a shard and forgets it (its file
-// is removed). The bytes are the caller's and are never written again, so
-// decodeAll can cut the records' strings out of them without copies.
-func (w *spillWriter) load(name string) ([]byte, error) {
+// is removed). A shard held in memory comes back as its own buffer (owned:
+// never written again, so its records' strings can be cut out of it); one
+// on disk is read in one go into a buffer that the next load reuses (the
+// records must be copied out: a fresh buffer per shard, tens of MB on large
+// inputs, was paid for in page faults).
+func (w *spillWriter) load(name string) (b []byte, owned bool, err error) {
 	i := w.shardIndex(name)
 	if i >= 0 && w.tails[i].f == nil {
 		t := &w.tails[i]
 		b := t.buf
 		*t = spillTail{}
-		return b, nil
+		return b, true, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var tail []byte
+	if int64(cap(w.rbuf)) < st.Size() {
+		w.rbuf = make([]byte, st.Size())
+	}
+	b = w.rbuf[:st.Size()]
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, false, fmt.Errorf("spill %s: %w", name, err)
+	}
 	if i >= 0 {
-		tail = w.tails[i].buf
-	}
-	b := make([]byte, int(st.Size())+len(tail))
-	if _, err := io.ReadFull(f, b[:st.Size()]); err != nil {
-		return nil, fmt.Errorf("spill %s: %w", name, err)
-	}
-	copy(b[st.Size():], tail)
-	if i >= 0 {
-		w.tails[i] = spillTail{}
+		w.tails[i] = spillTail{} // its tail went to the file at close
 	}
 	os.Remove(name)
-	return b, nil
+	return b, false, nil
 }
 
 // encodeSpilled appends a compact binary form: uvarint lengths + bytes.
@@ -408,17 +410,18 @@ func indexShard(b []byte) ([]spillKey, error) {
 	return keys, nil
 }
 
-// shardDecoder decodes the records of one loaded shard, cutting their
-// strings out of it without copies: b must not change afterwards.
+// shardDecoder decodes the records of one loaded shard. From an owned
+// shard (see spillWriter.load) the records' strings are cut out of it
+// without copies; otherwise each record is copied out first.
 type shardDecoder struct {
 	b   []byte
-	src string
+	src string // b as a string, when owned
 	own map[string]string
 }
 
-func newShardDecoder(b []byte) *shardDecoder {
+func newShardDecoder(b []byte, owned bool) *shardDecoder {
 	d := &shardDecoder{b: b, own: map[string]string{}}
-	if len(b) > 0 {
+	if owned && len(b) > 0 {
 		d.src = unsafe.String(&b[0], len(b))
 	}
 	return d
@@ -426,7 +429,13 @@ func newShardDecoder(b []byte) *shardDecoder {
 
 // decode decodes the record k locates into s.
 func (d *shardDecoder) decode(k spillKey, s *spilled) error {
-	if err := decodeSpilled(d.b[k.off:k.end], d.src[k.off:k.end], s); err != nil {
+	var src string
+	if d.src != "" {
+		src = d.src[k.off:k.end]
+	} else {
+		src = string(d.b[k.off:k.end])
+	}
+	if err := decodeSpilled(d.b[k.off:k.end], src, s); err != nil {
 		return err
 	}
 	// The few distinct sources, kinds and communities are copied out of
@@ -447,12 +456,12 @@ func (d *shardDecoder) intern(s string) string {
 }
 
 // decodeAll decodes every record of a loaded shard, in order.
-func decodeAll(b []byte) ([]spilled, error) {
+func decodeAll(b []byte, owned bool) ([]spilled, error) {
 	keys, err := indexShard(b)
 	if err != nil {
 		return nil, err
 	}
-	d := newShardDecoder(b)
+	d := newShardDecoder(b, owned)
 	out := make([]spilled, len(keys))
 	for i, k := range keys {
 		if err := d.decode(k, &out[i]); err != nil {
