@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 	"github.com/humanllm/humanllm/tasks"
@@ -444,4 +445,21 @@ func BenchmarkTextHashesBloggerCorpus(b *testing.B) {
 			TextHashes2("", s)
 		}
 	}
+}
+
+// FuzzRunesUpTo holds runesUpTo to utf8.RuneCountInString: the exact count
+// below the limit, at least the limit otherwise.
+func FuzzRunesUpTo(f *testing.F) {
+	f.Add("", 0)
+	f.Add("hello world, a plain ASCII sentence", 10)
+	f.Add("héllo wörld ünïcode \xff\xfe broken \xe2\x82 end", 12)
+	f.Add("日本語のテキスト", 3)
+	f.Add("abcdefg\xe2\x82\xacabcdefgh", 300)
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		limit %= 1000
+		got, want := runesUpTo(s, limit), utf8.RuneCountInString(s)
+		if want < limit && got != want || want >= limit && got < limit {
+			t.Fatalf("runesUpTo(%q, %d) = %d, count %d", s, limit, got, want)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package prepare
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -13,7 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,7 +98,8 @@ type pipeline struct {
 	rep      *Report
 	prog     *progress
 	spillDir string
-	demoDir  string // where @demo was extracted; shown as "@demo"
+	spill    *spillWriter // the spilled records, by user hash (after ingest)
+	demoDir  string       // where @demo was extracted; shown as "@demo"
 
 	shardI, shardN uint64
 
@@ -283,12 +285,13 @@ type countingReader struct{ r io.Reader }
 func (c *countingReader) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 func (p *pipeline) sink(done <-chan *batch) error {
-	sw, err := newSpillWriter(p.spillDir)
+	sw, err := newSpillWriter(p.spillDir, spillChunk)
 	if err != nil {
 		for range done {
 		}
 		return err
 	}
+	p.spill = sw
 	exact := &filter.ExactSet{}
 	p.itemCount = map[string]int{}
 	p.kcore = filter.NewKCore()
@@ -347,7 +350,7 @@ func (p *pipeline) sink(done <-chan *batch) error {
 					}
 					shardStage.Out++
 				}
-				if err := sw.add(&spilled{hash: it.hash, seq: seq, rec: it.rec}); err != nil {
+				if err := sw.add(it.hash, seq, &it.rec); err != nil {
 					firstErr = err
 				}
 			}
@@ -407,11 +410,7 @@ func (p *pipeline) process(ctx context.Context) error {
 	}
 	defer out.abort()
 
-	files, err := filepath.Glob(filepath.Join(p.spillDir, "shard-*.bin"))
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
+	files := p.spill.names()
 	p.prog.setPhase("users")
 	userStage := p.rep.stage("user_filter", "records")
 	if err := p.runUsers(ctx, files, top, syn, forms, userStage, out); err != nil {
@@ -459,35 +458,51 @@ func (p *pipeline) addLoadCounts(c *loadCounts, stage *StageReport) {
 	}
 }
 
-// loadUsers reads one spill file and groups it by user, in hash order.
+// loadUsers reads one spill shard and groups it by user, in hash order;
+// a user's records are ordered by time, then input order.
 func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *loadCounts, error) {
-	groups := map[uint64][]spilled{}
-	err := readSpill(path, func(s *spilled) error {
-		groups[s.hash] = append(groups[s.hash], *s)
-		return nil
-	})
+	data, owned, err := p.spill.load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
-	hashes := make([]uint64, 0, len(groups))
-	for h := range groups {
-		hashes = append(hashes, h)
+	keys, err := indexShard(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("spill %s: %w", path, err)
 	}
-	sort.Slice(hashes, func(i, j int) bool { return hashes[i] < hashes[j] })
-	users := make([]*tasks.User, 0, len(hashes))
-	for _, h := range hashes {
-		g := groups[h]
-		sort.SliceStable(g, func(i, j int) bool {
-			if g[i].rec.Time != g[j].rec.Time {
-				return g[i].rec.Time < g[j].rec.Time
+	// Sort the small keys, then decode each record straight into its
+	// user: (hash, time, seq) is a total order (seq is unique), the same
+	// as grouping by hash and sorting each group stably by time.
+	slices.SortFunc(keys, func(a, b spillKey) int {
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.time, b.time); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	dec := newShardDecoder(data, owned)
+	var s spilled
+	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
+	var users []*tasks.User
+	for len(keys) > 0 {
+		h := keys[0].hash
+		n := 1
+		for n < len(keys) && keys[n].hash == h {
+			n++
+		}
+		g := keys[:n]
+		keys = keys[n:]
+		u := &tasks.User{ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
+		for j, k := range g {
+			if err := dec.decode(k, &s); err != nil {
+				return nil, nil, fmt.Errorf("spill %s: %w", path, err)
 			}
-			return g[i].seq < g[j].seq
-		})
-		u := &tasks.User{Source: g[0].rec.Source, ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
-		for _, s := range g {
+			r := &s.rec
+			if j == 0 {
+				u.Source = r.Source
+			}
 			counts.in++
-			r := s.rec
 			if r.Source == tasks.SourceAmazon {
 				if !top[r.ItemID] {
 					counts.dropped[filter.ReasonAmazonItemNotTop]++
@@ -505,7 +520,10 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 				u.Meta[k] = v
 			}
 			r.User = u.ID // the raw id never leaves this function
-			u.Records = append(u.Records, r)
+			if u.Records == nil {
+				u.Records = make([]tasks.Record, 0, len(g))
+			}
+			u.Records = append(u.Records, *r)
 		}
 		if n := len(u.Records) - p.cfg.MaxUserRecords; n > 0 {
 			counts.dropped["user_record_cap"] += int64(n)
@@ -513,7 +531,6 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		}
 		counts.users[u.Source]++
 		users = append(users, u)
-		delete(groups, h)
 	}
 	return users, counts, nil
 }
@@ -578,7 +595,7 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 			}
 			f := files[0]
 			files = files[1:]
-			st, err := os.Stat(f)
+			size, err := p.spill.size(f)
 			if err != nil {
 				loadErr = err
 				return
@@ -587,9 +604,13 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 			if testSpillMaxBytes > 0 {
 				limit = testSpillMaxBytes
 			}
-			if st.Size() > limit {
+			if size > limit {
 				depth := spillBits + 4*strings.Count(filepath.Base(f), ".") - 4
 				if depth+4 <= 64 {
+					if err := p.spill.toDisk(f); err != nil {
+						loadErr = err
+						return
+					}
 					parts, err := splitSpill(f, depth)
 					if err != nil {
 						loadErr = err
@@ -604,7 +625,6 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 				loadErr = err
 				return
 			}
-			os.Remove(f)
 			p.prog.total.Add(int64(len(users)))
 			if len(users) == 0 && !send(&userJob{counts: counts}) {
 				return

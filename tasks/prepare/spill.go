@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
+	"unsafe"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -29,66 +32,209 @@ type spilled struct {
 	rec  tasks.Record
 }
 
+// spillChunk is the size of a shard's write buffer: 256 of them hold 8 MB.
+const spillChunk = 32 << 10
+
+// spillWriter appends records to the shards. Each shard collects records in
+// a buffer of chunk bytes and writes it out when full; a shard that never
+// fills one stays in memory (its tail) and never touches the disk. After
+// close the writer is the store loadUsers reads the shards from: a shard
+// comes back whole in one read.
 type spillWriter struct {
 	dir   string
-	files []*os.File
-	bufs  []*bufio.Writer
-	sizes []int64
-	buf   []byte
+	chunk int
+	tails [1 << spillBits]spillTail
+	enc   []byte // one record, encoded
+	rbuf  []byte // load's read buffer
 }
 
-func newSpillWriter(dir string) (*spillWriter, error) {
+type spillTail struct {
+	f    *os.File // nil until the shard first goes to disk
+	buf  []byte   // encoded records not written to f
+	size int64    // bytes in f and buf
+}
+
+func newSpillWriter(dir string, chunk int) (*spillWriter, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("spill dir %s: %w", dir, err)
 	}
-	n := 1 << spillBits
-	w := &spillWriter{dir: dir, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n), sizes: make([]int64, n)}
-	return w, nil
+	return &spillWriter{dir: dir, chunk: chunk}, nil
 }
 
 func spillName(dir string, i int, sub string) string {
 	return filepath.Join(dir, fmt.Sprintf("shard-%03d%s.bin", i, sub))
 }
 
-func (w *spillWriter) add(s *spilled) error {
-	i := int(s.hash >> (64 - spillBits))
-	if w.files[i] == nil {
+func (w *spillWriter) add(hash, seq uint64, r *tasks.Record) error {
+	i := int(hash >> (64 - spillBits))
+	t := &w.tails[i]
+	w.enc = encodeSpilled(w.enc[:0], hash, seq, r)
+	t.size += int64(len(w.enc))
+	// The buffer never grows past its chunk: it is written before a record
+	// that would not fit, and a record of a chunk or more goes straight to
+	// the file.
+	if len(t.buf)+len(w.enc) > w.chunk && len(t.buf) > 0 {
+		if err := w.write(i, t.buf); err != nil {
+			return err
+		}
+		t.buf = t.buf[:0]
+	}
+	if len(w.enc) >= w.chunk {
+		return w.write(i, w.enc)
+	}
+	if t.buf == nil {
+		t.buf = make([]byte, 0, w.chunk)
+	}
+	t.buf = append(t.buf, w.enc...)
+	return nil
+}
+
+func (w *spillWriter) write(i int, b []byte) error {
+	t := &w.tails[i]
+	if t.f == nil {
 		f, err := os.Create(spillName(w.dir, i, ""))
 		if err != nil {
 			return fmt.Errorf("spill: %w", err)
 		}
-		w.files[i] = f
-		w.bufs[i] = bufio.NewWriterSize(f, 32<<10)
+		t.f = f
 	}
-	w.buf = encodeSpilled(w.buf[:0], s)
-	w.sizes[i] += int64(len(w.buf))
-	_, err := w.bufs[i].Write(w.buf)
-	return err
+	if _, err := t.f.Write(b); err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	return nil
 }
 
+// close ends the writing. A shard that went to disk gets its tail written
+// too (it is read back from the file anyway, and its buffer would stay
+// live through the per-user phase, where the collector's heap target is a
+// multiple of the live heap); only shards that never filled a chunk stay in
+// memory.
 func (w *spillWriter) close() error {
 	var first error
-	for i, f := range w.files {
-		if f == nil {
+	for i := range w.tails {
+		t := &w.tails[i]
+		if t.f == nil {
 			continue
 		}
-		if err := w.bufs[i].Flush(); err != nil && first == nil {
-			first = err
+		if len(t.buf) > 0 {
+			if err := w.write(i, t.buf); err != nil && first == nil {
+				first = err
+			}
 		}
-		if err := f.Close(); err != nil && first == nil {
-			first = err
+		t.buf = nil
+		if err := t.f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("spill: %w", err)
 		}
 	}
 	return first
 }
 
+// shardIndex returns the index of a shard the writer holds, or -1 for other
+// files (the parts splitSpill makes: "shard-003.bin.4").
+func (w *spillWriter) shardIndex(name string) int {
+	base := filepath.Base(name)
+	if filepath.Dir(name) != filepath.Clean(w.dir) || len(base) != len("shard-000.bin") ||
+		!strings.HasPrefix(base, "shard-") || !strings.HasSuffix(base, ".bin") {
+		return -1
+	}
+	i, err := strconv.Atoi(base[len("shard-"):len("shard-000")])
+	if err != nil || i < 0 || i >= len(w.tails) || w.tails[i].size == 0 {
+		return -1
+	}
+	return i
+}
+
+// names lists the shards that hold records, in hash order.
+func (w *spillWriter) names() []string {
+	var out []string
+	for i := range w.tails {
+		if w.tails[i].size > 0 {
+			out = append(out, spillName(w.dir, i, ""))
+		}
+	}
+	return out
+}
+
+// size returns the bytes of a shard (file and tail).
+func (w *spillWriter) size(name string) (int64, error) {
+	if i := w.shardIndex(name); i >= 0 {
+		return w.tails[i].size, nil
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// toDisk writes a shard's tail to its file, so that splitSpill can
+// re-partition the whole shard; from then on it is file only.
+func (w *spillWriter) toDisk(name string) error {
+	i := w.shardIndex(name)
+	if i < 0 {
+		return nil
+	}
+	t := &w.tails[i]
+	if len(t.buf) > 0 {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		_, err = f.Write(t.buf)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+	}
+	*t = spillTail{} // a plain file from now on
+	return nil
+}
+
+// load returns all the encoded records of a shard and forgets it (its file
+// is removed). A shard held in memory comes back as its own buffer (owned:
+// never written again, so its records' strings can be cut out of it); one
+// on disk is read in one go into a buffer that the next load reuses (the
+// records must be copied out: a fresh buffer per shard, tens of MB on large
+// inputs, was paid for in page faults).
+func (w *spillWriter) load(name string) (b []byte, owned bool, err error) {
+	i := w.shardIndex(name)
+	if i >= 0 && w.tails[i].f == nil {
+		t := &w.tails[i]
+		b := t.buf
+		*t = spillTail{}
+		return b, true, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(cap(w.rbuf)) < st.Size() {
+		w.rbuf = make([]byte, st.Size())
+	}
+	b = w.rbuf[:st.Size()]
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, false, fmt.Errorf("spill %s: %w", name, err)
+	}
+	if i >= 0 {
+		w.tails[i] = spillTail{} // its tail went to the file at close
+	}
+	os.Remove(name)
+	return b, false, nil
+}
+
 // encodeSpilled appends a compact binary form: uvarint lengths + bytes.
-func encodeSpilled(b []byte, s *spilled) []byte {
+func encodeSpilled(b []byte, hash, seq uint64, r *tasks.Record) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0) // record length, filled below
-	b = binary.LittleEndian.AppendUint64(b, s.hash)
-	b = binary.AppendUvarint(b, s.seq)
-	r := &s.rec
+	b = binary.LittleEndian.AppendUint64(b, hash)
+	b = binary.AppendUvarint(b, seq)
 	for _, str := range [...]string{r.Source, r.Kind, r.ID, r.User, r.UserName, r.Title, r.Text,
 		r.Community, r.ParentID, r.ParentText, r.ItemID, r.ItemTitle, r.File} {
 		b = binary.AppendUvarint(b, uint64(len(str)))
@@ -153,12 +299,14 @@ func (d *spillDecoder) str() string {
 	return d.src[off : off+int(n)]
 }
 
-func decodeSpilled(b []byte, s *spilled) error {
+// decodeSpilled decodes one record; src is b as a string (the strings of
+// the record are cut out of it).
+func decodeSpilled(b []byte, src string, s *spilled) error {
 	if len(b) < 8 {
 		return errSpillCorrupt
 	}
 	s.hash = binary.LittleEndian.Uint64(b)
-	d := spillDecoder{b: b[8:], src: string(b[8:])}
+	d := spillDecoder{b: b[8:], src: src[8:]}
 	s.seq = d.uvarint()
 	r := &s.rec
 	for _, p := range [...]*string{&r.Source, &r.Kind, &r.ID, &r.User, &r.UserName, &r.Title, &r.Text,
@@ -203,6 +351,126 @@ func decodeSpilled(b []byte, s *spilled) error {
 	return d.err
 }
 
+// spillKey locates one record of a loaded shard (its body is b[off:end],
+// after the length) with what loadUsers orders the records by.
+type spillKey struct {
+	hash     uint64
+	time     int64
+	seq      uint64
+	off, end int
+}
+
+// spillFields is the number of strings encodeSpilled writes before Time.
+const spillFields = 13
+
+// indexShard walks the records of a loaded shard (see spillWriter.load),
+// reading only their hash, sequence number and time.
+func indexShard(b []byte) ([]spillKey, error) {
+	n := 0
+	for off := 0; off < len(b); n++ {
+		if len(b)-off < 4 {
+			return nil, errSpillCorrupt
+		}
+		off += 4 + int(binary.LittleEndian.Uint32(b[off:]))
+		if off > len(b) {
+			return nil, errSpillCorrupt
+		}
+	}
+	keys := make([]spillKey, n)
+	off := 0
+	for i := range keys {
+		end := off + 4 + int(binary.LittleEndian.Uint32(b[off:]))
+		k := spillKey{off: off + 4, end: end}
+		r := b[k.off:end]
+		if len(r) < 8 {
+			return nil, errSpillCorrupt
+		}
+		k.hash = binary.LittleEndian.Uint64(r)
+		r = r[8:]
+		v, m := binary.Uvarint(r)
+		if m <= 0 {
+			return nil, errSpillCorrupt
+		}
+		k.seq, r = v, r[m:]
+		for f := 0; f < spillFields; f++ {
+			l, m := binary.Uvarint(r)
+			if m <= 0 || l > uint64(len(r)-m) {
+				return nil, errSpillCorrupt
+			}
+			r = r[m+int(l):]
+		}
+		t, m := binary.Varint(r)
+		if m <= 0 {
+			return nil, errSpillCorrupt
+		}
+		k.time = t
+		keys[i] = k
+		off = end
+	}
+	return keys, nil
+}
+
+// shardDecoder decodes the records of one loaded shard. From an owned
+// shard (see spillWriter.load) the records' strings are cut out of it
+// without copies; otherwise each record is copied out first.
+type shardDecoder struct {
+	b   []byte
+	src string // b as a string, when owned
+	own map[string]string
+}
+
+func newShardDecoder(b []byte, owned bool) *shardDecoder {
+	d := &shardDecoder{b: b, own: map[string]string{}}
+	if owned && len(b) > 0 {
+		d.src = unsafe.String(&b[0], len(b))
+	}
+	return d
+}
+
+// decode decodes the record k locates into s.
+func (d *shardDecoder) decode(k spillKey, s *spilled) error {
+	var src string
+	if d.src != "" {
+		src = d.src[k.off:k.end]
+	} else {
+		src = string(d.b[k.off:k.end])
+	}
+	if err := decodeSpilled(d.b[k.off:k.end], src, s); err != nil {
+		return err
+	}
+	// The few distinct sources, kinds and communities are copied out of
+	// the shard: they end up as map keys in the report and elsewhere,
+	// which must not keep a whole shard alive.
+	r := &s.rec
+	r.Source, r.Kind, r.Community = d.intern(r.Source), d.intern(r.Kind), d.intern(r.Community)
+	return nil
+}
+
+func (d *shardDecoder) intern(s string) string {
+	v, ok := d.own[s]
+	if !ok {
+		v = strings.Clone(s)
+		d.own[v] = v
+	}
+	return v
+}
+
+// decodeAll decodes every record of a loaded shard, in order.
+func decodeAll(b []byte, owned bool) ([]spilled, error) {
+	keys, err := indexShard(b)
+	if err != nil {
+		return nil, err
+	}
+	d := newShardDecoder(b, owned)
+	out := make([]spilled, len(keys))
+	for i, k := range keys {
+		if err := d.decode(k, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // readSpill streams every record of one spill file.
 func readSpill(path string, fn func(*spilled) error) error {
 	f, err := os.Open(path)
@@ -229,7 +497,7 @@ func readSpill(path string, fn func(*spilled) error) error {
 			return fmt.Errorf("spill %s: %w", path, err)
 		}
 		var s spilled
-		if err := decodeSpilled(buf, &s); err != nil {
+		if err := decodeSpilled(buf, string(buf), &s); err != nil {
 			return fmt.Errorf("spill %s: %w", path, err)
 		}
 		if err := fn(&s); err != nil {
@@ -268,7 +536,7 @@ func splitSpill(path string, depth int) ([]string, error) {
 			files[k] = f
 			bufs[k] = bufio.NewWriterSize(f, 32<<10)
 		}
-		b = encodeSpilled(b[:0], s)
+		b = encodeSpilled(b[:0], s.hash, s.seq, &s.rec)
 		_, err := bufs[k].Write(b)
 		return err
 	})

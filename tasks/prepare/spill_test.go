@@ -4,37 +4,115 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/humanllm/humanllm/tasks"
 )
 
-func TestSpillRoundTrip(t *testing.T) {
-	dir := t.TempDir()
-	w, err := newSpillWriter(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := []spilled{
+func spillTestRecords() []spilled {
+	return []spilled{
 		{hash: 0xff00000000000001, seq: 1, rec: tasks.Record{Source: "reddit", Kind: "comment", User: "u", Text: "héllo\x00world", Time: -5, Rating: 4.5, Line: 7, Meta: map[string]string{"b": "2", "a": ""}}},
 		{hash: 0xff00000000000002, seq: 2, rec: tasks.Record{Source: "amazon", ItemID: "B1", ItemTitle: "T", Text: ""}},
 		{hash: 0x0100000000000000, seq: 3, rec: tasks.Record{Source: "twitter", Text: "x"}},
+		{hash: 0xff00000000000003, seq: 4, rec: tasks.Record{Source: "blogger", Text: strings.Repeat("long text ", 40), HasNearHash: true, NearHash: 42}},
 	}
+}
+
+// TestSpillRoundTrip writes records with chunks that keep every shard in
+// memory, with chunks so small that every record goes to disk, and with
+// chunks in between (files and tails): load gives the same records every
+// way, in input order per shard.
+func TestSpillRoundTrip(t *testing.T) {
+	for _, chunk := range []int{1 << 20, 1, 200} {
+		dir := t.TempDir()
+		w, err := newSpillWriter(dir, chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := spillTestRecords()
+		for i := range in {
+			if err := w.add(in[i].hash, in[i].seq, &in[i].rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.close(); err != nil {
+			t.Fatal(err)
+		}
+		onDisk, _ := filepath.Glob(filepath.Join(dir, "shard-*"))
+		if chunk < 1<<20 && len(onDisk) == 0 || chunk == 1<<20 && len(onDisk) != 0 {
+			t.Errorf("chunk %d: files on disk %v", chunk, onDisk)
+		}
+		names := w.names()
+		want := []string{spillName(dir, 0x01, ""), spillName(dir, 0xff, "")}
+		if !reflect.DeepEqual(names, want) {
+			t.Fatalf("names %v, want %v", names, want)
+		}
+		if n, err := w.size(names[1]); err != nil || n != int64(len(encodeAll(in[0], in[1], in[3]))) {
+			t.Errorf("size %d %v", n, err)
+		}
+		// The larger shard first: the smaller one is then read into the
+		// same buffer, which must not change the records already decoded.
+		var got []spilled
+		for j := len(names) - 1; j >= 0; j-- {
+			b, owned, err := w.load(names[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if chunk == 1<<20 && !owned || chunk == 1 && owned {
+				t.Errorf("chunk %d: %s owned %v", chunk, names[j], owned)
+			}
+			recs, err := decodeAll(b, owned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(recs, got...)
+		}
+		if want := []spilled{in[2], in[0], in[1], in[3]}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("chunk %d round trip:\n got %+v\nwant %+v", chunk, got, want)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 || len(w.names()) != 0 {
+			t.Errorf("after load: files %v, names %v", left, w.names())
+		}
+	}
+}
+
+func encodeAll(s ...spilled) []byte {
+	var b []byte
+	for i := range s {
+		b = encodeSpilled(b, s[i].hash, s[i].seq, &s[i].rec)
+	}
+	return b
+}
+
+// TestSpillSplit: a shard held in memory goes to disk whole and splits by
+// the next hash bits, keeping its records and their order.
+func TestSpillSplit(t *testing.T) {
+	dir := t.TempDir()
+	w, err := newSpillWriter(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := spillTestRecords()
 	for i := range in {
-		if err := w.add(&in[i]); err != nil {
+		if err := w.add(in[i].hash, in[i].seq, &in[i].rec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := w.close(); err != nil {
 		t.Fatal(err)
 	}
-	var got []spilled
 	path := spillName(dir, 0xff, "")
+	if err := w.toDisk(path); err != nil {
+		t.Fatal(err)
+	}
+	var got []spilled
 	if err := readSpill(path, func(s *spilled) error { got = append(got, *s); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, in[:2]) {
-		t.Fatalf("round trip:\n got %+v\nwant %+v", got, in[:2])
+	want := []spilled{in[0], in[1], in[3]}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("to disk:\n got %+v\nwant %+v", got, want)
 	}
 	parts, err := splitSpill(path, spillBits)
 	if err != nil {
@@ -46,12 +124,15 @@ func TestSpillRoundTrip(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("split must remove the original")
 	}
-	got = nil
-	if err := readSpill(parts[0], func(s *spilled) error { got = append(got, *s); return nil }); err != nil {
+	if n, err := w.size(parts[0]); err != nil || n != int64(len(encodeAll(want...))) {
+		t.Errorf("part size %d %v", n, err)
+	}
+	b, owned, err := w.load(parts[0])
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, in[:2]) {
-		t.Fatalf("after split: %+v", got)
+	if got, err = decodeAll(b, owned); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after split: %+v %v", got, err)
 	}
 }
 
@@ -60,5 +141,13 @@ func TestSpillCorrupt(t *testing.T) {
 	os.WriteFile(p, []byte{5, 0, 0, 0, 1, 2}, 0o644)
 	if err := readSpill(p, func(*spilled) error { return nil }); err == nil {
 		t.Fatal("truncated spill accepted")
+	}
+	good := encodeAll(spillTestRecords()...)
+	badLen := append([]byte(nil), good...)
+	badLen[4+8+1] = 0x7f // the first string runs past its record
+	for _, b := range [][]byte{{5, 0, 0, 0, 1, 2}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 9, 0, 0, 0, 1), badLen} {
+		if _, err := decodeAll(b, false); err == nil {
+			t.Errorf("corrupt shard % x... accepted", b[:min(len(b), 8)])
+		}
 	}
 }
