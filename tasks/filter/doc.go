@@ -20,10 +20,11 @@
 //   - UserHash64: first 8 bytes (big-endian) of HMAC-SHA256(salt,
 //     source "\x00" user); UserHash is the same value as 16 hex digits. Safe
 //     for concurrent use.
-//   - TextHash: FNV-1a over the text with letters/digits lower-cased and
-//     every other run collapsed to one separator; ExactSet: open-addressing
-//     set of those hashes (zero value ready, not concurrent).
-//   - SimHash: 64-bit SimHash over lower-cased words; NearDup marks a
+//   - TextHash: the text's words (runs of letters/digits, lower-cased;
+//     everything else only separates them), each hashed eight bytes at a
+//     time and chained in order; ExactSet: open-addressing set of those
+//     hashes (zero value ready, not concurrent).
+//   - SimHash: 64-bit SimHash over the same word hashes; NearDup marks a
 //     record within maxHamming bits of an earlier kept one (banded lookup
 //     for maxHamming <= 3; NearDupHashes takes the hashes). TextHashes2
 //     gives TextHash2 and the SimHash of the same text in one pass: the

@@ -136,7 +136,13 @@ func TestExactSetMatchesMap(t *testing.T) {
 }
 
 func TestNearDup(t *testing.T) {
-	base := "Well, everyone got up and going this morning. It's still raining, but that's okay with me. Sort of suits my mood. I could easily have stayed home in bed with my book and the cats."
+	// A post of typical length (SimHash votes over ~100 words; on very
+	// short texts one edited word can move a few more bits, see
+	// TestNearDupOnRealBlogger for the rate on real posts).
+	base := "Well, everyone got up and going this morning. It's still raining, but that's okay with me. Sort of suits my mood. I could easily have stayed home in bed with my book and the cats. " +
+		"Instead I made coffee, packed the lunches, found the missing shoe under the couch and drove the kids to school through the puddles. " +
+		"The radio was playing old songs the whole way and nobody argued about it, which might be a first for this year. " +
+		"Tonight I plan to finish the chapter I started last week and go to bed early for once."
 	edited := strings.Replace(base, "book", "novel", 1)
 	other := "My four-year old never stops talking. She'll say Mom? and when I say Yes she forgets what she wanted to ask, every single time, all day long, and I love her for it."
 	got := NearDup([]string{base, other, edited, base}, 3)

@@ -209,10 +209,18 @@ func TestUserNearDupAndCaps(t *testing.T) {
 	c := Default()
 	base := "Well, everyone got up and going this morning. It's still raining, but that's okay with me. Sort of suits my mood. I could easily have stayed home in bed with my book and the cats. " +
 		"Instead I drove to work, sat through two meetings about the budget, and ate a sad sandwich at my desk while the rain kept drumming on the window behind me all afternoon."
+	// A one-word edit moves SimHash by a few bits, within the threshold for
+	// most real posts (TestNearDupOnRealBlogger measures the rate); this
+	// test is about the user filter's bookkeeping, so it uses an edit
+	// checked to be within 3 bits.
+	edited := strings.Replace(base, "book", "novel", 1)
+	if d := bits.OnesCount64(SimHash(base) ^ SimHash(edited)); d > 3 {
+		t.Fatalf("fixture: the edit moves SimHash by %d bits", d)
+	}
 	texts := []string{
 		base,
 		"My four-year old never stops talking. She'll say Mom? and when I say Yes she forgets what she wanted to ask, every single time, all day long.",
-		strings.Replace(base, "raining", "pouring", 1),
+		edited,
 		"The garden is finally blooming after weeks of rain; the tomatoes look happy and so do the bees buzzing around the lavender bushes.",
 		"Work was a blur today: three meetings, two deadlines and a printer that ate my report twice before lunch, which is a record.",
 		"We drove to the coast on Sunday and watched the surfers for hours while the kids built an enormous and very lopsided sand castle.",

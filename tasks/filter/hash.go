@@ -10,6 +10,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // UserHash64 is the stable salted hash of a platform user id:
@@ -50,77 +52,76 @@ func UserHash(salt, source, user string) string {
 	return hex.EncodeToString(b[:])
 }
 
-// TextHash is a 64-bit FNV-1a hash of s normalised for exact-duplicate
-// detection: letters and digits lower-cased, every run of other characters
-// (spaces, punctuation) collapsed to one separator, trimmed at both ends.
-// "Hello,  world!" and "hello world" hash the same.
+// TextHash is a 64-bit hash of s normalised for exact-duplicate detection:
+// the sequence of its words, a word being a maximal run of letters and
+// digits (unicode.IsLetter, unicode.IsDigit), lower-cased rune by rune
+// (unicode.ToLower). Everything else (spaces, punctuation, invalid bytes)
+// only separates words, so "Hello,  world!" and "hello world" hash the same.
+// Each word is hashed on its own (wordHash) and the word hashes are
+// chained in order (chainWord).
 func TextHash(s string) uint64 {
-	t := newTextHasher()
-	t.write(s)
-	return t.h
+	var w wordHasher
+	w.init()
+	w.write(s)
+	return w.h
 }
 
 // TextHash2 is TextHash(a + "\n" + b) without building the string (the
-// pipeline hashes every record's title and text so).
+// pipeline hashes every record's title and text so): a write ends its last
+// word, and the "\n" would have ended it too.
 func TextHash2(a, b string) uint64 {
-	t := newTextHasher()
-	t.write(a)
-	t.sep = true // the "\n"
-	t.write(b)
-	return t.h
+	exact, _ := TextHashes2(a, b)
+	return exact
 }
 
-// textHasher is TextHash's state, so that a text can be fed in parts.
-type textHasher struct {
-	h            uint64
-	sep, started bool
+// The word hash reads a word's normalised bytes (lower-cased UTF-8) eight
+// at a time from the word's first byte, as little-endian words, the last
+// one zero-padded: st = rotl((st ^ chunk) * k1, 29) from wordSeed, then
+// fmix64(st ^ length). An ASCII word is hashed in place, its chunks
+// lower-cased with a few word-wide operations; a word with longer runes is
+// normalised into a buffer first, which gives the same chunks.
+const (
+	wordSeed  = 0x9e3779b97f4a7c15
+	wordMul   = 0x87c37b91114253d5
+	chainSeed = 0xcbf29ce484222325
+	chainMul  = 0x4cf5ad432745937f
+)
+
+func wordStep(st, chunk uint64) uint64 {
+	return bits.RotateLeft64((st^chunk)*wordMul, 29)
 }
 
-func newTextHasher() textHasher { return textHasher{h: 14695981039346656037} }
+func wordFinal(st uint64, n int) uint64 {
+	h := st ^ uint64(n)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
 
-func (t *textHasher) write(s string) {
-	const prime = 1099511628211
-	h, sep, started := t.h, t.sep, t.started
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
-			default:
-				sep = true
-				continue
-			}
-			if sep && started {
-				h ^= ' '
-				h *= prime
-			}
-			sep, started = false, true
-			h ^= uint64(c)
-			h *= prime
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			sep = true
-			continue
-		}
-		if sep && started {
-			h ^= ' '
-			h *= prime
-		}
-		sep, started = false, true
-		var b [4]byte
-		m := utf8.EncodeRune(b[:], unicode.ToLower(r))
-		for k := 0; k < m; k++ {
-			h ^= uint64(b[k])
-			h *= prime
-		}
+// chainWord adds a word hash to a text hash: order matters, so "a b" and
+// "b a" differ.
+func chainWord(h, w uint64) uint64 {
+	return bits.RotateLeft64((h^w)*chainMul, 27)
+}
+
+// wordHashBytes is the word hash of normalised bytes b.
+func wordHashBytes(b []byte) uint64 {
+	st := uint64(wordSeed)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		st = wordStep(st, binary.LittleEndian.Uint64(b[i:]))
 	}
-	t.h, t.sep, t.started = h, sep, started
+	if i < len(b) {
+		var c uint64
+		for k := i; k < len(b); k++ {
+			c |= uint64(b[k]) << (8 * (k - i))
+		}
+		st = wordStep(st, c)
+	}
+	return wordFinal(st, len(b))
 }
 
 // ExactSet is a set of 64-bit hashes in one open-addressing table (8 bytes
@@ -190,59 +191,41 @@ func mix(h uint64) uint64 {
 	return h
 }
 
-// SimHash is a 64-bit SimHash of s over its words (runs of letters and
-// digits, lower-cased). Near-identical texts (a word or two edited) have
+// SimHash is a 64-bit SimHash of s over its words (TextHash's words, each
+// voting with its word hash). Near-identical texts (a word or two edited) have
 // hashes at a small Hamming distance.
 func SimHash(s string) uint64 {
-	var d dualHasher
-	d.init()
-	d.write(s)
-	return d.simSum()
+	var w wordHasher
+	w.init()
+	w.write(s)
+	return w.sim.sum()
 }
 
 // TextHashes2 returns TextHash2(a, b) and SimHash(a + "\n" + b) from one
-// pass over the texts: both hash the same lower-cased letters and digits
-// (the pipeline computes them together while reading, and carries the
-// SimHash to the per-user near-duplicate check).
+// pass over the texts: both are made of the same word hashes (the pipeline
+// computes them together while reading, and carries the SimHash to the
+// per-user near-duplicate check).
 func TextHashes2(a, b string) (exact, sim uint64) {
-	var d dualHasher
-	d.init()
-	d.write(a)
-	d.endWord()
-	d.sep = true // the "\n"
-	d.write(b)
-	return d.h, d.simSum()
+	var w wordHasher
+	w.init()
+	w.write(a)
+	w.write(b)
+	return w.h, w.sim.sum()
 }
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// dualHasher computes TextHash (h, over the normalised text) and SimHash
-// (cur, one FNV-1a per word, fed to sim) in one pass: two independent
-// multiply chains that the CPU overlaps.
-type dualHasher struct {
-	h, cur           uint64
-	sep, started, in bool
-	sim              simAcc
+// wordHasher splits text into words and feeds each word's hash to the text
+// hash (h) and to SimHash's votes (sim).
+type wordHasher struct {
+	h   uint64
+	sim simAcc
+	buf []byte // a word with longer runes, normalised
 }
 
-func (d *dualHasher) init() {
-	d.h, d.cur = fnvOffset, fnvOffset
-}
+func (w *wordHasher) init() { w.h = chainSeed }
 
-// endWord ends the current SimHash word, if any.
-func (d *dualHasher) endWord() {
-	if d.in {
-		d.sim.add(d.cur)
-		d.cur, d.in = fnvOffset, false
-	}
-}
-
-func (d *dualHasher) simSum() uint64 {
-	d.endWord()
-	return d.sim.sum()
+func (w *wordHasher) word(x uint64) {
+	w.h = chainWord(w.h, x)
+	w.sim.add(x)
 }
 
 // alnumLower maps an ASCII letter or digit to its lower-case form, other
@@ -261,63 +244,104 @@ var alnumLower = func() (t [256]byte) {
 	return
 }()
 
-func (d *dualHasher) write(s string) {
-	h, cur, sep, started, in := d.h, d.cur, d.sep, d.started, d.in
+// asciiWord8 marks (bit 7) the bytes of x that are ASCII letters or digits
+// and returns them lower-cased where they are capitals.
+func asciiWord8(x uint64) (mask, lower uint64) {
+	y := x & fields.Low7
+	upper := fields.Between(y, 'A', 'Z')
+	mask = (fields.Between(y, '0', '9') | fields.Between(y|0x2020202020202020, 'a', 'z')) &^ (x & fields.High)
+	return mask, x | upper>>2
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// write feeds the words of s; a word never continues into the next write.
+func (w *wordHasher) write(s string) {
 	for i := 0; i < len(s); {
-		lc := alnumLower[s[i]]
+		c := s[i]
+		lc := alnumLower[c]
 		if lc == 0 {
 			i++
-			if in {
-				d.sim.add(cur)
-				cur, in = fnvOffset, false
-			}
-			sep = true
 			continue
 		}
-		var r rune
-		var enc [utf8.UTFMax]byte
-		var b []byte
-		if lc != 0xFF {
-			if sep && started {
-				h = (h ^ ' ') * fnvPrime
+		if lc == 0xFF {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				i += n
+				continue
 			}
-			sep, started, in = false, true, true
-			// The rest of an ASCII run of letters and digits.
-			h = (h ^ uint64(lc)) * fnvPrime
-			cur = (cur ^ uint64(lc)) * fnvPrime
-			for i++; i < len(s); i++ {
-				lc = alnumLower[s[i]]
-				if lc == 0 || lc == 0xFF {
-					break
+			i = w.slowWord(s, i)
+			continue
+		}
+		// An ASCII word, hashed in place eight bytes at a time.
+		start := i
+		st := uint64(wordSeed)
+		for {
+			if i+8 > len(s) {
+				var ch uint64
+				k := 0
+				for ; i < len(s); i++ {
+					l := alnumLower[s[i]]
+					if l == 0 || l == 0xFF {
+						break
+					}
+					ch |= uint64(l) << (8 * k)
+					k++
 				}
-				h = (h ^ uint64(lc)) * fnvPrime
-				cur = (cur ^ uint64(lc)) * fnvPrime
+				if k > 0 {
+					st = wordStep(st, ch)
+				}
+				break
 			}
-			continue
-		}
-		var size int
-		r, size = utf8.DecodeRuneInString(s[i:])
-		i += size
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			if in {
-				d.sim.add(cur)
-				cur, in = fnvOffset, false
+			x := fields.Load8(s, i)
+			m, lo := asciiWord8(x)
+			if m == fields.High {
+				st = wordStep(st, lo)
+				i += 8
+				continue
 			}
-			sep = true
-			continue
+			n := fields.FirstByte(^m & fields.High)
+			if n > 0 {
+				st = wordStep(st, lo&(1<<(8*n)-1))
+				i += n
+			}
+			break
 		}
-		if sep && started {
-			h = (h ^ ' ') * fnvPrime
+		if i < len(s) && s[i] >= utf8.RuneSelf {
+			if r, _ := utf8.DecodeRuneInString(s[i:]); isWordRune(r) {
+				// The word goes on with longer runes: normalise it whole.
+				i = w.slowWord(s, start)
+				continue
+			}
 		}
-		sep, started, in = false, true, true
-		r = unicode.ToLower(r)
-		b = enc[:utf8.EncodeRune(enc[:], r)]
-		for _, x := range b {
-			h = (h ^ uint64(x)) * fnvPrime
-		}
-		cur = (cur ^ uint64(r)) * fnvPrime
+		w.word(wordFinal(st, i-start))
 	}
-	d.h, d.cur, d.sep, d.started, d.in = h, cur, sep, started, in
+}
+
+// slowWord hashes the word that starts at s[i] (a letter or digit) through
+// the normalising buffer and returns where it ends.
+func (w *wordHasher) slowWord(s string, i int) int {
+	b := w.buf[:0]
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			l := alnumLower[c]
+			if l == 0 {
+				break
+			}
+			b = append(b, l)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			break
+		}
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+		i += n
+	}
+	w.buf = b
+	w.word(wordHashBytes(b))
+	return i
 }
 
 // simAcc sums SimHash's per-bit votes over the words' mixed hashes, kept
@@ -334,8 +358,9 @@ type simAcc struct {
 func (a *simAcc) add(w uint64) {
 	// The ripple through all eight planes, unrolled: no branch on where
 	// the carry dies out (a mispredicted loop exit at most words), and
-	// the planes past that point are left as they are (x^0, x&0).
-	c, p := mix(w), &a.plane
+	// the planes past that point are left as they are (x^0, x&0). w is a
+	// word hash, already finalised (wordFinal): its bits vote as they are.
+	c, p := w, &a.plane
 	p[0], c = p[0]^c, p[0]&c
 	p[1], c = p[1]^c, p[1]&c
 	p[2], c = p[2]^c, p[2]&c

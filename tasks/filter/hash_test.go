@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
 	"testing"
@@ -8,58 +9,49 @@ import (
 	"unicode/utf8"
 )
 
-// The first implementations of TextHash and SimHash (rune by rune), kept as
-// references: the fast paths must give the same values.
-func refTextHash(s string) uint64 {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
-	sep := false
-	started := false
+// References for TextHash and SimHash, written from their definitions rune
+// by rune: the words (maximal runs of letters and digits, lower-cased rune
+// by rune), each word's hash over its bytes padded to whole eight-byte
+// chunks, the word hashes chained in order (TextHash) or voting bit by bit
+// (SimHash). The fast paths must give the same values.
+func refWords(s string) [][]byte {
+	var words [][]byte
+	var cur []byte
 	for _, r := range s {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if sep && started {
-				h ^= ' '
-				h *= prime
-			}
-			sep = false
-			started = true
-			r = unicode.ToLower(r)
-			var b [4]byte
-			n := utf8.EncodeRune(b[:], r)
-			for i := 0; i < n; i++ {
-				h ^= uint64(b[i])
-				h *= prime
-			}
-		} else {
-			sep = true
+			cur = utf8.AppendRune(cur, unicode.ToLower(r))
+		} else if cur != nil {
+			words, cur = append(words, cur), nil
 		}
+	}
+	if cur != nil {
+		words = append(words, cur)
+	}
+	return words
+}
+
+func refWordHash(w []byte) uint64 {
+	padded := make([]byte, (len(w)+7)/8*8)
+	copy(padded, w)
+	st := uint64(wordSeed)
+	for i := 0; i < len(padded); i += 8 {
+		st = bits.RotateLeft64((st^binary.LittleEndian.Uint64(padded[i:]))*wordMul, 29)
+	}
+	return wordFinal(st, len(w))
+}
+
+func refTextHash(s string) uint64 {
+	h := uint64(chainSeed)
+	for _, w := range refWords(s) {
+		h = bits.RotateLeft64((h^refWordHash(w))*chainMul, 27)
 	}
 	return h
 }
+
 func refSimHash(s string) uint64 {
-	var words []uint64
-	cur := uint64(14695981039346656037)
-	in := false
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			r = unicode.ToLower(r)
-			cur ^= uint64(r)
-			cur *= 1099511628211
-			in = true
-		} else if in {
-			words = append(words, cur)
-			cur, in = 14695981039346656037, false
-		}
-	}
-	if in {
-		words = append(words, cur)
-	}
 	var v [64]int
-	add := func(f uint64) {
-		f = mix(f)
+	for _, w := range refWords(s) {
+		f := refWordHash(w)
 		for b := 0; b < 64; b++ {
 			if f&(1<<b) != 0 {
 				v[b]++
@@ -67,9 +59,6 @@ func refSimHash(s string) uint64 {
 				v[b]--
 			}
 		}
-	}
-	for _, w := range words {
-		add(w)
 	}
 	var h uint64
 	for b := 0; b < 64; b++ {
