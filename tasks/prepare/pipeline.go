@@ -27,6 +27,10 @@ import (
 	"github.com/humanllm/humanllm/tasks/synth"
 )
 
+// testCheckOracle, when set by a test, is called with every formulated
+// sample and the Checker's verdict on it (from the workers, concurrently).
+var testCheckOracle func(s tasks.Sample, reason string)
+
 // testSpillMaxBytes, when set by a test, replaces spill_max_mb so that the
 // re-partitioning of oversized spill files runs on small inputs.
 var testSpillMaxBytes int64
@@ -699,8 +703,15 @@ func (p *pipeline) runUser(ctx context.Context, j *userJob, syn synth.Synthesize
 	uh := userHashFromID(u.ID)
 	rng := rand.New(rand.NewPCG(p.cfg.Seed, uh))
 	testUser := splitDraw(p.cfg.Seed, uh, 0) < p.cfg.Split.TestFraction
-	formulate.FormulateAll(forms, u, &art, rng, func(s tasks.Sample) {
-		if reason := qc.Check(s, p.cfg.QC); reason != "" {
+	// One Checker per user: it reuses its checks of the past records
+	// that recur in the user's prompts (the pieces).
+	chk := qc.NewChecker(p.cfg.QC)
+	formulate.FormulateAllPieces(forms, u, &art, rng, func(s tasks.Sample, pieces []tasks.Piece) {
+		reason := chk.Check(s, pieces)
+		if testCheckOracle != nil {
+			testCheckOracle(s, reason)
+		}
+		if reason != "" {
 			j.qcDrops[reason]++
 			return
 		}

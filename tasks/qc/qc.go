@@ -89,6 +89,12 @@ func perKind(m map[string]int, kind string) int {
 // rather than joined, and the word-level checks share pooled scratch space
 // (see leakScratch).
 func Check(s tasks.Sample, opts Options) string {
+	return check(s, opts, nil, nil)
+}
+
+// check is Check; with c non-nil it reuses what c computed for the pieces
+// of the user's earlier samples (see Checker.Check).
+func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) string {
 	kind := Kind(s.Task)
 	var target string
 	last := len(s.Messages) - 1
@@ -107,12 +113,22 @@ func Check(s tasks.Sample, opts Options) string {
 	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || fields.Count(t) < perKind(opts.MinTargetWords, kind) {
 		return ReasonShortTarget
 	}
-	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksMessages(t, s.Messages[:last], opts.LeakShingle) {
+	var checked []checkedPiece
+	if c != nil {
+		checked = c.verify(s, pieces)
+	}
+	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksPieces(t, s.Messages[:last], opts.LeakShingle, checked) {
 		return ReasonTargetLeak
 	}
 	if opts.PII {
-		for _, m := range s.Messages {
-			if HasPII(m.Content) {
+		for mi, m := range s.Messages {
+			var pii bool
+			if c != nil {
+				pii, checked = c.messagePII(mi, m, checked)
+			} else {
+				pii = HasPII(m.Content)
+			}
+			if pii {
 				return ReasonPII
 			}
 		}
