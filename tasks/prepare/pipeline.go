@@ -706,6 +706,9 @@ func (p *pipeline) runUser(ctx context.Context, j *userJob, syn synth.Synthesize
 	// One Checker per user: it reuses its checks of the past records
 	// that recur in the user's prompts (the pieces).
 	chk := qc.NewChecker(p.cfg.QC)
+	defer chk.Release()
+	pc := pieceJSONPool.Get().(*tasks.PieceCache[pieceJSON]) // and so does the encoder
+	defer func() { pc.Reset(); pieceJSONPool.Put(pc) }()
 	formulate.FormulateAllPieces(forms, u, &art, rng, func(s tasks.Sample, pieces []tasks.Piece) {
 		reason := chk.Check(s, pieces)
 		if testCheckOracle != nil {
@@ -722,7 +725,7 @@ func (p *pipeline) runUser(ctx context.Context, j *userJob, syn synth.Synthesize
 		if p.cfg.Split.Mode == "sample" {
 			test = splitDraw(p.cfg.Seed, uh, uint64(len(j.out.stats))+1) < p.cfg.Split.TestFraction
 		}
-		j.out.add(&s, test)
+		j.out.add(&s, test, pieces, pc)
 	})
 }
 
@@ -745,20 +748,20 @@ type sampleStat struct {
 
 var outputPool = sync.Pool{New: func() any { return new(jobOutput) }}
 
-// add encodes s as a line of its split and counts its words.
-func (o *jobOutput) add(s *tasks.Sample, test bool) {
-	i := 0
-	if test {
-		i = 1
-	}
-	o.lines[i] = append(appendSampleJSON(o.lines[i], s), '\n')
-	var pw int
-	for _, m := range s.Messages[:len(s.Messages)-1] {
-		pw += wordCount(m.Content)
-	}
+// pieceJSONPool holds the encoders' piece caches between users (their
+// buffers are reused).
+var pieceJSONPool = sync.Pool{New: func() any { return new(tasks.PieceCache[pieceJSON]) }}
+
+// add encodes s as a line of its split and counts its words, reusing
+// for the pieces of its prompt what pc kept of them (see appendSample).
+func (o *jobOutput) add(s *tasks.Sample, test bool, pieces []tasks.Piece, pc *tasks.PieceCache[pieceJSON]) {
+	i := b2i(test)
+	var pw, tw int
+	o.lines[i], pw, tw = appendSample(o.lines[i], s, pieces, pc)
+	o.lines[i] = append(o.lines[i], '\n')
 	o.stats = append(o.stats, sampleStat{
 		task: s.Task, source: s.Source, test: test,
-		promptWords: int64(pw), targetWords: int64(wordCount(s.Messages[len(s.Messages)-1].Content)),
+		promptWords: int64(pw), targetWords: int64(tw),
 	})
 }
 

@@ -1,6 +1,10 @@
 package qc
 
-import "github.com/humanllm/humanllm/tasks"
+import (
+	"sync"
+
+	"github.com/humanllm/humanllm/tasks"
+)
 
 // Checker is Check for the samples of one user at a time, reusing the work
 // on the texts that recur in them: every past record shown in a prompt
@@ -23,8 +27,7 @@ import "github.com/humanllm/humanllm/tasks"
 // A Checker is not safe for concurrent use; use one per worker.
 type Checker struct {
 	opts    Options
-	gen     uint32
-	cache   []pieceEntry // by key
+	cache   tasks.PieceCache[pieceEntry]
 	checked []checkedPiece
 	// sys is the last system message seen and sysPII its HasPII.
 	sys    string
@@ -32,49 +35,68 @@ type Checker struct {
 	sysSet bool
 }
 
-// maxPieceKey bounds the keys a Checker keeps (a piece with a larger key
-// is checked as part of its message).
-const maxPieceKey = 1 << 16
-
-// pieceEntry is what a Checker keeps of the text of one key.
+// pieceEntry is what a Checker keeps of the text of one piece.
 type pieceEntry struct {
-	gen          uint32
-	text         string
 	piiDone, pii bool
 	spansDone    bool
 	spans        []wordSpan // appendWordSpans(text)
 }
 
-func (e *pieceEntry) hasPII() bool {
+// hasPII is HasPII(text), text the piece's.
+func (e *pieceEntry) hasPII(text string) bool {
 	if !e.piiDone {
-		e.pii, e.piiDone = HasPII(e.text), true
+		e.pii, e.piiDone = HasPII(text), true
 	}
 	return e.pii
 }
 
-func (e *pieceEntry) wordSpans() []wordSpan {
+// wordSpans is appendWordSpans(nil, 0, text), text the piece's.
+func (e *pieceEntry) wordSpans(text string) []wordSpan {
 	if !e.spansDone {
-		e.spans, e.spansDone = appendWordSpans(e.spans[:0], 0, e.text), true
+		e.spans, e.spansDone = appendWordSpans(e.spans[:0], 0, text), true
 	}
 	return e.spans
 }
 
 // checkedPiece is a piece verified against the message it is in.
 type checkedPiece struct {
-	msg, off, end int
-	e             *pieceEntry
+	msg, off, end, key int
+	e                  *pieceEntry
 }
 
-// NewChecker returns a Checker applying opts.
-func NewChecker(opts Options) *Checker { return &Checker{opts: opts, gen: 1} }
+// keyTaken reports whether a piece already checked in this sample has
+// key with a text other than text: the entry of key is that text's until
+// the sample is checked.
+func (c *Checker) keyTaken(key int, text string, s tasks.Sample) bool {
+	for _, q := range c.checked {
+		if q.key == key && s.Messages[q.msg].Content[q.off:q.end] != text {
+			return true
+		}
+	}
+	return false
+}
+
+var checkerPool = sync.Pool{New: func() any { return new(Checker) }}
+
+// NewChecker returns a Checker applying opts, one that Release handed
+// back when there is one (its memory is reused).
+func NewChecker(opts Options) *Checker {
+	c := checkerPool.Get().(*Checker)
+	c.opts = opts
+	c.Reset()
+	return c
+}
+
+// Release hands c back to NewChecker; c must not be used after.
+func (c *Checker) Release() {
+	c.Reset()
+	checkerPool.Put(c)
+}
 
 // Reset forgets the pieces seen so far: the next sample is another user's.
 func (c *Checker) Reset() {
-	c.gen++
-	if c.gen == 0 {
-		clear(c.cache)
-		c.gen = 1
-	}
+	c.cache.Reset()
+	c.sys, c.sysSet = "", false
 }
 
 // Check is Check(s, opts) for the Checker's opts, given the recurring
@@ -84,41 +106,28 @@ func (c *Checker) Check(s tasks.Sample, pieces []tasks.Piece) string {
 }
 
 // verify returns the pieces that can be used: in order (by message, then
-// offset), not overlapping, each between two '\n' of its message (or an
-// end of it), with their entries holding their text.
+// offset), not overlapping, usable in their message, with their entries
+// holding their text.
 func (c *Checker) verify(s tasks.Sample, pieces []tasks.Piece) []checkedPiece {
 	c.checked = c.checked[:0]
-	// Grow the cache first: checked points into it.
-	maxKey := -1
-	for _, p := range pieces {
-		if p.Key < maxPieceKey {
-			maxKey = max(maxKey, p.Key)
-		}
-	}
-	if maxKey >= len(c.cache) {
-		c.cache = append(c.cache, make([]pieceEntry, maxKey+1-len(c.cache))...)
-	}
 	lastMsg, lastEnd := -1, 0
 	for _, p := range pieces {
-		if p.Msg < 0 || p.Msg >= len(s.Messages) || p.Key < 0 || p.Key >= maxPieceKey {
-			continue
-		}
-		if p.Msg < lastMsg || p.Msg == lastMsg && p.Off < lastEnd {
+		if p.Msg < 0 || p.Msg >= len(s.Messages) || p.Msg < lastMsg || p.Msg == lastMsg && p.Off < lastEnd {
 			continue
 		}
 		content := s.Messages[p.Msg].Content
-		if p.Off < 0 || p.End > len(content) || p.Off >= p.End {
-			continue
-		}
-		if p.Off > 0 && content[p.Off-1] != '\n' || p.End < len(content) && content[p.End] != '\n' {
+		if !p.Usable(content) {
 			continue
 		}
 		text := content[p.Off:p.End]
-		e := &c.cache[p.Key]
-		if e.gen != c.gen || e.text != text {
-			*e = pieceEntry{gen: c.gen, text: text, spans: e.spans[:0]}
+		if c.keyTaken(p.Key, text, s) {
+			continue // its entry is another text's in this very sample
 		}
-		c.checked = append(c.checked, checkedPiece{msg: p.Msg, off: p.Off, end: p.End, e: e})
+		e, fresh := c.cache.Get(p.Key, text)
+		if fresh {
+			*e = pieceEntry{spans: e.spans[:0]}
+		}
+		c.checked = append(c.checked, checkedPiece{msg: p.Msg, off: p.Off, end: p.End, key: p.Key, e: e})
 		lastMsg, lastEnd = p.Msg, p.End
 	}
 	return c.checked
@@ -143,7 +152,7 @@ func (c *Checker) messagePII(mi int, m tasks.Message, checked []checkedPiece) (b
 	pos := 0
 	for ; len(checked) > 0 && checked[0].msg == mi; checked = checked[1:] {
 		p := checked[0]
-		if HasPII(content[pos:p.off]) || p.e.hasPII() {
+		if HasPII(content[pos:p.off]) || p.e.hasPII(content[p.off:p.end]) {
 			return true, checked // Check stops at the first PII
 		}
 		pos = p.end

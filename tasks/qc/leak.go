@@ -79,7 +79,7 @@ func leaksPieces(target string, prompt []tasks.Message, n int, pieces []checkedP
 			p := pieces[0]
 			sc.spans = appendWordSpansAt(sc.spans, int32(mi), c[pos:p.off], pos)
 			base := int32(p.off)
-			for _, w := range p.e.wordSpans() {
+			for _, w := range p.e.wordSpans(c[p.off:p.end]) {
 				sc.spans = append(sc.spans, wordSpan{msg: int32(mi), start: w.start + base, end: w.end + base})
 			}
 			pos = p.end
