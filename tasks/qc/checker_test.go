@@ -130,8 +130,14 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				}
 			}
 			target := randomText(rng, 3+rng.IntN(20))
-			if rng.IntN(3) == 0 {
+			switch rng.IntN(4) {
+			case 0:
 				target = texts[rng.IntN(len(texts))]
+			case 1: // a run of the prompt's words, across pieces or not
+				if ws := strings.Fields(prompt); len(ws) > 0 {
+					a := rng.IntN(len(ws))
+					target = strings.Join(ws[a:min(len(ws), a+4+rng.IntN(20))], " ")
+				}
 			}
 			s := tasks.Sample{Task: "action", Messages: []tasks.Message{
 				{Role: "system", Content: []string{"You are a person.", "Call 555 123 4567."}[user%2]},
@@ -148,6 +154,56 @@ func TestCheckerMatchesCheck(t *testing.T) {
 	for _, r := range []string{"", ReasonPII, ReasonTargetLeak} {
 		if reasons[r] < 20 {
 			t.Fatalf("answers %v: too few %q for the test to mean much", reasons, r)
+		}
+	}
+}
+
+// TestCheckerPieceEnds: with a piece's words taken from the Checker's
+// cache, a leak inside the piece, across its ends or spanning two pieces
+// is found, and its head and tail (not next to each other) do not join
+// into one.
+func TestCheckerPieceEnds(t *testing.T) {
+	words := func(prefix string, n int) string {
+		var ws []string
+		for i := range n {
+			ws = append(ws, prefix+string(rune('a'+i)))
+		}
+		return strings.Join(ws, " ")
+	}
+	head, mid, tail := words("h", 11), words("m", 10), words("t", 11)
+	piece := head + " " + mid + " " + tail
+	before, after := words("b", 6), words("z", 6)
+	prompt := before + "\n" + piece + "\n" + after + "\n" + piece + "\n"
+	off1 := len(before) + 1
+	off2 := off1 + len(piece) + 1 + len(after) + 1
+	pieces := []tasks.Piece{
+		{Msg: 0, Off: off1, End: off1 + len(piece), Key: 1},
+		{Msg: 0, Off: off2, End: off2 + len(piece), Key: 1},
+	}
+	opts := DefaultOptions()
+	opts.Languages = nil // the made-up words are no English
+	c := NewChecker(opts)
+	defer c.Release()
+	for _, tc := range []struct {
+		target string
+		leak   bool
+	}{
+		{head + " " + tail, false},        // head and tail of the piece, joined
+		{words("m", 10) + " ta tb", true}, // inside the piece
+		{"bf " + head, true},              // across its start
+		{tail + " za", true},              // across its end
+		{words("t", 11)[3:] + " " + words("z", 6) + " " + words("h", 5), true}, // from one piece to the next
+		{words("q", 20), false},
+	} {
+		for range 2 { // the second time from the cache
+			s := tasks.Sample{Task: "action", Messages: []tasks.Message{{Role: "user", Content: prompt}, {Role: "assistant", Content: tc.target}}}
+			want := Check(s, opts)
+			if (want == ReasonTargetLeak) != tc.leak {
+				t.Fatalf("%q: Check says %q; the test expects leak %v", tc.target, want, tc.leak)
+			}
+			if got := c.Check(s, pieces); got != want {
+				t.Fatalf("%q: Checker %q, Check %q", tc.target, got, want)
+			}
 		}
 	}
 }
