@@ -765,11 +765,13 @@ func (o *jobOutput) add(s *tasks.Sample, test bool, pieces []tasks.Piece, pc *ta
 	})
 }
 
-// release returns o's buffers to outputPool; a buffer grown past 1 MiB
-// by a prolific user is dropped rather than kept in the pool.
+// release returns o's buffers to outputPool; a buffer grown past 128 KiB
+// by a prolific user is dropped rather than kept in the pool (up to
+// 16 jobs per worker are in flight, each holding one jobOutput: keeping
+// large buffers for all of them cost ~50 MB of peak RSS on 2 threads).
 func (o *jobOutput) release() {
 	for i, b := range o.lines {
-		if cap(b) > 1<<20 {
+		if cap(b) > 128<<10 {
 			b = nil
 		}
 		o.lines[i] = b[:0]
