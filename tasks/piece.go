@@ -27,13 +27,18 @@ const MaxPieceKey = 1 << 16
 
 // PieceCache keeps, for the samples of one user at a time, a value made
 // from the text of each piece key. It is not safe for concurrent use.
+//
+// Reset hands the values of the user's keys to a free list that Get
+// reuses (their memory with them), so a cache kept from user to user
+// holds about as many values as one user has pieces, whatever keys the
+// users had.
 type PieceCache[T any] struct {
-	gen   uint32
 	slots []*pieceSlot[T] // by key; pointers, so that values stay put
+	used  []int           // keys with a slot, since Reset
+	free  []*pieceSlot[T]
 }
 
 type pieceSlot[T any] struct {
-	gen  uint32
 	text string
 	val  T
 }
@@ -41,18 +46,13 @@ type pieceSlot[T any] struct {
 // Reset forgets every text (and lets go of them): the next samples are
 // another user's. The values stay, for Get to hand out again.
 func (c *PieceCache[T]) Reset() {
-	c.gen++
-	for _, s := range c.slots {
-		if s != nil {
-			s.text = ""
-			if c.gen == 0 { // wrapped: no slot may look current
-				s.gen = 0
-			}
-		}
+	for _, k := range c.used {
+		s := c.slots[k]
+		s.text = ""
+		c.free = append(c.free, s)
+		c.slots[k] = nil
 	}
-	if c.gen == 0 {
-		c.gen = 1
-	}
+	c.used = c.used[:0]
 }
 
 // Get returns the value kept for key when it was made from text; else
@@ -60,20 +60,21 @@ func (c *PieceCache[T]) Reset() {
 // reusing its memory, or a zero value) is now kept for text. key must be
 // in [0, MaxPieceKey) (see Usable).
 func (c *PieceCache[T]) Get(key int, text string) (v *T, fresh bool) {
-	if c.gen == 0 {
-		c.gen = 1
-	}
 	for key >= len(c.slots) {
 		c.slots = append(c.slots, nil)
 	}
 	s := c.slots[key]
 	if s == nil {
-		s = new(pieceSlot[T])
+		if n := len(c.free); n > 0 {
+			s, c.free = c.free[n-1], c.free[:n-1]
+		} else {
+			s = new(pieceSlot[T])
+		}
 		c.slots[key] = s
-	}
-	if s.gen == c.gen && s.text == text {
+		c.used = append(c.used, key)
+	} else if s.text == text {
 		return &s.val, false
 	}
-	s.gen, s.text = c.gen, text
+	s.text = text
 	return &s.val, true
 }

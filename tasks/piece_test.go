@@ -35,7 +35,7 @@ func TestPieceCache(t *testing.T) {
 	if v, fresh := c.Get(3, "a"); fresh || *v != 7 {
 		t.Fatalf("same text: fresh %v, %d", fresh, *v)
 	}
-	c.Get(40, "x") // grows the slots: the value of key 3 stays put
+	v40, _ := c.Get(40, "x") // grows the slots: the value of key 3 stays put
 	if v2, _ := c.Get(3, "a"); v2 != v {
 		t.Fatal("value moved")
 	}
@@ -46,5 +46,15 @@ func TestPieceCache(t *testing.T) {
 	c.Reset()
 	if _, fresh := c.Get(3, "a"); !fresh {
 		t.Fatal("not fresh after Reset")
+	}
+	// The next user's keys reuse the values of the last user's: a cache
+	// kept from user to user holds no value per key ever seen.
+	c.Reset()
+	w, fresh := c.Get(1000, "z")
+	if !fresh || w != v && w != v40 {
+		t.Fatal("a new key after Reset did not get a freed value")
+	}
+	if len(c.free) != 1 || len(c.used) != 1 {
+		t.Fatalf("free %d, used %d; want 1, 1", len(c.free), len(c.used))
 	}
 }
