@@ -44,10 +44,15 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 func leaksPieces(target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
 	sc := leakPool.Get().(*leakScratch)
 	defer leakPool.Put(sc)
+	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
+	return leaksSplit(sc, target, prompt, n, pieces)
+}
+
+// leaksSplit is leaksPieces given the target's words in sc.tspans.
+func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
 	sc.reset()
 
 	// Target words -> ids.
-	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
 	for _, sp := range sc.tspans {
 		sc.tids = append(sc.tids, sc.vocabAdd(target[sp.start:sp.end], hashSpan(target, int(sp.start), int(sp.end))))
 	}
