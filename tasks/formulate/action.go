@@ -52,7 +52,9 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 	b.WriteString(descBlock(u, desc))
 	lo := max(0, i-f.cfg.Action.History)
 	if hist := u.Records[lo:i]; len(hist) > 0 {
-		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n%s\n\n", plural(hist), w.history(u, lo, i, f.cfg.HistoryWords))
+		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n", plural(hist))
+		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
+		b.WriteString("\n\n")
 	}
 	if d := formatDate(r.Time); d != "" {
 		fmt.Fprintf(&b, "It is now %s.\n", d)

@@ -253,6 +253,18 @@ func newPastRecords(recs []tasks.Record) *pastRecords {
 
 // format is formatHistory(p.recs[lo:hi], maxWords).
 func (p *pastRecords) format(lo, hi, maxWords int) string {
+	var b strings.Builder
+	p.write(&b, lo, hi, maxWords, nil)
+	return b.String()
+}
+
+// write appends formatHistory(p.recs[lo:hi], maxWords) to b. With pieces
+// non-nil, it appends to *pieces, for each record, the part of its tail
+// after the header line (the record alone decides it, the window does
+// not): b's bytes [Off, End), keyed by the record's index, and always
+// between two '\n' (the tail's header line ends in one, and the next
+// record or what follows the history starts with one).
+func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]tasks.Piece) {
 	if maxWords != p.maxWords {
 		clear(p.done)
 		p.maxWords = maxWords
@@ -264,7 +276,6 @@ func (p *pastRecords) format(lo, hi, maxWords int) string {
 		}
 		n += len("\n\nComment 1000") + len(p.tails[i])
 	}
-	var b strings.Builder
 	b.Grow(n)
 	var num [20]byte
 	for i := lo; i < hi; i++ {
@@ -274,15 +285,24 @@ func (p *pastRecords) format(lo, hi, maxWords int) string {
 		b.WriteString(noun(p.recs[i]))
 		b.WriteByte(' ')
 		b.Write(strconv.AppendInt(num[:0], int64(i-lo+1), 10))
-		b.WriteString(p.tails[i])
+		off := b.Len()
+		tail := p.tails[i]
+		b.WriteString(tail)
+		if pieces != nil {
+			if k := strings.IndexByte(tail, '\n'); k >= 0 && k+1 < len(tail) {
+				*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: b.Len(), Key: i})
+			}
+		}
 	}
-	return b.String()
 }
 
 // userWork is what the formulators of one user share (see FormulateAll).
 type userWork struct {
 	past  *pastRecords
 	words []int // wordCount of each record's text, -1 until counted
+	// pieces are the recurring parts of the prompt being built (see
+	// writeHistory), handed to FormulateAllPieces' emit with the sample.
+	pieces []tasks.Piece
 }
 
 // wordCount is wordCount(u.Records[i].Text) (the action and style
@@ -300,12 +320,14 @@ func (w *userWork) wordCount(u *tasks.User, i int) int {
 	return w.words[i]
 }
 
-// history is formatHistory(u.Records[lo:hi], maxWords).
-func (w *userWork) history(u *tasks.User, lo, hi, maxWords int) string {
+// writeHistory appends formatHistory(u.Records[lo:hi], maxWords) to b,
+// the builder of a whole prompt (the pieces' offsets are b's), and notes
+// the records' tails as pieces of that prompt.
+func (w *userWork) writeHistory(b *strings.Builder, u *tasks.User, lo, hi, maxWords int) {
 	if w.past == nil {
 		w.past = newPastRecords(u.Records)
 	}
-	return w.past.format(lo, hi, maxWords)
+	w.past.write(b, lo, hi, maxWords, &w.pieces)
 }
 
 // sharingFormulator is a Formulator that can use the work shared between
@@ -318,12 +340,31 @@ type sharingFormulator interface {
 // calling their Formulate one after the other would, and lets them share
 // the formatting of the user's past records.
 func FormulateAll(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	FormulateAllPieces(forms, u, a, rng, func(s tasks.Sample, _ []tasks.Piece) { emit(s) })
+}
+
+// FormulateAllPieces is FormulateAll, handing emit with each sample the
+// pieces of its prompt (the last message before the target) that recur
+// in the user's other prompts: the past records shown (see
+// pastRecords.write). The slice is emit's only during the call.
+func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample, []tasks.Piece)) {
 	var w userWork
+	emitOne := func(s tasks.Sample) {
+		msg := len(s.Messages) - 2 // the prompt before the target
+		if msg < 0 {
+			w.pieces = w.pieces[:0]
+		}
+		for i := range w.pieces {
+			w.pieces[i].Msg = msg
+		}
+		emit(s, w.pieces)
+		w.pieces = w.pieces[:0]
+	}
 	for _, f := range forms {
 		if s, ok := f.(sharingFormulator); ok {
-			s.formulate(&w, u, a, rng, emit)
+			s.formulate(&w, u, a, rng, emitOne)
 		} else {
-			f.Formulate(u, a, rng, emit)
+			f.Formulate(u, a, rng, emitOne)
 		}
 	}
 }

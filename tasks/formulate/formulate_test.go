@@ -752,3 +752,50 @@ func TestTopicsOnDemand(t *testing.T) {
 		t.Errorf("%d of %d topics asked for: %v", len(asked), len(u.Records), asked)
 	}
 }
+
+// TestFormulateAllPieces: FormulateAllPieces gives FormulateAll's samples,
+// and every piece it names lies in the prompt between two '\n', is the
+// tail of a record shown there, and has one text per key within a user
+// (what qc.Checker needs to use it; it also verifies all this itself).
+func TestFormulateAllPieces(t *testing.T) {
+	fx := fixtures()
+	bu, ba := bigUser(40)
+	fx = append(fx, fixture{"big", bu, ba, nil})
+	npieces := 0
+	for _, f := range fx {
+		cfg := Default()
+		var want []tasks.Sample
+		FormulateAll(New(cfg, f.cat), f.u, f.a, userRNG(7, f.u.ID), func(s tasks.Sample) { want = append(want, s) })
+		var got []tasks.Sample
+		texts := map[int]string{}
+		FormulateAllPieces(New(cfg, f.cat), f.u, f.a, userRNG(7, f.u.ID), func(s tasks.Sample, pieces []tasks.Piece) {
+			got = append(got, s)
+			end := 0
+			for _, p := range pieces {
+				if p.Msg != len(s.Messages)-2 || p.Off < end || p.End <= p.Off {
+					t.Fatalf("%s %s: piece %+v out of place", f.name, s.Task, p)
+				}
+				c := s.Messages[p.Msg].Content
+				if c[p.Off-1] != '\n' || p.End < len(c) && c[p.End] != '\n' {
+					t.Fatalf("%s %s: piece %+v not between newlines", f.name, s.Task, p)
+				}
+				text := c[p.Off:p.End]
+				if old, ok := texts[p.Key]; ok && old != text {
+					t.Fatalf("%s: key %d names %q and %q", f.name, p.Key, old, text)
+				}
+				texts[p.Key] = text
+				if !strings.HasSuffix(recordTail(f.u.Records[p.Key], cfg.HistoryWords), "\n"+text) {
+					t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, p.Key, p.Key, text)
+				}
+				end = p.End
+				npieces++
+			}
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: FormulateAllPieces gave other samples than FormulateAll", f.name)
+		}
+	}
+	if npieces == 0 {
+		t.Fatal("no pieces at all")
+	}
+}

@@ -109,7 +109,9 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 	switch v {
 	case styleImitation:
 		lo := f.pastPosts(i, rng)
-		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n%s\n\n", plural(u.Records[lo:i]), w.history(u, lo, i, f.cfg.HistoryWords))
+		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n", plural(u.Records[lo:i]))
+		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
+		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Write a new %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWords(text))
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
@@ -119,7 +121,9 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		k := lo + rng.IntN(hi-lo+1)
 		head := text[:sp[k-1][1]]
 		rest := strings.TrimSpace(text[sp[k][0]:])
-		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n%s\n\n", plural(u.Records[first:i]), w.history(u, first, i, f.cfg.HistoryWords))
+		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n", plural(u.Records[first:i]))
+		w.writeHistory(&b, u, first, i, f.cfg.HistoryWords)
+		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Here is the beginning of your next %s%s:\n%s\n\n", what, where, head)
 		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWords(rest))
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)

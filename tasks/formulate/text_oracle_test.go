@@ -54,10 +54,14 @@ func checkTextHelpers(t *testing.T, a, b string, n int) {
 	if got, want := sameText(a, b), oracleSameText(a, b); got != want {
 		t.Fatalf("sameText(%q, %q) = %v, want %v", a, b, got, want)
 	}
+	if got, want := string(appendNormLower([]byte(b), a)), b+strings.ToLower(strings.Join(strings.Fields(a), " ")); got != want {
+		t.Fatalf("appendNormLower(%q, %q) = %q, want %q", b, a, got, want)
+	}
 }
 
 func FuzzTextHelpers(f *testing.F) {
-	for _, s := range []string{"", " a  b\tc\u00a0d\u2003e ", "Straße STRASSE", "ǅ ǆ Ǆ", "\xff x \x85y", "one two three four"} {
+	for _, s := range []string{"", " a  b\tc\u00a0d\u2003e ", "Straße STRASSE", "ǅ ǆ Ǆ", "\xff x \x85y", "one two three four",
+		"İSTANBUL Ⱥ \u212a KELVIN", "ẞ ß", "MIXED Case\nLines"} {
 		f.Add(s, strings.ToUpper(s), 2)
 		f.Add(s, " "+s+" ", 0)
 	}

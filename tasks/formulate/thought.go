@@ -1,10 +1,13 @@
 package formulate
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -24,9 +27,14 @@ func (f *thoughtFormulator) Kind() string { return tasks.TaskThought }
 
 func (f *thoughtFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	idx := make([]int, 0, len(a.Thoughts))
+	var nsc, nth []byte // normLower of a scenario and a thought, reused
 	for i, t := range a.Thoughts {
 		sc, th := strings.TrimSpace(t.Scenario), strings.TrimSpace(t.Thought)
-		if sc == "" || th == "" || strings.Contains(normLower(sc), normLower(th)) {
+		if sc == "" || th == "" {
+			continue
+		}
+		nsc, nth = appendNormLower(nsc[:0], sc), appendNormLower(nth[:0], th)
+		if bytes.Contains(nsc, nth) {
 			continue
 		}
 		idx = append(idx, i)
@@ -45,4 +53,41 @@ func (f *thoughtFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *ra
 	}
 }
 
-func normLower(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+// normLower is strings.ToLower(strings.Join(strings.Fields(s), " ")).
+func normLower(s string) string { return string(appendNormLower(nil, s)) }
+
+// appendNormLower appends normLower(s) to dst: the fields of s (fields.Next
+// splits as strings.Fields does) joined by one space, lower-cased in place
+// when they are ASCII (as strings.ToLower does), else by strings.ToLower.
+// The thought formulator tests every thought of a user with it, without
+// the slices and strings normLower made each time.
+func appendNormLower(dst []byte, s string) []byte {
+	start := len(dst)
+	ascii := true
+	for i := 0; ; {
+		ws, we, ok := fields.Next(s, i)
+		if !ok {
+			break
+		}
+		if len(dst) > start {
+			dst = append(dst, ' ')
+		}
+		for k := ws; k < we; k++ {
+			c := s[k]
+			if c >= utf8.RuneSelf {
+				ascii = false
+			} else if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		i = we
+	}
+	if !ascii {
+		// Lower-casing a non-ASCII rune may change its length; the ASCII
+		// bytes lowered above are lowered again, to themselves.
+		low := strings.ToLower(string(dst[start:]))
+		dst = append(dst[:start], low...)
+	}
+	return dst
+}

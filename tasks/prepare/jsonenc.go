@@ -12,20 +12,62 @@ import (
 // TestSampleJSONMatchesMarshal and FuzzSampleJSON hold it to
 // encoding/json.
 func appendSampleJSON(dst []byte, s *tasks.Sample) []byte {
+	dst, _, _ = appendSample(dst, s, nil, nil)
+	return dst
+}
+
+// pieceJSON is what the encoder keeps of the text of a piece (see
+// tasks.Piece): its JSON escaping and its wordCount.
+type pieceJSON struct {
+	esc   []byte
+	words int
+}
+
+// appendSample is appendSampleJSON that also counts the words (wordCount)
+// of the prompt (every message but the last) and of the target (the last
+// message), reusing for the pieces of s's messages the escaping and count
+// kept in pc (with pc nil, pieces are not used). A usable piece lies
+// between two '\n': escaping goes rune by rune and a '\n' separates words,
+// so the message's escaping and count are those of its pieces and of the
+// text between them, joined or added (TestSampleJSONPieces).
+func appendSample(dst []byte, s *tasks.Sample, pieces []tasks.Piece, pc *tasks.PieceCache[pieceJSON]) (_ []byte, promptWords, targetWords int) {
 	dst = append(dst, `{"messages":`...)
 	if s.Messages == nil {
 		dst = append(dst, "null"...)
 	} else {
 		dst = append(dst, '[')
-		for i, m := range s.Messages {
-			if i > 0 {
+		for mi, m := range s.Messages {
+			if mi > 0 {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"role":`...)
 			dst = appendJSONString(dst, m.Role)
-			dst = append(dst, `,"content":`...)
-			dst = appendJSONString(dst, m.Content)
-			dst = append(dst, '}')
+			dst = append(dst, `,"content":"`...)
+			c := m.Content
+			pos, words := 0, 0
+			for ; pc != nil && len(pieces) > 0 && pieces[0].Msg <= mi; pieces = pieces[1:] {
+				p := pieces[0]
+				if p.Msg < mi || p.Off < pos || !p.Usable(c) {
+					continue
+				}
+				text := c[p.Off:p.End]
+				e, fresh := pc.Get(p.Key, text)
+				if fresh {
+					e.esc, e.words = appendJSONBody(e.esc[:0], text), wordCount(text)
+				}
+				dst = appendJSONBody(dst, c[pos:p.Off])
+				dst = append(dst, e.esc...)
+				words += wordCount(c[pos:p.Off]) + e.words
+				pos = p.End
+			}
+			dst = appendJSONBody(dst, c[pos:])
+			words += wordCount(c[pos:])
+			dst = append(dst, '"', '}')
+			if mi < len(s.Messages)-1 {
+				promptWords += words
+			} else {
+				targetWords = words
+			}
 		}
 		dst = append(dst, ']')
 	}
@@ -35,7 +77,7 @@ func appendSampleJSON(dst []byte, s *tasks.Sample) []byte {
 	dst = appendJSONString(dst, s.Source)
 	dst = append(dst, `,"user":`...)
 	dst = appendJSONString(dst, s.User)
-	return append(dst, '}')
+	return append(dst, '}'), promptWords, targetWords
 }
 
 // jsonSafe is encoding/json's htmlSafeSet: the ASCII bytes written as they
@@ -58,6 +100,12 @@ const hexDigits = "0123456789abcdef"
 // <, >, &, \ufffd for invalid UTF-8, \u2028 and \u2029 escaped.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendJSONBody(dst, s)
+	return append(dst, '"')
+}
+
+// appendJSONBody is appendJSONString without the quotes.
+func appendJSONBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
@@ -103,6 +151,5 @@ func appendJSONString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }

@@ -3,6 +3,8 @@ package prepare
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -59,4 +61,77 @@ func FuzzWordCount(f *testing.F) {
 			t.Fatalf("wordCount(%q) = %d, want %d", s, got, n)
 		}
 	})
+}
+
+// TestSampleJSONPieces: with the pieces of a user's prompts, right or
+// spoiled (a key reused for another text, offsets off by one, unordered,
+// another message), appendSample still writes json.Marshal's bytes and
+// counts the words of the prompt and the target as wordCount does.
+func TestSampleJSONPieces(t *testing.T) {
+	frags := []string{"word", "Wörter", "<b>", "&", "\"q\"", `\`, "\u2028", "\u2029", "\xff", "\xe2\x80", "é", "😀",
+		"\x01", "\t", " ", "  ", "\n", "\n\n", "\r"}
+	rng := rand.New(rand.NewPCG(8, 9))
+	text := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(frags[rng.IntN(len(frags))])
+		}
+		return b.String()
+	}
+	used := 0
+	for range 200 {
+		var pc tasks.PieceCache[pieceJSON]
+		texts := make([]string, 1+rng.IntN(6))
+		for k := range texts {
+			texts[k] = text(1 + rng.IntN(30))
+		}
+		for range 1 + rng.IntN(6) {
+			var b strings.Builder
+			var pieces []tasks.Piece
+			b.WriteString(text(rng.IntN(4)))
+			for range rng.IntN(5) {
+				b.WriteString("\nPost 1:\n")
+				k := rng.IntN(len(texts))
+				off := b.Len()
+				b.WriteString(texts[k])
+				pieces = append(pieces, tasks.Piece{Msg: 1, Off: off, End: b.Len(), Key: k})
+				b.WriteString("\n\n")
+			}
+			b.WriteString(text(rng.IntN(4)))
+			for i := range pieces {
+				switch rng.IntN(10) {
+				case 0:
+					pieces[i].Key = rng.IntN(len(texts) + 2)
+				case 1:
+					pieces[i].Off += rng.IntN(3) - 1
+				case 2:
+					pieces[i].End += rng.IntN(3) - 1
+				case 3:
+					pieces[i].Msg = rng.IntN(4) - 1
+				case 4:
+					if i > 0 {
+						pieces[i], pieces[i-1] = pieces[i-1], pieces[i]
+					}
+				}
+			}
+			s := tasks.Sample{Messages: []tasks.Message{
+				{Role: "system", Content: text(3)}, {Role: "user", Content: b.String()}, {Role: "assistant", Content: text(5)},
+			}, Task: "action.post", Source: "reddit", User: "u"}
+			want, err := json.Marshal(&s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, pw, tw := appendSample(nil, &s, pieces, &pc)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("pieces %+v:\n got %s\nwant %s", pieces, got, want)
+			}
+			if wp, wt := wordCount(s.Messages[0].Content)+wordCount(s.Messages[1].Content), wordCount(s.Messages[2].Content); pw != wp || tw != wt {
+				t.Fatalf("words %d, %d; want %d, %d", pw, tw, wp, wt)
+			}
+			used += len(pieces)
+		}
+	}
+	if used < 200 {
+		t.Fatalf("only %d pieces: the test does not exercise them", used)
+	}
 }

@@ -28,6 +28,10 @@ import (
 	"github.com/humanllm/humanllm/tasks/synth"
 )
 
+// testCheckOracle, when set by a test, is called with every formulated
+// sample and the Checker's verdict on it (from the workers, concurrently).
+var testCheckOracle func(s tasks.Sample, reason string)
+
 // testSpillMaxBytes, when set by a test, replaces spill_max_mb so that the
 // re-partitioning of oversized spill files runs on small inputs.
 var testSpillMaxBytes int64
@@ -377,9 +381,11 @@ type userJob struct {
 	// counts of the spill file the user came from, on its first job: the
 	// collector adds them to the report (see loadCounts).
 	counts *loadCounts
-	// outputs
-	samples []tasks.Sample
-	split   []bool // true = test
+	// outputs: the kept samples, already encoded as the lines of
+	// train.jsonl (out[0]) and test.jsonl (out[1]) in sample order, and
+	// what the report counts of each (see encodeSample); the collector
+	// only appends the bytes and adds the counts.
+	out     *jobOutput
 	drops   map[string]int64
 	qcDrops map[string]int64
 	err     error
@@ -717,18 +723,82 @@ func (p *pipeline) runUser(ctx context.Context, j *userJob, syn synth.Synthesize
 	uh := userHashFromID(u.ID)
 	rng := rand.New(rand.NewPCG(p.cfg.Seed, uh))
 	testUser := splitDraw(p.cfg.Seed, uh, 0) < p.cfg.Split.TestFraction
-	formulate.FormulateAll(forms, u, &art, rng, func(s tasks.Sample) {
-		if reason := qc.Check(s, p.cfg.QC); reason != "" {
+	// One Checker per user: it reuses its checks of the past records
+	// that recur in the user's prompts (the pieces).
+	chk := qc.NewChecker(p.cfg.QC)
+	defer chk.Release()
+	pc := pieceJSONPool.Get().(*tasks.PieceCache[pieceJSON]) // and so does the encoder
+	defer func() { pc.Reset(); pieceJSONPool.Put(pc) }()
+	formulate.FormulateAllPieces(forms, u, &art, rng, func(s tasks.Sample, pieces []tasks.Piece) {
+		reason := chk.Check(s, pieces)
+		if testCheckOracle != nil {
+			testCheckOracle(s, reason)
+		}
+		if reason != "" {
 			j.qcDrops[reason]++
 			return
 		}
+		if j.out == nil {
+			j.out = outputPool.Get().(*jobOutput)
+		}
 		test := testUser
 		if p.cfg.Split.Mode == "sample" {
-			test = splitDraw(p.cfg.Seed, uh, uint64(len(j.samples))+1) < p.cfg.Split.TestFraction
+			test = splitDraw(p.cfg.Seed, uh, uint64(len(j.out.stats))+1) < p.cfg.Split.TestFraction
 		}
-		j.samples = append(j.samples, s)
-		j.split = append(j.split, test)
+		j.out.add(&s, test, pieces, pc)
 	})
+}
+
+// jobOutput is what runUser makes of one user's kept samples: their JSON
+// lines per split and their report counts. Encoding and counting words
+// here, in the workers, leaves the collector (one goroutine for all users)
+// only appending bytes. The buffers go back to outputPool once written.
+type jobOutput struct {
+	lines [2][]byte // train, test
+	stats []sampleStat
+}
+
+// sampleStat is what the report counts of one sample.
+type sampleStat struct {
+	task, source string
+	promptWords  int64 // words of every message but the last
+	targetWords  int64
+	test         bool
+}
+
+var outputPool = sync.Pool{New: func() any { return new(jobOutput) }}
+
+// pieceJSONPool holds the encoders' piece caches between users (their
+// buffers are reused).
+var pieceJSONPool = sync.Pool{New: func() any { return new(tasks.PieceCache[pieceJSON]) }}
+
+// add encodes s as a line of its split and counts its words, reusing
+// for the pieces of its prompt what pc kept of them (see appendSample).
+func (o *jobOutput) add(s *tasks.Sample, test bool, pieces []tasks.Piece, pc *tasks.PieceCache[pieceJSON]) {
+	i := b2i(test)
+	var pw, tw int
+	o.lines[i], pw, tw = appendSample(o.lines[i], s, pieces, pc)
+	o.lines[i] = append(o.lines[i], '\n')
+	o.stats = append(o.stats, sampleStat{
+		task: s.Task, source: s.Source, test: test,
+		promptWords: int64(pw), targetWords: int64(tw),
+	})
+}
+
+// release returns o's buffers to outputPool; a buffer grown past 128 KiB
+// by a prolific user is dropped rather than kept in the pool (up to
+// 16 jobs per worker are in flight, each holding one jobOutput: keeping
+// large buffers for all of them cost ~50 MB of peak RSS on 2 threads).
+func (o *jobOutput) release() {
+	for i, b := range o.lines {
+		if cap(b) > 128<<10 {
+			b = nil
+		}
+		o.lines[i] = b[:0]
+	}
+	clear(o.stats) // drop the strings
+	o.stats = o.stats[:0]
+	outputPool.Put(o)
 }
 
 func userHashFromID(id string) uint64 {
@@ -780,27 +850,34 @@ func (p *pipeline) collect(j *userJob, stage *StageReport, out *splitWriter) err
 		p.rep.QCDropped[k] += v
 		p.rep.SamplesFormulated += v
 	}
-	for i, s := range j.samples {
+	if j.out == nil {
+		return nil
+	}
+	for _, st := range j.out.stats {
 		p.rep.SamplesFormulated++
 		p.rep.SamplesKept++
-		kind, _, _ := strings.Cut(s.Task, ".")
+		kind, _, _ := strings.Cut(st.task, ".")
 		if p.rep.Tasks[kind] == nil {
 			p.rep.Tasks[kind] = map[string]int64{}
 		}
-		p.rep.Tasks[kind][s.Source]++
-		p.rep.TasksByVariant[s.Task]++
-		p.rep.source(s.Source).Samples++
-		var pw int
-		for _, m := range s.Messages[:len(s.Messages)-1] {
-			pw += wordCount(m.Content)
-		}
-		p.rep.Lengths["prompt_words"].Add(int64(pw))
-		p.rep.Lengths["target_words"].Add(int64(wordCount(s.Messages[len(s.Messages)-1].Content)))
-		if err := out.write(&s, j.split[i]); err != nil {
-			return err
-		}
+		p.rep.Tasks[kind][st.source]++
+		p.rep.TasksByVariant[st.task]++
+		p.rep.source(st.source).Samples++
+		p.rep.Lengths["prompt_words"].Add(st.promptWords)
+		p.rep.Lengths["target_words"].Add(st.targetWords)
+		out.n[b2i(st.test)]++
 	}
-	return nil
+	err := out.writeLines(j.out.lines)
+	j.out.release()
+	j.out = nil
+	return err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // wordCount counts the runs of runes other than ' ', '\n', '\t' and '\r'.
@@ -848,7 +925,6 @@ type splitWriter struct {
 	files [2]*os.File
 	bufs  [2]*bufio.Writer
 	n     [2]int64
-	buf   []byte
 }
 
 var splitNames = [2]string{"train.jsonl", "test.jsonl"}
@@ -867,15 +943,17 @@ func newSplitWriter(dir string) (*splitWriter, error) {
 	return w, nil
 }
 
-func (w *splitWriter) write(s *tasks.Sample, test bool) error {
-	i := 0
-	if test {
-		i = 1
+// writeLines appends encoded lines to train.jsonl (lines[0]) and
+// test.jsonl (lines[1]); the caller counts them in n.
+func (w *splitWriter) writeLines(lines [2][]byte) error {
+	for i, b := range lines {
+		if len(b) > 0 {
+			if _, err := w.bufs[i].Write(b); err != nil {
+				return err
+			}
+		}
 	}
-	w.buf = append(appendSampleJSON(w.buf[:0], s), '\n')
-	w.n[i]++
-	_, err := w.bufs[i].Write(w.buf)
-	return err
+	return nil
 }
 
 func (w *splitWriter) commit() error {

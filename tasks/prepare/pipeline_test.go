@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 	"github.com/humanllm/humanllm/tasks"
+	"github.com/humanllm/humanllm/tasks/qc"
 )
 
 func readLines(t *testing.T, path string) []string {
@@ -52,9 +54,27 @@ func TestPrepareAllSharedData(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Inputs = []string{data}
 	cfg.Out = t.TempDir()
+	// Every verdict of the per-user Checker is qc.Check's on the whole
+	// sample.
+	var mu sync.Mutex
+	verdicts := map[string]int{}
+	testCheckOracle = func(s tasks.Sample, reason string) {
+		want := qc.Check(s, cfg.QC)
+		mu.Lock()
+		defer mu.Unlock()
+		if reason != want {
+			t.Errorf("%s sample of %s: Checker says %q, qc.Check %q", s.Task, s.User, reason, want)
+		}
+		verdicts[want]++
+	}
+	defer func() { testCheckOracle = nil }()
 	rep, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("qc verdicts: %v", verdicts)
+	if verdicts[""] == 0 || verdicts[qc.ReasonTargetLeak] == 0 {
+		t.Errorf("verdicts %v: the shared data should give kept and leaking samples", verdicts)
 	}
 	// Record counts of the shared samples (../shared/data/README.md).
 	const want = 10261 + 750 + 14384 + 27 + 31 + 15155

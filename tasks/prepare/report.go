@@ -103,12 +103,22 @@ func (h *Histogram) Add(v int64) {
 	if v > h.Max {
 		h.Max = v
 	}
-	b := int64(1)
-	for b < v {
-		b <<= 1
+	k := 0 // the bucket is <=2^k, the least power of two >= v
+	for k < 62 && int64(1)<<k < v {
+		k++
 	}
-	h.Buckets[fmt.Sprintf("<=%d", b)]++
+	h.Buckets[bucketNames[k]]++
 }
+
+// bucketNames[k] is the name of the bucket of values up to 2^k,
+// fmt.Sprintf("<=%d", 1<<k), made once instead of for every value added
+// (two values per sample).
+var bucketNames = func() (t [63]string) {
+	for k := range t {
+		t[k] = fmt.Sprintf("<=%d", int64(1)<<k)
+	}
+	return
+}()
 
 func (r *Report) stage(name, unit string) *StageReport {
 	for i := range r.Stages {

@@ -33,12 +33,26 @@ func Leaks(target, prompt string, n int) bool {
 // n-grams (hashed over ids, every hit verified). The answer is the exact
 // n-gram match that the FNV version computed up to 64-bit hash collisions.
 func leaksMessages(target string, prompt []tasks.Message, n int) bool {
+	return leaksPieces(target, prompt, n, nil)
+}
+
+// leaksPieces is leaksMessages given the words of some parts of the
+// prompt already split (see Checker): pieces, sorted by message and
+// offset, not overlapping, each between two '\n' (or an end of its
+// message). A word never holds a '\n', so the words of a message are
+// those of the text between its pieces and those of the pieces, in order.
+func leaksPieces(target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
 	sc := leakPool.Get().(*leakScratch)
 	defer leakPool.Put(sc)
+	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
+	return leaksSplit(sc, target, prompt, n, pieces)
+}
+
+// leaksSplit is leaksPieces given the target's words in sc.tspans.
+func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
 	sc.reset()
 
 	// Target words -> ids.
-	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
 	for _, sp := range sc.tspans {
 		sc.tids = append(sc.tids, sc.vocabAdd(target[sp.start:sp.end], hashSpan(target, int(sp.start), int(sp.end))))
 	}
@@ -64,7 +78,18 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 	// scan of every word would.
 	sc.spans = sc.spans[:0]
 	for mi := range prompt {
-		sc.spans = appendWordSpans(sc.spans, int32(mi), prompt[mi].Content)
+		c := prompt[mi].Content
+		pos := 0
+		for ; len(pieces) > 0 && pieces[0].msg == mi; pieces = pieces[1:] {
+			p := pieces[0]
+			sc.spans = appendWordSpansAt(sc.spans, int32(mi), c[pos:p.off], pos)
+			base := int32(p.off)
+			for _, w := range p.e.wordSpans(c[p.off:p.end]) {
+				sc.spans = append(sc.spans, wordSpan{msg: int32(mi), start: w.start + base, end: w.end + base})
+			}
+			pos = p.end
+		}
+		sc.spans = appendWordSpansAt(sc.spans, int32(mi), c[pos:], pos)
 	}
 	nw := len(sc.spans)
 	sc.pids = sc.pids[:0]
@@ -102,6 +127,20 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 		p += n + 1 // past word p+n, unknown (or the end)
 	}
 	return false
+}
+
+// appendWordSpansAt is appendWordSpans for s = c[base:] of a message c
+// whose byte base is not inside a word: the spans are c's.
+func appendWordSpansAt(spans []wordSpan, msg int32, s string, base int) []wordSpan {
+	k := len(spans)
+	spans = appendWordSpans(spans, msg, s)
+	if base != 0 {
+		for i := k; i < len(spans); i++ {
+			spans[i].start += int32(base)
+			spans[i].end += int32(base)
+		}
+	}
+	return spans
 }
 
 // appendWordSpans appends the words of s, the spans wordIter.nextSpan

@@ -146,6 +146,12 @@ func checkAgainstOracles(t *testing.T, target, prompt string, n int) {
 		if got, want := IsEnglish(s, 0.9, 0.08), oracleIsEnglish(s, 0.9, 0.08); got != want {
 			t.Fatalf("IsEnglish(%q) = %v, want %v", s, got, want)
 		}
+		// Check's form, given the words the leak check splits.
+		for _, minStop := range []float64{0.08, 0.5} {
+			if got, want := isEnglishWords(s, appendWordSpans(nil, 0, s), 0.9, minStop), oracleIsEnglish(s, 0.9, minStop); got != want {
+				t.Fatalf("isEnglishWords(%q, minStop %v) = %v, want %v", s, minStop, got, want)
+			}
+		}
 	}
 }
 

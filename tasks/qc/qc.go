@@ -89,6 +89,12 @@ func perKind(m map[string]int, kind string) int {
 // rather than joined, and the word-level checks share pooled scratch space
 // (see leakScratch).
 func Check(s tasks.Sample, opts Options) string {
+	return check(s, opts, nil, nil)
+}
+
+// check is Check; with c non-nil it reuses what c computed for the pieces
+// of the user's earlier samples (see Checker.Check).
+func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) string {
 	kind := Kind(s.Task)
 	var target string
 	last := len(s.Messages) - 1
@@ -101,18 +107,32 @@ func Check(s tasks.Sample, opts Options) string {
 	if t == "" {
 		return ReasonEmptyTarget
 	}
-	if englishOnly(opts.Languages) && !IsEnglish(t, opts.MinASCIILetterShare, opts.MinStopwordRate) {
+	// The target's words, split once for the language and leak checks.
+	sc := leakPool.Get().(*leakScratch)
+	defer leakPool.Put(sc)
+	sc.tspans = appendWordSpans(sc.tspans[:0], 0, t)
+	if englishOnly(opts.Languages) && !isEnglishWords(t, sc.tspans, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
 	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || fields.Count(t) < perKind(opts.MinTargetWords, kind) {
 		return ReasonShortTarget
 	}
-	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksMessages(t, s.Messages[:last], opts.LeakShingle) {
+	var checked []checkedPiece
+	if c != nil {
+		checked = c.verify(s, pieces)
+	}
+	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksSplit(sc, t, s.Messages[:last], opts.LeakShingle, checked) {
 		return ReasonTargetLeak
 	}
 	if opts.PII {
-		for _, m := range s.Messages {
-			if HasPII(m.Content) {
+		for mi, m := range s.Messages {
+			var pii bool
+			if c != nil {
+				pii, checked = c.messagePII(mi, m, checked)
+			} else {
+				pii = HasPII(m.Content)
+			}
+			if pii {
 				return ReasonPII
 			}
 		}
@@ -215,6 +235,25 @@ func (p *packedSet) has(x uint64) bool {
 // letters are ASCII, and (for texts of 8 or more words) at least minStop of
 // the words are common English function words.
 func IsEnglish(s string, minASCII, minStop float64) bool {
+	switch asciiShare(s, minASCII) {
+	case noLetters:
+		return true // numbers or symbols only: nothing to judge
+	case fewASCII:
+		return false
+	}
+	return isEnglishStop(s, minStop)
+}
+
+// Outcomes of asciiShare.
+const (
+	noLetters = iota
+	fewASCII
+	enoughASCII
+)
+
+// asciiShare is the first test of IsEnglish: whether s has letters and at
+// least minASCII of them are ASCII.
+func asciiShare(s string, minASCII float64) int {
 	letters, ascii := 0, 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
@@ -241,15 +280,20 @@ func IsEnglish(s string, minASCII, minStop float64) bool {
 	}
 	letters += ascii
 	if letters == 0 {
-		return true // numbers or symbols only: nothing to judge
+		return noLetters
 	}
 	if float64(ascii)/float64(letters) < minASCII {
-		return false
+		return fewASCII
 	}
+	return enoughASCII
+}
+
+// isEnglishStop is the second test of IsEnglish: texts of 8 or more
+// words have at least minStop of them English function words.
+func isEnglishStop(s string, minStop float64) bool {
 	// The words are those of words(s), lower-cased (an ASCII word in
 	// place, packed; another into a reused buffer).
 	it := wordIter{s: s}
-	var buf [32]byte
 	nw, hit := 0, 0
 	for {
 		start, end, ok := it.nextSpan()
@@ -257,25 +301,54 @@ func IsEnglish(s string, minASCII, minStop float64) bool {
 			break
 		}
 		nw++
-		w := s[start:end]
-		// An ASCII word keeps its length when lower-cased: one longer than
-		// every stopword is none, and is not looked up.
-		if len(w) <= maxStopLen && isASCII(w) {
-			var x uint64
-			for i := len(w) - 1; i >= 0; i-- {
-				x = x<<8 | uint64(asciiWordLower[w[i]])
-			}
-			if stopSet.has(x) {
-				hit++
-			}
-		} else if !isASCII(w) {
-			if lw := lowerWord(buf[:0], w); len(lw) <= 8 && stopSet.has(packWord(lw)) {
-				hit++
-			}
+		if isStopword(s[start:end]) {
+			hit++
 		}
 	}
 	if nw < 8 {
 		return true
 	}
 	return float64(hit)/float64(nw) >= minStop
+}
+
+// isEnglishWords is IsEnglish(s, minASCII, minStop) given the words of s
+// (appendWordSpans(nil, 0, s), the words wordIter gives: the leak check
+// splits the target once for both).
+func isEnglishWords(s string, words []wordSpan, minASCII, minStop float64) bool {
+	switch asciiShare(s, minASCII) {
+	case noLetters:
+		return true
+	case fewASCII:
+		return false
+	}
+	hit := 0
+	for _, w := range words {
+		if isStopword(s[w.start:w.end]) {
+			hit++
+		}
+	}
+	if len(words) < 8 {
+		return true
+	}
+	return float64(hit)/float64(len(words)) >= minStop
+}
+
+// isStopword reports whether w, a word of wordIter, lower-cased, is an
+// English function word (enStop).
+func isStopword(w string) bool {
+	// An ASCII word keeps its length when lower-cased: one longer than
+	// every stopword is none, and is not looked up.
+	if len(w) <= maxStopLen && isASCII(w) {
+		var x uint64
+		for i := len(w) - 1; i >= 0; i-- {
+			x = x<<8 | uint64(asciiWordLower[w[i]])
+		}
+		return stopSet.has(x)
+	}
+	if !isASCII(w) {
+		var buf [32]byte
+		lw := lowerWord(buf[:0], w)
+		return len(lw) <= 8 && stopSet.has(packWord(lw))
+	}
+	return false
 }

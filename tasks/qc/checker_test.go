@@ -1,0 +1,209 @@
+package qc
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/humanllm/humanllm/tasks"
+)
+
+// piiLines is HasPII applied line by line: what Checker relies on.
+func piiLines(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if HasPII(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// fragments mixes words, PII, near-PII and separators, so that random
+// joins put matches (and almost-matches) next to newlines.
+var fragments = []string{
+	"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "I", "it's", "Straße", "İt",
+	"jane.doe@example.com", "a@b", "@", "x_y@z.io", "_", "555", "123-4567", "(555)", "+44", "20", "7946", "0958", "+1",
+	"https://example.com/reset?token=abcdef123456", "www.x.com/?KEY=1234567", "https://u:p@h.com/x", "://", "www.",
+	"?sid=abcdefgh", "2004-05-24", "\xff", "é", " ", "  ", "\n", "\n\n", "\t", ".", "-", ",", "<", "'", "\"",
+}
+
+func randomText(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for range n {
+		b.WriteString(fragments[rng.IntN(len(fragments))])
+		if rng.IntN(3) > 0 {
+			b.WriteByte(" \n.-"[rng.IntN(4)])
+		}
+	}
+	return b.String()
+}
+
+// TestHasPIISplitsAtNewlines: no PII match holds a newline, and one next
+// to a newline needs only what the start or end of a text gives it, so
+// HasPII of a text is HasPII of its lines, and the oracle agrees.
+func TestHasPIISplitsAtNewlines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	hits := 0
+	for range 20000 {
+		s := randomText(rng, 1+rng.IntN(12))
+		got, want := piiLines(s), HasPII(s)
+		if got != want || want != oracleHasPII(s) {
+			t.Fatalf("%q: by lines %v, whole %v, oracle %v", s, got, want, oracleHasPII(s))
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits < 1000 || hits > 19000 {
+		t.Fatalf("%d of 20000 texts have PII: the test does not exercise both answers", hits)
+	}
+}
+
+// FuzzHasPIILines is TestHasPIISplitsAtNewlines on arbitrary texts.
+func FuzzHasPIILines(f *testing.F) {
+	for _, s := range []string{
+		"call\n555 123-4567\nnow", "555\n123-4567", "+44\n20 7946 0958", "mail a@b.co\n", "\n_a@b.co_\n",
+		"https://x.com/?token=abcdefg\nh", "www.\nx.com?key=1234567", "(555)\n123-4567", "é\n555-123-4567\né",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := piiLines(s), HasPII(s); got != want {
+			t.Fatalf("%q: by lines %v, whole %v", s, got, want)
+		}
+	})
+}
+
+// TestCheckerMatchesCheck builds users whose prompts repeat texts under
+// keys, as the formulators' past records do, and hands Checker both the
+// right pieces and wrong ones (a key reused for another text, offsets off
+// by one or not at a newline, overlapping, unordered, another message):
+// every answer must be Check's.
+func TestCheckerMatchesCheck(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	opts := DefaultOptions()
+	opts.MinTargetWords = map[string]int{"default": 1}
+	opts.MinTargetChars = map[string]int{"default": 1}
+	opts.Languages = nil
+	c := NewChecker(opts)
+	reasons := map[string]int{}
+	for user := range 300 {
+		c.Reset()
+		texts := make([]string, 2+rng.IntN(8))
+		for k := range texts {
+			texts[k] = randomText(rng, 5+rng.IntN(60))
+			if rng.IntN(4) == 0 { // mostly words: leaks come from these
+				texts[k] = strings.Repeat("the quick brown fox jumps over the lazy dog ", 1+rng.IntN(3))
+			}
+		}
+		for range 1 + rng.IntN(8) {
+			var b strings.Builder
+			var pieces []tasks.Piece
+			b.WriteString(randomText(rng, rng.IntN(5)))
+			for range rng.IntN(5) {
+				b.WriteString("\nPost 1 (2004-05-24):\n")
+				k := rng.IntN(len(texts))
+				off := b.Len()
+				b.WriteString(texts[k])
+				pieces = append(pieces, tasks.Piece{Msg: 1, Off: off, End: b.Len(), Key: k})
+				b.WriteString("\n\n")
+			}
+			b.WriteString(randomText(rng, rng.IntN(5)))
+			prompt := b.String()
+			// Spoil some pieces.
+			for i := range pieces {
+				switch rng.IntN(12) {
+				case 0:
+					pieces[i].Key = rng.IntN(len(texts) + 2)
+				case 1:
+					pieces[i].Off += rng.IntN(3) - 1
+				case 2:
+					pieces[i].End += rng.IntN(3) - 1
+				case 3:
+					pieces[i].Msg = rng.IntN(4) - 1
+				case 4:
+					if i > 0 {
+						pieces[i], pieces[i-1] = pieces[i-1], pieces[i]
+					}
+				case 5:
+					pieces[i].End = len(prompt) + 1
+				}
+			}
+			target := randomText(rng, 3+rng.IntN(20))
+			switch rng.IntN(4) {
+			case 0:
+				target = texts[rng.IntN(len(texts))]
+			case 1: // a run of the prompt's words, across pieces or not
+				if ws := strings.Fields(prompt); len(ws) > 0 {
+					a := rng.IntN(len(ws))
+					target = strings.Join(ws[a:min(len(ws), a+4+rng.IntN(20))], " ")
+				}
+			}
+			s := tasks.Sample{Task: "action", Messages: []tasks.Message{
+				{Role: "system", Content: []string{"You are a person.", "Call 555 123 4567."}[user%2]},
+				{Role: "user", Content: prompt},
+				{Role: "assistant", Content: target},
+			}}
+			want := Check(s, opts)
+			if got := c.Check(s, pieces); got != want {
+				t.Fatalf("user %d: Checker %q, Check %q\nprompt %q\npieces %+v\ntarget %q", user, got, want, prompt, pieces, target)
+			}
+			reasons[want]++
+		}
+	}
+	for _, r := range []string{"", ReasonPII, ReasonTargetLeak} {
+		if reasons[r] < 20 {
+			t.Fatalf("answers %v: too few %q for the test to mean much", reasons, r)
+		}
+	}
+}
+
+// TestCheckerPieceEnds: with a piece's words taken from the Checker's
+// cache, a leak inside the piece, across its ends or spanning two pieces
+// is found, and its head and tail (not next to each other) do not join
+// into one.
+func TestCheckerPieceEnds(t *testing.T) {
+	words := func(prefix string, n int) string {
+		var ws []string
+		for i := range n {
+			ws = append(ws, prefix+string(rune('a'+i)))
+		}
+		return strings.Join(ws, " ")
+	}
+	head, mid, tail := words("h", 11), words("m", 10), words("t", 11)
+	piece := head + " " + mid + " " + tail
+	before, after := words("b", 6), words("z", 6)
+	prompt := before + "\n" + piece + "\n" + after + "\n" + piece + "\n"
+	off1 := len(before) + 1
+	off2 := off1 + len(piece) + 1 + len(after) + 1
+	pieces := []tasks.Piece{
+		{Msg: 0, Off: off1, End: off1 + len(piece), Key: 1},
+		{Msg: 0, Off: off2, End: off2 + len(piece), Key: 1},
+	}
+	opts := DefaultOptions()
+	opts.Languages = nil // the made-up words are no English
+	c := NewChecker(opts)
+	defer c.Release()
+	for _, tc := range []struct {
+		target string
+		leak   bool
+	}{
+		{head + " " + tail, false},        // head and tail of the piece, joined
+		{words("m", 10) + " ta tb", true}, // inside the piece
+		{"bf " + head, true},              // across its start
+		{tail + " za", true},              // across its end
+		{words("t", 11)[3:] + " " + words("z", 6) + " " + words("h", 5), true}, // from one piece to the next
+		{words("q", 20), false},
+	} {
+		for range 2 { // the second time from the cache
+			s := tasks.Sample{Task: "action", Messages: []tasks.Message{{Role: "user", Content: prompt}, {Role: "assistant", Content: tc.target}}}
+			want := Check(s, opts)
+			if (want == ReasonTargetLeak) != tc.leak {
+				t.Fatalf("%q: Check says %q; the test expects leak %v", tc.target, want, tc.leak)
+			}
+			if got := c.Check(s, pieces); got != want {
+				t.Fatalf("%q: Checker %q, Check %q", tc.target, got, want)
+			}
+		}
+	}
+}
