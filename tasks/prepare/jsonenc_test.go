@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/piecetest"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -86,36 +87,10 @@ func TestSampleJSONPieces(t *testing.T) {
 			texts[k] = text(1 + rng.IntN(30))
 		}
 		for range 1 + rng.IntN(6) {
-			var b strings.Builder
-			var pieces []tasks.Piece
-			b.WriteString(text(rng.IntN(4)))
-			for range rng.IntN(5) {
-				b.WriteString("\nPost 1:\n")
-				k := rng.IntN(len(texts))
-				off := b.Len()
-				b.WriteString(texts[k])
-				pieces = append(pieces, tasks.Piece{Msg: 1, Off: off, End: b.Len(), Key: k})
-				b.WriteString("\n\n")
-			}
-			b.WriteString(text(rng.IntN(4)))
-			for i := range pieces {
-				switch rng.IntN(10) {
-				case 0:
-					pieces[i].Key = rng.IntN(len(texts) + 2)
-				case 1:
-					pieces[i].Off += rng.IntN(3) - 1
-				case 2:
-					pieces[i].End += rng.IntN(3) - 1
-				case 3:
-					pieces[i].Msg = rng.IntN(4) - 1
-				case 4:
-					if i > 0 {
-						pieces[i], pieces[i-1] = pieces[i-1], pieces[i]
-					}
-				}
-			}
+			prompt, pieces := piecetest.Prompt(rng, texts, 1, "\nPost 1:\n", text)
+			piecetest.Spoil(rng, pieces, len(texts), len(prompt))
 			s := tasks.Sample{Messages: []tasks.Message{
-				{Role: "system", Content: text(3)}, {Role: "user", Content: b.String()}, {Role: "assistant", Content: text(5)},
+				{Role: "system", Content: text(3)}, {Role: "user", Content: prompt}, {Role: "assistant", Content: text(5)},
 			}, Task: "action.post", Source: "reddit", User: "u"}
 			want, err := json.Marshal(&s)
 			if err != nil {

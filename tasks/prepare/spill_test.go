@@ -19,6 +19,26 @@ func spillTestRecords() []spilled {
 	}
 }
 
+// writeSpillTestRecords spills spillTestRecords into dir with chunk-byte
+// shard buffers and closes the writer.
+func writeSpillTestRecords(t *testing.T, dir string, chunk int) (*spillWriter, []spilled) {
+	t.Helper()
+	w, err := newSpillWriter(dir, chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := spillTestRecords()
+	for i := range in {
+		if err := w.add(in[i].hash, in[i].seq, &in[i].rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.close(); err != nil {
+		t.Fatal(err)
+	}
+	return w, in
+}
+
 // TestSpillRoundTrip writes records with chunks that keep every shard in
 // memory, with chunks so small that every record goes to disk, and with
 // chunks in between (files and tails): load gives the same records every
@@ -26,19 +46,7 @@ func spillTestRecords() []spilled {
 func TestSpillRoundTrip(t *testing.T) {
 	for _, chunk := range []int{1 << 20, 1, 200} {
 		dir := t.TempDir()
-		w, err := newSpillWriter(dir, chunk)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := spillTestRecords()
-		for i := range in {
-			if err := w.add(in[i].hash, in[i].seq, &in[i].rec); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.close(); err != nil {
-			t.Fatal(err)
-		}
+		w, in := writeSpillTestRecords(t, dir, chunk)
 		onDisk, _ := filepath.Glob(filepath.Join(dir, "shard-*"))
 		if chunk < 1<<20 && len(onDisk) == 0 || chunk == 1<<20 && len(onDisk) != 0 {
 			t.Errorf("chunk %d: files on disk %v", chunk, onDisk)
@@ -89,19 +97,7 @@ func encodeAll(s ...spilled) []byte {
 // the next hash bits, keeping its records and their order.
 func TestSpillSplit(t *testing.T) {
 	dir := t.TempDir()
-	w, err := newSpillWriter(dir, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := spillTestRecords()
-	for i := range in {
-		if err := w.add(in[i].hash, in[i].seq, &in[i].rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.close(); err != nil {
-		t.Fatal(err)
-	}
+	w, in := writeSpillTestRecords(t, dir, 1<<20)
 	path := spillName(dir, 0xff, "")
 	if err := w.toDisk(path); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humanllm/humanllm/internal/piecetest"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -97,38 +98,8 @@ func TestCheckerMatchesCheck(t *testing.T) {
 			}
 		}
 		for range 1 + rng.IntN(8) {
-			var b strings.Builder
-			var pieces []tasks.Piece
-			b.WriteString(randomText(rng, rng.IntN(5)))
-			for range rng.IntN(5) {
-				b.WriteString("\nPost 1 (2004-05-24):\n")
-				k := rng.IntN(len(texts))
-				off := b.Len()
-				b.WriteString(texts[k])
-				pieces = append(pieces, tasks.Piece{Msg: 1, Off: off, End: b.Len(), Key: k})
-				b.WriteString("\n\n")
-			}
-			b.WriteString(randomText(rng, rng.IntN(5)))
-			prompt := b.String()
-			// Spoil some pieces.
-			for i := range pieces {
-				switch rng.IntN(12) {
-				case 0:
-					pieces[i].Key = rng.IntN(len(texts) + 2)
-				case 1:
-					pieces[i].Off += rng.IntN(3) - 1
-				case 2:
-					pieces[i].End += rng.IntN(3) - 1
-				case 3:
-					pieces[i].Msg = rng.IntN(4) - 1
-				case 4:
-					if i > 0 {
-						pieces[i], pieces[i-1] = pieces[i-1], pieces[i]
-					}
-				case 5:
-					pieces[i].End = len(prompt) + 1
-				}
-			}
+			prompt, pieces := piecetest.Prompt(rng, texts, 1, "\nPost 1 (2004-05-24):\n", func(n int) string { return randomText(rng, n) })
+			piecetest.Spoil(rng, pieces, len(texts), len(prompt))
 			target := randomText(rng, 3+rng.IntN(20))
 			switch rng.IntN(4) {
 			case 0:
