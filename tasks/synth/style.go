@@ -283,6 +283,8 @@ type styleAcc struct {
 	lower    []int32 // every word, lower-cased, as a lexicon id
 	spans    [][2]int32
 	spanToks []int32
+	spanFP   []bool // by span: whether a word of the sentence has flThoughtFP
+	anyFP    bool   // whether one of the text's sentences has
 	toks     []wordTok
 
 	lowerSents, excl, ques, ell, commas                int
@@ -302,10 +304,13 @@ type styleAcc struct {
 // It reports whether it measured t itself, given toks: then a.spans are the
 // sentence spans of t and a.spanToks[k] is the index in toks of the first
 // word of sentence k (a.spanToks[len(a.spans)] is len(toks)), which
-// measureHistory passes on to the thoughts.
+// measureHistory passes on to the thoughts, with a.spanFP[k], whether a
+// word of sentence k is a first-person word of IsThoughtSentence
+// (flThoughtFP), and a.anyFP, whether one is.
 func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	lx := a.lx
 	same = toks != nil
+	a.anyFP = false
 	if n := normApos(t); len(n) != len(t) {
 		t, toks, same = n, nil, false
 	}
@@ -330,17 +335,19 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	m := scanMarks(t, true)
 	a.emoji += m.emoji
 	a.spans = sentenceSpans(a.spans[:0], t)
-	a.spanToks = a.spanToks[:0]
+	a.spanToks, a.spanFP = a.spanToks[:0], a.spanFP[:0]
 	k := 0
 	for _, sp := range a.spans {
 		s := t[sp[0]:sp[1]]
 		a.spanToks = append(a.spanToks, int32(k))
 		nw := 0
+		var sentFl uint16 // the flags of the sentence's words, or-ed
 		for ; k < len(toks) && toks[k].off < sp[1]; k++ {
 			w, id := toks[k].w, toks[k].id
 			nw++
 			a.lower = append(a.lower, id)
 			fl := lx.flags[id]
+			sentFl |= fl
 			if isCapsWord(w) {
 				a.caps++
 			}
@@ -368,6 +375,9 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 				a.intj++
 			}
 		}
+		fp := sentFl&flThoughtFP != 0
+		a.spanFP = append(a.spanFP, fp)
+		a.anyFP = a.anyFP || fp
 		if nw == 0 {
 			sm := scanMarks(s, false)
 			m.excl, m.ques, m.ell, m.commas = m.excl-sm.excl, m.ques-sm.ques, m.ell-sm.ell, m.commas-sm.commas
