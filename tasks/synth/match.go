@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // Hand-written matchers for the heuristic backend's phrase regexps.
@@ -318,16 +320,38 @@ var thoughtNext = func() (t [128]*[256]bool) {
 }()
 
 // matchThought reports whether one of the thought regexps matches s, in one
-// pass over s for all four.
+// pass over s for all four. Every pattern starts with an i or an m, in
+// either case (thoughtStarts, TestThoughtStarts): the pass reads s eight
+// bytes at a time and tries only the places that hold one.
 func matchThought(s string) bool {
-	for p := 0; p < len(s); p++ {
-		if !thoughtStarts[s[p]] || wordBefore(s, p) || p+1 >= len(s) || !thoughtNext[s[p]|0x20][s[p+1]] {
-			continue
-		}
-		for _, tp := range thoughtPatterns {
-			if tp.starts[s[p]] && tp.matchAt(s, p) {
+	const fold = 0x2020202020202020
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := fields.Load8(s, i)
+		y := x&fields.Low7 | fold // 'I' and 'M' folded; bytes with bit 7 set are cleared below
+		for c := (fields.Equal(y, 'i') | fields.Equal(y, 'm')) &^ x; c != 0; c &= c - 1 {
+			if thoughtAt(s, i+fields.FirstByte(c)) {
 				return true
 			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if thoughtStarts[s[i]] && thoughtAt(s, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// thoughtAt reports whether a thought pattern matches s at p, where one of
+// thoughtStarts is.
+func thoughtAt(s string, p int) bool {
+	if wordBefore(s, p) || p+1 >= len(s) || !thoughtNext[s[p]|0x20][s[p+1]] {
+		return false
+	}
+	for _, tp := range thoughtPatterns {
+		if tp.starts[s[p]] && tp.matchAt(s, p) {
+			return true
 		}
 	}
 	return false
