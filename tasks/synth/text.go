@@ -145,8 +145,15 @@ func hasPrefixFold(s, prefix string) bool {
 	return true
 }
 
-// normApos folds the typographic apostrophe into ASCII.
-func normApos(s string) string { return strings.ReplaceAll(s, "’", "'") }
+// normApos folds the typographic apostrophe into ASCII. Most texts have
+// no byte 0xE2, which starts ’ (E2 80 99): one IndexByte tells, where
+// strings.ReplaceAll counted the three-byte pattern first.
+func normApos(s string) string {
+	if strings.IndexByte(s, 0xE2) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "’", "'")
+}
 
 var abbreviations = map[string]bool{
 	"mr": true, "mrs": true, "ms": true, "dr": true, "prof": true, "sr": true, "jr": true, "st": true,
