@@ -987,13 +987,13 @@ func (ts *thoughtScan) result() []tasks.Thought {
 // that is known to have a first-person word (the style pass found one
 // among its words, see styleAcc.spanFP): the other tests.
 func isThoughtFP(s string) bool {
-	if strings.HasSuffix(s, "?") {
+	// The tests are a conjunction: the phrase test, which few sentences
+	// with a first-person word pass, before the word count.
+	if strings.HasSuffix(s, "?") || !matchThought(s) {
 		return false
 	}
-	if n := fields.CountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
-		return false
-	}
-	return matchThought(s)
+	n := fields.CountUpTo(s, 51)
+	return n >= 4 && n <= 50 && !hasURL(s)
 }
 
 var (
