@@ -376,7 +376,7 @@ var relationWords = []string{"husband", "wife", "boyfriend", "girlfriend", "fian
 // among those is kept, and no other can match).
 func findRelations(out []string, s string) []string {
 	for p := indexFold(s, 0, 'm'); p+2 < len(s); p = indexFold(s, p+1, 'm') {
-		if wordBefore(s, p) {
+		if wordBefore(s, p) || s[p+1]|0x20 != 'y' { // y has no other fold
 			continue
 		}
 		e, ok := matchWord(s, p, "my")
@@ -433,7 +433,8 @@ func indexFold(s string, i int, c byte) int {
 // \s or the end of the match must come.
 func findSelfDescs(out []string, s string) []string {
 	for p := indexFold(s, 0, 'i'); p+1 < len(s); p = indexFold(s, p+1, 'i') {
-		if wordBefore(s, p) {
+		// The second byte of a lead: i'm, i am, im (m has no other fold).
+		if c := s[p+1]; c != '\'' && c != ' ' && c|0x20 != 'm' || wordBefore(s, p) {
 			continue
 		}
 		var e int
