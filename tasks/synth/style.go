@@ -439,7 +439,7 @@ func scanMarks(t string, emoji bool) (m marks) {
 	for i := 0; i < len(t); {
 		switch markClass[t[i]] {
 		case 0:
-			i++
+			i = nextMarkByte(t, i+1)
 		case mkComma:
 			m.commas++
 			i++
@@ -489,6 +489,28 @@ func scanMarks(t string, emoji bool) (m marks) {
 		}
 	}
 	return m
+}
+
+// nextMarkByte is the index of the first byte of t at or after i that may
+// be of a class of markClass other than 0, or len(t): eight bytes a step.
+// It may stop at a byte of class 0 too ('-', '>'), which scanMarks steps
+// over.
+func nextMarkByte(t string, i int) int {
+	for ; i+8 <= len(t); i += 8 {
+		x := fields.Load8(t, i)
+		y := x & fields.Low7
+		m := fields.Equal(y, '!') | fields.Between(y, ',', '.') | fields.Between(y, ':', '?') |
+			fields.Between(y, '^', '_') | fields.Equal(y|0x2020202020202020, 'x')
+		if m = m&^x | x&fields.High; m != 0 {
+			return i + fields.FirstByte(m)
+		}
+	}
+	for ; i < len(t); i++ {
+		if markClass[t[i]] != 0 {
+			return i
+		}
+	}
+	return len(t)
 }
 
 // fieldStartsAt reports whether a field of t (strings.Fields) starts at i.
