@@ -348,7 +348,7 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 			a.lower = append(a.lower, id)
 			fl := lx.flags[id]
 			sentFl |= fl
-			if isCapsWord(w) {
+			if c := w[0]; (c < 'a' || c > 'z') && isCapsWord(w) { // most words start in lower case: no call
 				a.caps++
 			}
 			if fl&flFirstPerson != 0 {
