@@ -183,11 +183,11 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	var salient salientPicks
 	var sdm, relm []string
 	style := styleAcc{lx: lx, sentLens: lx.sentLens[:0], lower: lx.lowerIDs[:0], spans: lx.spans[:0],
-		spanToks: lx.spanToks[:0], toks: lx.styleToks[:0]}
+		spanToks: lx.spanToks[:0], spanFP: lx.spanFP[:0], toks: lx.styleToks[:0]}
 	toks := lx.toks[:0]
 	defer func() {
 		lx.sentLens, lx.lowerIDs, lx.spans = style.sentLens[:0], style.lower[:0], style.spans[:0]
-		lx.spanToks, lx.styleToks, lx.toks = style.spanToks[:0], style.toks[:0], toks[:0]
+		lx.spanToks, lx.spanFP, lx.styleToks, lx.toks = style.spanToks[:0], style.spanFP[:0], style.toks[:0], toks[:0]
 	}()
 	for i := range u.Records {
 		r := &u.Records[i]
@@ -251,15 +251,19 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 			if same && len(text) == len(r.Text) {
 				// text is r.Text (normApos changed nothing), and the style
 				// pass split it into these sentences and words: what
-				// Sentences(r.Text) and IsThoughtSentence would find.
-				ss := make([]string, len(style.spans))
-				for j, sp := range style.spans {
-					ss[j] = text[sp[0]:sp[1]]
+				// Sentences(r.Text) and IsThoughtSentence would find. A
+				// thought has a first-person word; the style pass marked
+				// the sentences that have one (most records have none, and
+				// then no candidate).
+				if style.anyFP {
+					ss := ts.ss[:0]
+					for _, sp := range style.spans {
+						ss = append(ss, text[sp[0]:sp[1]])
+					}
+					ts.ss = ss
+					fpSent := style.spanFP
+					ts.record(i, ss, topic, func(j int) bool { return fpSent[j] && isThoughtFP(ss[j]) })
 				}
-				spans, spanToks := style.spans, style.spanToks
-				ts.record(i, ss, topic, func(j int) bool {
-					return isThoughtSpan(text, spans[j], toks[spanToks[j]:spanToks[j+1]], lx)
-				})
 			} else {
 				ss := Sentences(r.Text)
 				ts.record(i, ss, topic, func(j int) bool { return IsThoughtSentence(ss[j]) })
@@ -906,11 +910,16 @@ type thoughtScan struct {
 	h     *Heuristic
 	cands []tasks.Thought
 	seen  map[string]bool
+	// Scratch space of one record, reused: its sentences (measureHistory)
+	// and their ThirdPerson forms ("" until needed), so that a sentence
+	// before two thoughts is rewritten once.
+	ss, third []string
 }
 
 // record adds the candidates of record i, whose sentences are ss:
 // isThought(j) is IsThoughtSentence(ss[j]), topic the record's topic.
 func (ts *thoughtScan) record(i int, ss []string, topic func() string, isThought func(j int) bool) {
+	ts.third = ts.third[:0]
 	for j, s := range ss {
 		if !isThought(j) {
 			continue
@@ -921,9 +930,9 @@ func (ts *thoughtScan) record(i int, ss []string, topic func() string, isThought
 		}
 		lo := max(0, j-ts.h.cfg.ScenarioSentences)
 		var prev []string
-		for _, p := range ss[lo:j] {
-			if wordCount(p) >= 2 {
-				prev = append(prev, ThirdPerson(p))
+		for k := lo; k < j; k++ {
+			if wordCount(ss[k]) >= 2 {
+				prev = append(prev, ts.thirdPerson(ss, k))
 			}
 		}
 		scen := strings.Join(prev, " ")
@@ -947,6 +956,19 @@ func (ts *thoughtScan) record(i int, ss []string, topic func() string, isThought
 	}
 }
 
+// thirdPerson is ThirdPerson(ss[k]) for the record being read, computed
+// once (a sentence of two words or more is never rewritten to "").
+func (ts *thoughtScan) thirdPerson(ss []string, k int) string {
+	if len(ts.third) < len(ss) { // the first use in this record
+		ts.third = slices.Grow(ts.third[:0], len(ss))[:len(ss)]
+		clear(ts.third)
+	}
+	if ts.third[k] == "" {
+		ts.third[k] = ThirdPerson(ss[k])
+	}
+	return ts.third[k]
+}
+
 // result keeps up to MaxThoughts candidates, evenly spaced.
 func (ts *thoughtScan) result() []tasks.Thought {
 	k := ts.h.cfg.MaxThoughts
@@ -961,29 +983,17 @@ func (ts *thoughtScan) result() []tasks.Thought {
 	return out
 }
 
-// isThoughtSpan is IsThoughtSentence for a sentence whose words are known:
-// text[sp[0]:sp[1]], a sentence of a text without ’, with words toks (ids
-// of lx). The first-person test reads the words' flags instead of splitting
-// the sentence again; the other tests are IsThoughtSentence's.
-func isThoughtSpan(text string, sp [2]int32, toks []wordTok, lx *lexicon) bool {
-	s := text[sp[0]:sp[1]]
-	if strings.HasSuffix(s, "?") {
+// isThoughtFP is IsThoughtSentence for a sentence of a text without ’
+// that is known to have a first-person word (the style pass found one
+// among its words, see styleAcc.spanFP): the other tests.
+func isThoughtFP(s string) bool {
+	// The tests are a conjunction: the phrase test, which few sentences
+	// with a first-person word pass, before the word count.
+	if strings.HasSuffix(s, "?") || !matchThought(s) {
 		return false
 	}
-	fp := false
-	for _, t := range toks {
-		if lx.flags[t.id]&flThoughtFP != 0 {
-			fp = true
-			break
-		}
-	}
-	if !fp {
-		return false
-	}
-	if n := fields.CountUpTo(s, 51); n < 4 || n > 50 || hasURL(s) {
-		return false
-	}
-	return matchThought(s)
+	n := fields.CountUpTo(s, 51)
+	return n >= 4 && n <= 50 && !hasURL(s)
 }
 
 var (

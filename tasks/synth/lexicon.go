@@ -37,6 +37,7 @@ type lexicon struct {
 	sentLens           []int
 	lowerIDs, spanToks []int32
 	spans              [][2]int32
+	spanFP             []bool
 	styleToks, toks    []wordTok
 }
 

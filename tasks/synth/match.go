@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // Hand-written matchers for the heuristic backend's phrase regexps.
@@ -318,16 +320,38 @@ var thoughtNext = func() (t [128]*[256]bool) {
 }()
 
 // matchThought reports whether one of the thought regexps matches s, in one
-// pass over s for all four.
+// pass over s for all four. Every pattern starts with an i or an m, in
+// either case (thoughtStarts, TestThoughtStarts): the pass reads s eight
+// bytes at a time and tries only the places that hold one.
 func matchThought(s string) bool {
-	for p := 0; p < len(s); p++ {
-		if !thoughtStarts[s[p]] || wordBefore(s, p) || p+1 >= len(s) || !thoughtNext[s[p]|0x20][s[p+1]] {
-			continue
-		}
-		for _, tp := range thoughtPatterns {
-			if tp.starts[s[p]] && tp.matchAt(s, p) {
+	const fold = 0x2020202020202020
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := fields.Load8(s, i)
+		y := x&fields.Low7 | fold // 'I' and 'M' folded; bytes with bit 7 set are cleared below
+		for c := (fields.Equal(y, 'i') | fields.Equal(y, 'm')) &^ x; c != 0; c &= c - 1 {
+			if thoughtAt(s, i+fields.FirstByte(c)) {
 				return true
 			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if thoughtStarts[s[i]] && thoughtAt(s, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// thoughtAt reports whether a thought pattern matches s at p, where one of
+// thoughtStarts is.
+func thoughtAt(s string, p int) bool {
+	if wordBefore(s, p) || p+1 >= len(s) || !thoughtNext[s[p]|0x20][s[p+1]] {
+		return false
+	}
+	for _, tp := range thoughtPatterns {
+		if tp.starts[s[p]] && tp.matchAt(s, p) {
+			return true
 		}
 	}
 	return false
@@ -346,9 +370,13 @@ var relationWords = []string{"husband", "wife", "boyfriend", "girlfriend", "fian
 //
 // as relationRe.FindAllStringSubmatch did: leftmost matches, the first
 // alternative in order that matches, scanning on after each match.
+//
+// It visits only the m's of s (indexFold), and at a "my" tries only the
+// alternatives that start with the letter there (relationSet: the order
+// among those is kept, and no other can match).
 func findRelations(out []string, s string) []string {
-	for p := 0; p+2 < len(s); p++ {
-		if s[p] != 'm' && s[p] != 'M' || wordBefore(s, p) {
+	for p := indexFold(s, 0, 'm'); p+2 < len(s); p = indexFold(s, p+1, 'm') {
+		if wordBefore(s, p) || s[p+1]|0x20 != 'y' { // y has no other fold
 			continue
 		}
 		e, ok := matchWord(s, p, "my")
@@ -359,8 +387,8 @@ func findRelations(out []string, s string) []string {
 		if q == e {
 			continue
 		}
-		for _, w := range relationWords {
-			if e, ok := matchWord(s, q, w); ok && boundary(s, e) {
+		for _, w := range relationSet.at(s, q) {
+			if e, ok := matchWord(s, q, w[0]); ok && boundary(s, e) {
 				out = append(out, s[q:e])
 				p = e - 1
 				break
@@ -368,6 +396,30 @@ func findRelations(out []string, s string) []string {
 		}
 	}
 	return out
+}
+
+// relationSet is relationWords by first letter.
+var relationSet = newPhraseSet(relationWords...)
+
+// indexFold is the index of the first byte of s at or after i that is the
+// lower-case ASCII letter c or its upper case, or len(s): eight bytes a
+// step.
+func indexFold(s string, i int, c byte) int {
+	const fold = 0x2020202020202020
+	for ; i+8 <= len(s); i += 8 {
+		x := fields.Load8(s, i)
+		// Folding sets bit 5: only c and its upper case fold to c among
+		// the ASCII bytes; those with bit 7 set are cleared.
+		if m := fields.Equal(x&fields.Low7|fold, c) &^ x; m != 0 {
+			return i + fields.FirstByte(m)
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i]|0x20 == c {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // findSelfDescs appends to out the group of every match of
@@ -380,8 +432,9 @@ func findRelations(out []string, s string) []string {
 // optional, and a shorter run would be followed by a letter or '-' where
 // \s or the end of the match must come.
 func findSelfDescs(out []string, s string) []string {
-	for p := 0; p+1 < len(s); p++ {
-		if !(s[p] == 'i' || s[p] == 'I') || wordBefore(s, p) {
+	for p := indexFold(s, 0, 'i'); p+1 < len(s); p = indexFold(s, p+1, 'i') {
+		// The second byte of a lead: i'm, i am, im (m has no other fold).
+		if c := s[p+1]; c != '\'' && c != ' ' && c|0x20 != 'm' || wordBefore(s, p) {
 			continue
 		}
 		var e int
@@ -480,12 +533,26 @@ type lowerContains struct {
 }
 
 func newLowerContains(s string) lowerContains {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return lowerContains{s: s, lower: strings.ToLower(s)}
-		}
+	if !isASCII(s) {
+		return lowerContains{s: s, lower: strings.ToLower(s)}
 	}
 	return lowerContains{s: s, ascii: true}
+}
+
+// isASCII reports whether no byte of s has bit 7 set, eight bytes a step.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if fields.Load8(s, i)&fields.High != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func (lc lowerContains) contains(pat string) bool {

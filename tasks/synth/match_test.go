@@ -710,3 +710,14 @@ func FuzzIsAbbrevBefore(f *testing.F) {
 		}
 	})
 }
+
+// TestThoughtStarts: matchThought looks for a pattern only where an i or
+// an m is (either case); thoughtStarts must hold exactly those bytes.
+func TestThoughtStarts(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c == 'i' || c == 'I' || c == 'm' || c == 'M'
+		if thoughtStarts[c] != want {
+			t.Errorf("thoughtStarts[%q] = %v, want %v", rune(c), thoughtStarts[c], want)
+		}
+	}
+}

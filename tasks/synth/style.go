@@ -283,6 +283,8 @@ type styleAcc struct {
 	lower    []int32 // every word, lower-cased, as a lexicon id
 	spans    [][2]int32
 	spanToks []int32
+	spanFP   []bool // by span: whether a word of the sentence has flThoughtFP
+	anyFP    bool   // whether one of the text's sentences has
 	toks     []wordTok
 
 	lowerSents, excl, ques, ell, commas                int
@@ -302,10 +304,13 @@ type styleAcc struct {
 // It reports whether it measured t itself, given toks: then a.spans are the
 // sentence spans of t and a.spanToks[k] is the index in toks of the first
 // word of sentence k (a.spanToks[len(a.spans)] is len(toks)), which
-// measureHistory passes on to the thoughts.
+// measureHistory passes on to the thoughts, with a.spanFP[k], whether a
+// word of sentence k is a first-person word of IsThoughtSentence
+// (flThoughtFP), and a.anyFP, whether one is.
 func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	lx := a.lx
 	same = toks != nil
+	a.anyFP = false
 	if n := normApos(t); len(n) != len(t) {
 		t, toks, same = n, nil, false
 	}
@@ -330,18 +335,20 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	m := scanMarks(t, true)
 	a.emoji += m.emoji
 	a.spans = sentenceSpans(a.spans[:0], t)
-	a.spanToks = a.spanToks[:0]
+	a.spanToks, a.spanFP = a.spanToks[:0], a.spanFP[:0]
 	k := 0
 	for _, sp := range a.spans {
 		s := t[sp[0]:sp[1]]
 		a.spanToks = append(a.spanToks, int32(k))
 		nw := 0
+		var sentFl uint16 // the flags of the sentence's words, or-ed
 		for ; k < len(toks) && toks[k].off < sp[1]; k++ {
 			w, id := toks[k].w, toks[k].id
 			nw++
 			a.lower = append(a.lower, id)
 			fl := lx.flags[id]
-			if isCapsWord(w) {
+			sentFl |= fl
+			if c := w[0]; (c < 'a' || c > 'z') && isCapsWord(w) { // most words start in lower case: no call
 				a.caps++
 			}
 			if fl&flFirstPerson != 0 {
@@ -368,6 +375,9 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 				a.intj++
 			}
 		}
+		fp := sentFl&flThoughtFP != 0
+		a.spanFP = append(a.spanFP, fp)
+		a.anyFP = a.anyFP || fp
 		if nw == 0 {
 			sm := scanMarks(s, false)
 			m.excl, m.ques, m.ell, m.commas = m.excl-sm.excl, m.ques-sm.ques, m.ell-sm.ell, m.commas-sm.commas
@@ -429,7 +439,7 @@ func scanMarks(t string, emoji bool) (m marks) {
 	for i := 0; i < len(t); {
 		switch markClass[t[i]] {
 		case 0:
-			i++
+			i = nextMarkByte(t, i+1)
 		case mkComma:
 			m.commas++
 			i++
@@ -479,6 +489,28 @@ func scanMarks(t string, emoji bool) (m marks) {
 		}
 	}
 	return m
+}
+
+// nextMarkByte is the index of the first byte of t at or after i that may
+// be of a class of markClass other than 0, or len(t): eight bytes a step.
+// It may stop at a byte of class 0 too ('-', '>'), which scanMarks steps
+// over.
+func nextMarkByte(t string, i int) int {
+	for ; i+8 <= len(t); i += 8 {
+		x := fields.Load8(t, i)
+		y := x & fields.Low7
+		m := fields.Equal(y, '!') | fields.Between(y, ',', '.') | fields.Between(y, ':', '?') |
+			fields.Between(y, '^', '_') | fields.Equal(y|0x2020202020202020, 'x')
+		if m = m&^x | x&fields.High; m != 0 {
+			return i + fields.FirstByte(m)
+		}
+	}
+	for ; i < len(t); i++ {
+		if markClass[t[i]] != 0 {
+			return i
+		}
+	}
+	return len(t)
 }
 
 // fieldStartsAt reports whether a field of t (strings.Fields) starts at i.

@@ -145,8 +145,15 @@ func hasPrefixFold(s, prefix string) bool {
 	return true
 }
 
-// normApos folds the typographic apostrophe into ASCII.
-func normApos(s string) string { return strings.ReplaceAll(s, "’", "'") }
+// normApos folds the typographic apostrophe into ASCII. Most texts have
+// no byte 0xE2, which starts ’ (E2 80 99): one IndexByte tells, where
+// strings.ReplaceAll counted the three-byte pattern first.
+func normApos(s string) string {
+	if strings.IndexByte(s, 0xE2) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "’", "'")
+}
 
 var abbreviations = map[string]bool{
 	"mr": true, "mrs": true, "ms": true, "dr": true, "prof": true, "sr": true, "jr": true, "st": true,
@@ -194,11 +201,10 @@ func sentenceSpans(out [][2]int32, text string) [][2]int32 {
 	// is never inside a valid rune).
 	start := 0
 	for i := 0; i < len(text); {
-		c := text[i]
-		if !sentenceByte[c] {
-			i++
-			continue
+		if i = nextSentenceByte(text, i); i == len(text) {
+			break
 		}
+		c := text[i]
 		if c == '\n' || c == '\r' {
 			add(start, i)
 			i++
@@ -244,6 +250,27 @@ func sentenceSpans(out [][2]int32, text string) [][2]int32 {
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 var sentenceByte = [256]bool{'.': true, '!': true, '?': true, '\n': true, '\r': true, 0xE2: true}
+
+// nextSentenceByte is the index of the first byte of text at or after i
+// that is in sentenceByte, or len(text): eight bytes a step (most bytes of
+// a text are none of them).
+func nextSentenceByte(text string, i int) int {
+	for ; i+8 <= len(text); i += 8 {
+		x := fields.Load8(text, i)
+		y := x & fields.Low7
+		ascii := fields.Equal(y, '.') | fields.Equal(y, '!') | fields.Equal(y, '?') | fields.Equal(y, '\n') | fields.Equal(y, '\r')
+		// y's byte is 0x62 for 'b' and for 0xE2: bit 7 of x tells them apart.
+		if m := ascii&^x | fields.Equal(y, 0xE2&0x7f)&x; m != 0 {
+			return i + fields.FirstByte(m)
+		}
+	}
+	for ; i < len(text); i++ {
+		if sentenceByte[text[i]] {
+			return i
+		}
+	}
+	return len(text)
+}
 
 // isAbbrevBefore reports whether the word that ends s (after the last
 // white space or '(') is an abbreviation or a single letter: whether a '.'
