@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"github.com/humanllm/humanllm/internal/randtext"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -89,11 +90,7 @@ func TestEightAtATime(t *testing.T) {
 		"\u00a0", "\u0085", "\u2003", "\u3000", "é", "👋", "\xff", "\xe2\x80"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(40) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		check(t, b.String())
+		check(t, randtext.Join(rng, alphabet, 40))
 	}
 	for _, s := range []string{strings.Repeat("abcdefgh", 5), strings.Repeat(" ", 17) + "x", "abcdefg\u00a0hij", "abcdefgh\x85ij"} {
 		check(t, s)

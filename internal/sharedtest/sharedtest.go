@@ -5,6 +5,8 @@
 package sharedtest
 
 import (
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,4 +44,20 @@ func Path(t testing.TB, rel string) string {
 		t.Skipf("shared test data %s not present: %v", p, err)
 	}
 	return p
+}
+
+// OpenGzip opens the gzip file rel inside the shared folder (as Path) and
+// returns its decompressed contents as a stream, closed when the test ends.
+func OpenGzip(t testing.TB, rel string) io.Reader {
+	t.Helper()
+	f, err := os.Open(Path(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return zr
 }

@@ -2,8 +2,8 @@ package filter
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/json"
+	"github.com/humanllm/humanllm/internal/randtext"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -187,16 +187,7 @@ func TestUserFilter(t *testing.T) {
 }
 
 func TestKCoreOnRealAmazon(t *testing.T) {
-	path := sharedtest.Path(t, "data/amazon/reviews_Musical_Instruments_5.json.gz")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zr := sharedtest.OpenGzip(t, "data/amazon/reviews_Musical_Instruments_5.json.gz")
 	type edge struct{ u, i string }
 	var edges []edge
 	counts := map[string]int{}
@@ -312,30 +303,11 @@ func BenchmarkScrubBlogger(b *testing.B) {
 // replaced, on random texts of the patterns' bytes (and high bytes whose
 // low seven bits are them) at every alignment.
 func TestTriggersIn(t *testing.T) {
-	want := func(s string) int {
-		m := 0
-		if strings.IndexByte(s, '@') >= 0 {
-			m |= trigAt
-		}
-		if strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.") {
-			m |= trigURL
-		}
-		if strings.Contains(s, "u/") {
-			m |= trigU
-		}
-		if hasDigit(s) {
-			m |= trigDigit
-		}
-		return m
-	}
+	want := triggersBySearch
 	alphabet := []string{"a", "u", "/", ":", "w", "W", ".", " ", "7", "@", "\xc0", "\xaf", "\xba", "\xf7", "\xb5", "é", "www.", "://"}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 50000 {
-		var b strings.Builder
-		for range rng.IntN(30) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		if s := b.String(); triggersIn(s) != want(s) {
+		if s := randtext.Join(rng, alphabet, 30); triggersIn(s) != want(s) {
 			t.Fatalf("triggersIn(%q) = %b, want %b", s, triggersIn(s), want(s))
 		}
 	}

@@ -2,6 +2,7 @@ package qc
 
 import (
 	"context"
+	"github.com/humanllm/humanllm/internal/randtext"
 	"hash/fnv"
 	"math/rand/v2"
 	"os"
@@ -398,11 +399,7 @@ func TestAppendWordSpans(t *testing.T) {
 	alphabet := []string{"a", "Z", "7", "'", " ", ",", ".", "\n", "é", "İ", "٣", "’", "—", "\ufffd", "\xff", "\xe2\x80", "👋", "@"}
 	rng := rand.New(rand.NewPCG(9, 10))
 	for range 30000 {
-		var b strings.Builder
-		for range rng.IntN(40) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		check(b.String())
+		check(randtext.Join(rng, alphabet, 40))
 	}
 	if !t.Failed() {
 		for _, s := range loadRealTexts(t) {
@@ -418,11 +415,7 @@ func TestHashSpan(t *testing.T) {
 	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ"}
 	rng := rand.New(rand.NewPCG(13, 14))
 	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(40) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		s := b.String()
+		s := randtext.Join(rng, alphabet, 40)
 		for _, sp := range appendWordSpans(nil, 0, s) {
 			if got, want := hashSpan(s, int(sp.start), int(sp.end)), hashWord(s[sp.start:sp.end]); got != want {
 				t.Fatalf("hashSpan(%q, %d, %d) = %x, want %x", s, sp.start, sp.end, got, want)

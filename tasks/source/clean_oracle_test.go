@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"github.com/humanllm/humanllm/internal/randtext"
 	"html"
 	"math/rand/v2"
 	"os"
@@ -87,11 +88,7 @@ func TestCleanBlogTextRandom(t *testing.T) {
 		if trial%2 == 1 {
 			letters = plain
 		}
-		var b strings.Builder
-		for range rng.IntN(48) {
-			b.WriteString(letters[rng.IntN(len(letters))])
-		}
-		p := []byte(b.String())
+		p := []byte(randtext.Join(rng, letters, 48))
 		if got, want := cleanBlogText(p), oracleCleanBlogText(p); got != want {
 			t.Fatalf("cleanBlogText(%q) = %q, want %q", p, got, want)
 		}

@@ -3,9 +3,7 @@ package source
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"os"
 	"reflect"
 	"testing"
 
@@ -46,15 +44,7 @@ func checkTwitterFast(t *testing.T, raw []byte) bool { t.Helper(); return checkF
 // TestAmazonFastPathRealData: every review of the shared sample takes the
 // fast path, with encoding/json's result.
 func TestAmazonFastPathRealData(t *testing.T) {
-	f, err := os.Open(sharedtest.Path(t, "data/amazon/reviews_Musical_Instruments_5.json.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zr := sharedtest.OpenGzip(t, "data/amazon/reviews_Musical_Instruments_5.json.gz")
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 1<<20)
 	n := 0
@@ -117,15 +107,7 @@ func FuzzUnquoteJSON(f *testing.F) {
 // array of API v1.1 objects) takes the fast path, with encoding/json's
 // result.
 func TestTwitterFastPathRealData(t *testing.T) {
-	f, err := os.Open(sharedtest.Path(t, "data/twitter/congresstweets_automator_test_tweets.json.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zr := sharedtest.OpenGzip(t, "data/twitter/congresstweets_automator_test_tweets.json.gz")
 	var tweets []json.RawMessage
 	if err := json.NewDecoder(zr).Decode(&tweets); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"io"
 	"os"
@@ -61,16 +60,7 @@ func isUTF8(b []byte) bool {
 // the given screen name.
 func loadTwitter(t testing.TB, screen string) *tasks.User {
 	t.Helper()
-	p := sharedtest.Path(t, filepath.Join("data", "twitter", "congresstweets_automator_test_tweets.json.gz"))
-	fh, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	zr, err := gzip.NewReader(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zr := sharedtest.OpenGzip(t, filepath.Join("data", "twitter", "congresstweets_automator_test_tweets.json.gz"))
 	b, err := io.ReadAll(zr)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"github.com/humanllm/humanllm/internal/randtext"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -624,11 +625,7 @@ func TestTokenizeRandom(t *testing.T) {
 	alphabet := []string{"a", "B", "z", "Q", "7", "0", "'", "’", " ", " ", ".", "-", "_", "é", "É", "\xff", "http://", "www.", "\u00a0", "@"}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(40) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		checkTokenize(t, b.String())
+		checkTokenize(t, randtext.Join(rng, alphabet, 40))
 	}
 	checkTokenize(t, "Abcdefgh Abcdefghi ABCDEFGHIJKLMNOPQ ab'cdefghijk abcdefgh'X abcdefg'é 12345678\u00e9 abcdefghijklmnopqrstuvwxy")
 }
@@ -640,11 +637,7 @@ func TestHasURLMark(t *testing.T) {
 	alphabet := []string{"h", "H", "t", "T", "p", "P", "w", "W", ".", " ", "\xe8", "\xf4", "\xf7", "http", "WWW.", "é"}
 	rng := rand.New(rand.NewPCG(11, 12))
 	for range 50000 {
-		var b strings.Builder
-		for range rng.IntN(30) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		s := b.String()
+		s := randtext.Join(rng, alphabet, 30)
 		want := strings.Contains(s, "http") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.") || strings.Contains(s, "HTTP")
 		if got := hasURLMark(s); got != want {
 			t.Fatalf("hasURLMark(%q) = %v, want %v", s, got, want)
@@ -660,11 +653,7 @@ func TestSentencesRandom(t *testing.T) {
 	alphabet := []string{"a", "Word", " ", " ", ".", "!", "?", "\n", "\r", "\"", ")", "…", "’", "”", "é", "Mr.", "e.g.", "\xe2", "\xe2\x80"}
 	rng := rand.New(rand.NewPCG(15, 16))
 	for range 20000 {
-		var b strings.Builder
-		for range rng.IntN(40) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		s := b.String()
+		s := randtext.Join(rng, alphabet, 40)
 		if got, want := Sentences(s), oracleSentences(s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Sentences(%q) = %q, want %q", s, got, want)
 		}
