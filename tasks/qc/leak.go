@@ -1,7 +1,6 @@
 package qc
 
 import (
-	"math/bits"
 	"slices"
 	"sync"
 	"unicode"
@@ -45,17 +44,13 @@ func leaksPieces(target string, prompt []tasks.Message, n int, pieces []checkedP
 	sc := leakPool.Get().(*leakScratch)
 	defer leakPool.Put(sc)
 	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
+	sc.addTarget(target)
 	return leaksSplit(sc, target, prompt, n, pieces)
 }
 
-// leaksSplit is leaksPieces given the target's words in sc.tspans.
+// leaksSplit is leaksPieces given the target's words in sc.tspans and
+// their ids in sc.tids (sc.addTarget).
 func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
-	sc.reset()
-
-	// Target words -> ids.
-	for _, sp := range sc.tspans {
-		sc.tids = append(sc.tids, sc.vocabAdd(target[sp.start:sp.end], hashSpan(target, int(sp.start), int(sp.end))))
-	}
 	tw := len(sc.tids)
 	if tw == 0 {
 		return false
@@ -102,7 +97,8 @@ func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, p
 		}
 		sp := sc.spans[q]
 		c := prompt[sp.msg].Content
-		v := sc.vocabFind(c[sp.start:sp.end], hashSpan(c, int(sp.start), int(sp.end)))
+		key, short := sc.wordKey(c, int(sp.start), int(sp.end))
+		v := sc.vocabFind(c[sp.start:sp.end], key, short)
 		sc.pids[q] = v
 		return v
 	}
@@ -393,26 +389,6 @@ func hashWord(w string) uint64 {
 	return mix(h ^ acc ^ uint64(n)<<56)
 }
 
-// hashSpan is hashWord(s[start:end]) for a word of s. A word of at most
-// eight ASCII bytes (most words) is lower-cased and packed from one
-// eight-byte load as hashWord packs it byte by byte, without a loop.
-func hashSpan(s string, start, end int) uint64 {
-	if n := end - start; n <= 8 && start+8 <= len(s) {
-		x := fields.Load8(s, start)
-		if n < 8 {
-			x &= 1<<(8*n) - 1
-		}
-		if x&fields.High == 0 {
-			acc := bits.ReverseBytes64((x | fields.Between(x, 'A', 'Z')>>2) << (64 - 8*n)) // first byte highest
-			if n == 8 {
-				return mix(mix(acc) ^ 8<<56)
-			}
-			return mix(acc ^ uint64(n)<<56)
-		}
-	}
-	return hashWord(s[start:end])
-}
-
 // lowerWord appends the lower-cased bytes of w, a word of wordIter, to
 // buf: what strings.ToLower makes of it.
 func lowerWord(buf []byte, w string) []byte {
@@ -457,9 +433,9 @@ func equalLower(w string, lw []byte, buf *[]byte) bool {
 type leakScratch struct {
 	gen    uint32
 	word   []byte // scratch for lower-casing
-	arena  []byte // the target's distinct words, lower-cased, back to back
+	arena  []byte // the target's distinct long words, lower-cased, back to back
 	vocab  []vocabSlot
-	nv     int32      // distinct target words
+	vstop  []bool     // by id: whether the word is an English function word
 	tids   []int32    // target words as ids
 	pids   []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
 	spans  []wordSpan // prompt words
@@ -468,9 +444,14 @@ type leakScratch struct {
 	n      int
 }
 
+// A vocabSlot is one distinct target word. A word whose lower-cased form
+// has at most 8 bytes (most words) is keyed by those bytes packed into
+// key (packWord; no word holds a 0 byte, so the packing is one to one)
+// and compared by key alone; a longer one is keyed by hashWord and its
+// lower-cased bytes are kept in the arena to be compared.
 type vocabSlot struct {
-	h        uint64
-	off, len int32
+	key      uint64
+	off, len int32 // in arena; len < 0 for a packed word
 	id       int32
 	gen      uint32
 }
@@ -484,8 +465,7 @@ type gramSlot struct {
 var leakPool = sync.Pool{New: func() any { return new(leakScratch) }}
 
 func (sc *leakScratch) reset() {
-	sc.word, sc.arena, sc.tids, sc.pids = sc.word[:0], sc.arena[:0], sc.tids[:0], sc.pids[:0]
-	sc.nv = 0
+	sc.word, sc.arena, sc.tids, sc.pids, sc.vstop = sc.word[:0], sc.arena[:0], sc.tids[:0], sc.pids[:0], sc.vstop[:0]
 	sc.gen++
 	if sc.gen == 0 { // wrapped: no slot may look current
 		clear(sc.vocab)
@@ -497,24 +477,82 @@ func (sc *leakScratch) reset() {
 	}
 }
 
-func (sc *leakScratch) vocabFind(w string, h uint64) int32 {
+// addTarget starts a leak check (reset) and gives the target's words,
+// sc.tspans of target, their ids (sc.tids); it returns how many of them
+// are English function words (isStopword), which the language check
+// counts: both need each word lower-cased, and a word that recurs is
+// looked up in enStop once.
+func (sc *leakScratch) addTarget(target string) (stops int) {
+	sc.reset()
+	for _, sp := range sc.tspans {
+		id := sc.vocabAdd(target, int(sp.start), int(sp.end))
+		sc.tids = append(sc.tids, id)
+		if sc.vstop[id] {
+			stops++
+		}
+	}
+	return stops
+}
+
+// wordKey is the key of the word s[start:end] (see vocabSlot): its
+// lower-cased bytes packed when they are at most 8 (short), else their
+// hashWord. A word of at most eight ASCII bytes (most words) is
+// lower-cased and packed from one eight-byte load.
+func (sc *leakScratch) wordKey(s string, start, end int) (key uint64, short bool) {
+	n := end - start
+	if n <= 8 && end >= 8 {
+		x := fields.Load8(s, end-8) >> (64 - 8*n) // the word's bytes, first lowest
+		if x&fields.High == 0 {
+			return x | fields.Between(x, 'A', 'Z')>>2, true
+		}
+	}
+	w := s[start:end]
+	if isASCII(w) {
+		if n <= 8 {
+			var x uint64
+			for i := n - 1; i >= 0; i-- {
+				x = x<<8 | uint64(asciiWordLower[w[i]])
+			}
+			return x, true
+		}
+		return hashWord(w), false
+	}
+	sc.word = lowerWord(sc.word[:0], w)
+	if len(sc.word) <= 8 {
+		return packWord(sc.word), true
+	}
+	return hashWord(w), false
+}
+
+func (sc *leakScratch) vocabFind(w string, key uint64, short bool) int32 {
 	mask := uint64(len(sc.vocab) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := mix(key) & mask; ; i = (i + 1) & mask {
 		e := &sc.vocab[i]
 		if e.gen != sc.gen {
 			return -1
 		}
-		if e.h == h && equalLower(w, sc.arena[e.off:e.off+e.len], &sc.word) {
-			return e.id
+		if e.key == key {
+			if short {
+				if e.len < 0 {
+					return e.id
+				}
+			} else if e.len >= 0 && equalLower(w, sc.arena[e.off:e.off+e.len], &sc.word) {
+				return e.id
+			}
 		}
 	}
 }
 
-func (sc *leakScratch) vocabAdd(w string, h uint64) int32 {
-	if id := sc.vocabFind(w, h); id >= 0 {
+// vocabAdd returns the id of the target word s[start:end], adding it to
+// the vocabulary when it is new.
+func (sc *leakScratch) vocabAdd(s string, start, end int) int32 {
+	key, short := sc.wordKey(s, start, end)
+	w := s[start:end]
+	if id := sc.vocabFind(w, key, short); id >= 0 {
 		return id
 	}
-	if int(sc.nv+1)*2 > len(sc.vocab) {
+	nv := int32(len(sc.vstop))
+	if int(nv+1)*2 > len(sc.vocab) {
 		old := sc.vocab
 		sc.vocab = make([]vocabSlot, 2*len(old))
 		for _, e := range old {
@@ -523,17 +561,21 @@ func (sc *leakScratch) vocabAdd(w string, h uint64) int32 {
 			}
 		}
 	}
-	off := len(sc.arena)
-	sc.arena = lowerWord(sc.arena, w)
-	e := vocabSlot{h: h, off: int32(off), len: int32(len(sc.arena) - off), id: sc.nv, gen: sc.gen}
-	sc.nv++
+	e := vocabSlot{key: key, len: -1, id: nv, gen: sc.gen}
+	if !short {
+		off := len(sc.arena)
+		sc.arena = lowerWord(sc.arena, w)
+		e.off, e.len = int32(off), int32(len(sc.arena)-off)
+	}
+	// Every function word has at most 8 bytes (see stopSet).
+	sc.vstop = append(sc.vstop, short && stopSet.has(key))
 	sc.vocabInsert(e)
 	return e.id
 }
 
 func (sc *leakScratch) vocabInsert(e vocabSlot) {
 	mask := uint64(len(sc.vocab) - 1)
-	i := e.h & mask
+	i := mix(e.key) & mask
 	for sc.vocab[i].gen == sc.gen {
 		i = (i + 1) & mask
 	}

@@ -149,8 +149,11 @@ func checkAgainstOracles(t *testing.T, target, prompt string, n int) {
 		}
 		// Check's form, given the words the leak check splits.
 		for _, minStop := range []float64{0.08, 0.5} {
-			if got, want := isEnglishWords(s, appendWordSpans(nil, 0, s), 0.9, minStop), oracleIsEnglish(s, 0.9, minStop); got != want {
-				t.Fatalf("isEnglishWords(%q, minStop %v) = %v, want %v", s, minStop, got, want)
+			sc := new(leakScratch)
+			sc.tspans = appendWordSpans(nil, 0, s)
+			stops := sc.addTarget(s)
+			if got, want := isEnglishCounted(s, len(sc.tspans), stops, 0.9, minStop), oracleIsEnglish(s, 0.9, minStop); got != want {
+				t.Fatalf("isEnglishCounted(%q, minStop %v) = %v, want %v", s, minStop, got, want)
 			}
 		}
 	}
@@ -337,7 +340,7 @@ func BenchmarkCheckRealData(b *testing.B) {
 // repeated n-grams are common (random strings almost never leak).
 func TestLeaksSmallVocabulary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	vocab := []string{"the", "The", "cat", "sat", "on", "mat", "İt", "it's", "a,", "(dog)", "ÉCOLE", "école", "x"}
+	vocab := []string{"the", "The", "cat", "sat", "on", "mat", "İt", "it's", "a,", "(dog)", "ÉCOLE", "école", "x", "kat", "\u212aAT", "averylongword", "AVERYLONGWORD"}
 	text := func(n int) string {
 		ws := make([]string, n)
 		for i := range ws {
@@ -408,17 +411,35 @@ func TestAppendWordSpans(t *testing.T) {
 	}
 }
 
-// TestHashSpan holds the one-load hash of short ASCII words to hashWord,
-// for every word of random texts (at every offset and length, near the
-// end of the text too).
-func TestHashSpan(t *testing.T) {
-	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ"}
+// TestWordKey holds the vocabulary's key of a word to its definition
+// (packWord of its lower-cased bytes when they are at most 8, else
+// hashWord), for every word of random texts (at every offset and length,
+// near the end of the text too, with runes whose lower case is shorter,
+// longer or ASCII), and the stopword flag of a new word to isStopword.
+func TestWordKey(t *testing.T) {
+	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ", "\u212a", "\u2126", "ẞ", "\xff"}
 	rng := rand.New(rand.NewPCG(13, 14))
+	sc := new(leakScratch)
 	for range 20000 {
 		s := randtext.Join(rng, alphabet, 40)
+		if rng.IntN(3) == 0 {
+			s = strings.ToLower(s)
+		}
+		sc.reset()
 		for _, sp := range appendWordSpans(nil, 0, s) {
-			if got, want := hashSpan(s, int(sp.start), int(sp.end)), hashWord(s[sp.start:sp.end]); got != want {
-				t.Fatalf("hashSpan(%q, %d, %d) = %x, want %x", s, sp.start, sp.end, got, want)
+			w := s[sp.start:sp.end]
+			key, short := sc.wordKey(s, int(sp.start), int(sp.end))
+			lw := lowerWord(nil, w)
+			wantShort := len(lw) <= 8
+			want := hashWord(w)
+			if wantShort {
+				want = packWord(lw)
+			}
+			if key != want || short != wantShort {
+				t.Fatalf("wordKey(%q, %d, %d) = %x %v, want %x %v", s, sp.start, sp.end, key, short, want, wantShort)
+			}
+			if id := sc.vocabAdd(s, int(sp.start), int(sp.end)); sc.vstop[id] != isStopword(w) {
+				t.Fatalf("stopword flag of %q: %v", w, sc.vstop[id])
 			}
 		}
 	}

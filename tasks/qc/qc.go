@@ -111,7 +111,8 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	sc := leakPool.Get().(*leakScratch)
 	defer leakPool.Put(sc)
 	sc.tspans = appendWordSpans(sc.tspans[:0], 0, t)
-	if englishOnly(opts.Languages) && !isEnglishWords(t, sc.tspans, opts.MinASCIILetterShare, opts.MinStopwordRate) {
+	stops := sc.addTarget(t)
+	if englishOnly(opts.Languages) && !isEnglishCounted(t, len(sc.tspans), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
 	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || fields.Count(t) < perKind(opts.MinTargetWords, kind) {
@@ -311,26 +312,21 @@ func isEnglishStop(s string, minStop float64) bool {
 	return float64(hit)/float64(nw) >= minStop
 }
 
-// isEnglishWords is IsEnglish(s, minASCII, minStop) given the words of s
-// (appendWordSpans(nil, 0, s), the words wordIter gives: the leak check
-// splits the target once for both).
-func isEnglishWords(s string, words []wordSpan, minASCII, minStop float64) bool {
+// isEnglishCounted is IsEnglish(s, minASCII, minStop) given how many
+// words s has (those of wordIter) and how many of them are English
+// function words (isStopword): the leak check splits the target and
+// lower-cases its words once for both (leakScratch.addTarget).
+func isEnglishCounted(s string, words, stops int, minASCII, minStop float64) bool {
 	switch asciiShare(s, minASCII) {
 	case noLetters:
 		return true
 	case fewASCII:
 		return false
 	}
-	hit := 0
-	for _, w := range words {
-		if isStopword(s[w.start:w.end]) {
-			hit++
-		}
-	}
-	if len(words) < 8 {
+	if words < 8 {
 		return true
 	}
-	return float64(hit)/float64(len(words)) >= minStop
+	return float64(stops)/float64(words) >= minStop
 }
 
 // isStopword reports whether w, a word of wordIter, lower-cased, is an
