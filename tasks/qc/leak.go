@@ -111,12 +111,14 @@ func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, p
 			p = q + 1 // no window holding word q
 			continue
 		}
-		if sc.hasNgram(sc.pids[p : p+n]) {
+		h := gramHash(sc.pids[p : p+n])
+		if sc.hasNgram(sc.pids[p:p+n], h) {
 			return true
 		}
 		for p+n < nw && id(p+n) >= 0 {
+			h = gramRoll(h, sc.top, sc.pids[p], sc.pids[p+n])
 			p++
-			if sc.hasNgram(sc.pids[p : p+n]) {
+			if sc.hasNgram(sc.pids[p:p+n], h) {
 				return true
 			}
 		}
@@ -442,6 +444,7 @@ type leakScratch struct {
 	tspans []wordSpan // target words
 	grams  []gramSlot
 	n      int
+	top    uint64 // gramBase^(n-1)
 }
 
 // A vocabSlot is one distinct target word. A word whose lower-cased form
@@ -582,19 +585,37 @@ func (sc *leakScratch) vocabInsert(e vocabSlot) {
 	sc.vocab[i] = e
 }
 
-// gramHash hashes n word ids; collisions are resolved by comparing ids.
+// The n-gram hash is polynomial in the ids, sum over i of
+// (ids[i]+1) * gramBase^(n-1-i) (mod 2^64), so that the hash of the next
+// window is one step from the last one's (gramRoll) instead of n mixes;
+// the table is indexed by mix of it. Collisions are resolved by comparing
+// ids.
+const gramBase = 0x9e3779b97f4a7c15
+
+// gramHash hashes n word ids (all >= 0).
 func gramHash(ids []int32) uint64 {
 	var h uint64
 	for _, id := range ids {
-		h = mix(h ^ uint64(uint32(id)))
+		h = h*gramBase + uint64(id) + 1
 	}
 	return h
+}
+
+// gramRoll is gramHash of the window one word on: h is the hash of a
+// window that starts with id out and out is followed by in; top is
+// gramBase^(n-1) (sc.top).
+func gramRoll(h, top uint64, out, in int32) uint64 {
+	return (h-(uint64(out)+1)*top)*gramBase + uint64(in) + 1
 }
 
 // indexNgrams puts every n-gram of the target's ids in an open-addressing
 // table (load factor <= 1/2).
 func (sc *leakScratch) indexNgrams(n int) {
 	sc.n = n
+	sc.top = 1
+	for range n - 1 {
+		sc.top *= gramBase
+	}
 	cnt := len(sc.tids) - n + 1
 	size := max(len(sc.grams), 64)
 	for size < 2*cnt {
@@ -604,9 +625,12 @@ func (sc *leakScratch) indexNgrams(n int) {
 		sc.grams = make([]gramSlot, size)
 	}
 	mask := uint64(size - 1)
+	h := gramHash(sc.tids[:n])
 	for p := 0; p < cnt; p++ {
-		h := gramHash(sc.tids[p : p+n])
-		i := h & mask
+		if p > 0 {
+			h = gramRoll(h, sc.top, sc.tids[p-1], sc.tids[p+n-1])
+		}
+		i := mix(h) & mask
 		for sc.grams[i].gen == sc.gen {
 			i = (i + 1) & mask
 		}
@@ -614,11 +638,11 @@ func (sc *leakScratch) indexNgrams(n int) {
 	}
 }
 
-// hasNgram reports whether ids (n of them) is an n-gram of the target.
-func (sc *leakScratch) hasNgram(ids []int32) bool {
-	h := gramHash(ids)
+// hasNgram reports whether ids (n of them, hashing to h) is an n-gram of
+// the target.
+func (sc *leakScratch) hasNgram(ids []int32, h uint64) bool {
 	mask := uint64(len(sc.grams) - 1)
-	for i := h & mask; sc.grams[i].gen == sc.gen; i = (i + 1) & mask {
+	for i := mix(h) & mask; sc.grams[i].gen == sc.gen; i = (i + 1) & mask {
 		g := sc.grams[i]
 		if g.h == h && slices.Equal(sc.tids[g.pos:int(g.pos)+sc.n], ids) {
 			return true
