@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 	"github.com/humanllm/humanllm/tasks"
@@ -442,5 +443,29 @@ func TestWordKey(t *testing.T) {
 				t.Fatalf("stopword flag of %q: %v", w, sc.vstop[id])
 			}
 		}
+	}
+}
+
+// TestShortTarget holds shortTarget, which counts no further than it
+// needs, to the full counts, on random texts of spaces (Unicode ones
+// too), runes of one to four bytes and invalid bytes, with limits around
+// their lengths.
+func TestShortTarget(t *testing.T) {
+	alphabet := []string{"a", "bc", " ", "\t", "\n", "\u00a0", "\u2003", "é", "€", "👋", "\xff", "\xe2\x80"}
+	rng := rand.New(rand.NewPCG(15, 16))
+	short := 0
+	for range 50000 {
+		s := randtext.Join(rng, alphabet, 30)
+		minChars, minWords := rng.IntN(len(s)+3)-1, rng.IntN(12)-1
+		want := utf8.RuneCountInString(s) < minChars || len(strings.Fields(s)) < minWords
+		if got := shortTarget(s, minChars, minWords); got != want {
+			t.Fatalf("shortTarget(%q, %d, %d) = %v, want %v", s, minChars, minWords, got, want)
+		}
+		if want {
+			short++
+		}
+	}
+	if short < 5000 || short > 45000 {
+		t.Fatalf("%d of 50000 short: the test does not exercise both answers", short)
 	}
 }

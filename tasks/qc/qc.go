@@ -115,7 +115,7 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	if englishOnly(opts.Languages) && !isEnglishCounted(t, len(sc.tspans), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
-	if utf8.RuneCountInString(t) < perKind(opts.MinTargetChars, kind) || fields.Count(t) < perKind(opts.MinTargetWords, kind) {
+	if shortTarget(t, perKind(opts.MinTargetChars, kind), perKind(opts.MinTargetWords, kind)) {
 		return ReasonShortTarget
 	}
 	var checked []checkedPiece
@@ -139,6 +139,18 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 		}
 	}
 	return ""
+}
+
+// shortTarget reports whether t has fewer than minChars runes or fewer
+// than minWords fields (strings.Fields). Neither is counted further than
+// it needs: a rune has at most utf8.UTFMax bytes (an invalid byte counts
+// as one rune), so a text of 4*minChars bytes has enough runes, and the
+// fields are counted up to minWords.
+func shortTarget(t string, minChars, minWords int) bool {
+	if len(t) < utf8.UTFMax*minChars && utf8.RuneCountInString(t) < minChars {
+		return true
+	}
+	return minWords > 0 && fields.CountUpTo(t, minWords) < minWords
 }
 
 func englishOnly(langs []string) bool {
