@@ -3,6 +3,8 @@ package prepare
 import (
 	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
+
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -104,10 +106,39 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendJSONBody is appendJSONString without the quotes.
+// jsonUnsafe8 marks (bit 7 of each byte) the bytes of x, eight ASCII
+// bytes, that json.Marshal does not write as they are: control bytes and
+// " \\ < > & (see jsonSafe). '<' and '>' differ in bit 1 alone, '"' and
+// '&' in bit 2 alone, so one comparison finds each pair; the tests are
+// fields.Above and fields.Equal written out, so that this inlines.
+func jsonUnsafe8(x uint64) uint64 {
+	const o = 0x0101010101010101
+	ctl := x + (0x80-0x20)*o // bit 7 set: >= 0x20
+	lg := x | 0x02*o ^ '>'*o
+	qa := x | 0x04*o ^ '&'*o
+	bs := x ^ '\\'*o
+	eq := (lg + 0x7f*o | lg) & (qa + 0x7f*o | qa) & (bs + 0x7f*o | bs) // bit 7 clear: one of them
+	return ^(ctl & eq) & fields.High
+}
+
+// appendJSONBody is appendJSONString without the quotes. The bytes written
+// as they are (most of them) are stepped over eight at a time while eight
+// remain, up to the first byte that is not ASCII or not safe; that one
+// (and every byte of the last seven) is looked at alone.
 func appendJSONBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) {
+			x := fields.Load8(s, i)
+			if m := jsonUnsafe8(x&fields.Low7) | x&fields.High; m != 0 {
+				i += fields.FirstByte(m)
+				break
+			}
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if jsonSafe[b] {
 				i++

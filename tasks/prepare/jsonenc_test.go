@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/internal/piecetest"
+	"github.com/humanllm/humanllm/internal/randtext"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -108,5 +109,26 @@ func TestSampleJSONPieces(t *testing.T) {
 	}
 	if used < 200 {
 		t.Fatalf("only %d pieces: the test does not exercise them", used)
+	}
+}
+
+// TestJSONBodyEightAtATime holds appendJSONBody, which steps over safe
+// bytes eight at a time, to json.Marshal on random texts of safe bytes,
+// every kind of escaped byte, runes of two to four bytes, U+2028/U+2029
+// and invalid bytes, so that each falls at every place of an eight-byte
+// step and in the tail.
+func TestJSONBodyEightAtATime(t *testing.T) {
+	alphabet := []string{"a", "Z", " ", "0", "~", "=", ";", "?", "\"", "\\", "<", ">", "&", "\n", "\t", "\r", "\b", "\f",
+		"\x00", "\x1f", "\x7f", "é", "€", "😀", "\u2028", "\u2029", "\xff", "\xe2\x80", "abcdefgh"}
+	rng := rand.New(rand.NewPCG(10, 11))
+	for range 20000 {
+		s := randtext.Join(rng, alphabet, 40)
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
 	}
 }
