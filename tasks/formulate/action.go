@@ -20,17 +20,20 @@ func (f *actionFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *ran
 
 func (f *actionFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	c := f.cfg.Action
-	var elig []int
-	for i, r := range u.Records {
-		if i < c.MinHistory || strings.TrimSpace(r.Text) == "" {
+	// The latest MaxPerUser eligible records, newest first: the records
+	// are tested newest first, and only until that many are found (a
+	// test counts the record's words).
+	var picked []int
+	for i := len(u.Records) - 1; i >= c.MinHistory && i >= 0 && len(picked) < c.MaxPerUser; i-- {
+		if strings.TrimSpace(u.Records[i].Text) == "" {
 			continue
 		}
 		if c.MaxWords > 0 && w.wordCount(u, i) > c.MaxWords {
 			continue
 		}
-		elig = append(elig, i)
+		picked = append(picked, i)
 	}
-	for _, i := range latestFirst(elig, c.MaxPerUser) {
+	for _, i := range picked {
 		desc := pickDesc(a, rng)
 		task, prompt, target := f.build(w, u, i, desc)
 		emit(f.sample(u, task, prompt, target))
@@ -101,6 +104,10 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 			fmt.Fprintf(&b, "Write your next %s%s%s.", n, where, titleHint)
 		}
 	}
-	b.WriteString(" " + aboutWords(target))
+	words := w.wordCount(u, i) // of text
+	if withTitle {
+		words += 1 + wordCount(strings.TrimSpace(r.Title)) // "Title:", the title
+	}
+	b.WriteString(" " + aboutWordsN(words))
 	return task, b.String(), target
 }

@@ -1,7 +1,6 @@
 package formulate
 
 import (
-	"fmt"
 	"github.com/humanllm/humanllm/internal/fields"
 	"math/rand/v2"
 	"strconv"
@@ -82,8 +81,11 @@ func roundWords(n int) int {
 	return r
 }
 
-func aboutWords(text string) string {
-	return fmt.Sprintf("Please write about %d words.", roundWords(wordCount(text)))
+func aboutWords(text string) string { return aboutWordsN(wordCount(text)) }
+
+// aboutWordsN is aboutWords of a text of n words.
+func aboutWordsN(n int) string {
+	return "Please write about " + strconv.Itoa(roundWords(n)) + " words."
 }
 
 func formatDate(t int64) string {
@@ -430,14 +432,4 @@ func descBlock(u *tasks.User, desc string) string {
 		return ""
 	}
 	return strings.Join(parts, "\n") + "\n\n"
-}
-
-// latestFirst returns the last n of idx (which is oldest first), newest
-// first.
-func latestFirst(idx []int, n int) []int {
-	out := make([]int, 0, min(n, len(idx)))
-	for i := len(idx) - 1; i >= 0 && len(out) < n; i-- {
-		out = append(out, idx[i])
-	}
-	return out
 }

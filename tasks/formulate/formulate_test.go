@@ -799,3 +799,48 @@ func TestFormulateAllPieces(t *testing.T) {
 		t.Fatal("no pieces at all")
 	}
 }
+
+// TestAboutWordsCountsTarget: the "about N words" of every prompt that
+// asks for a length is the rounded word count of its target, though the
+// formulators count from the record's cached count (and the title's, the
+// split's) instead of the target; titles and texts with odd white space
+// included.
+func TestAboutWordsCountsTarget(t *testing.T) {
+	fxs := fixtures()
+	odd, oa := redditUser()
+	for i := range odd.Records {
+		r := &odd.Records[i]
+		r.Title = " \t" + strings.ReplaceAll(r.Title, " ", " \u00a0\u2003 ") + "\n"
+		r.Text = "\u2003" + strings.ReplaceAll(r.Text, ". ", ".\n\n  ") + " \r\n"
+	}
+	fxs = append(fxs, fixture{"odd", odd, oa, nil})
+	// Users of titled posts of random lengths: a count off by one
+	// changes the rounded number of some of them.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := range 60 {
+		u, a := bigUser(60)
+		u.ID = fmt.Sprintf("%016x", k)
+		for i := range u.Records {
+			r := &u.Records[i]
+			ws := strings.Fields(r.Text)
+			r.Text = strings.Join(ws[:20+rng.IntN(len(ws)-20)], " ")
+			r.Title = strings.Join(ws[:1+rng.IntN(3)], "  ") + " title"
+		}
+		fxs = append(fxs, fixture{"big", u, a, nil})
+	}
+	n := 0
+	for _, fx := range fxs {
+		for _, s := range run(Default(), fx.cat, fx.u, fx.a, testSeed) {
+			if kind, _, _ := strings.Cut(s.Task, "."); kind == tasks.TaskThought || kind == tasks.TaskItemSelection {
+				continue
+			}
+			if want := aboutWords(target(s)); !strings.HasSuffix(prompt(s), want) {
+				t.Fatalf("%s %s: prompt does not end in %q:\n%s", fx.name, s.Task, want, prompt(s))
+			}
+			n++
+		}
+	}
+	if n < 40 {
+		t.Fatalf("only %d samples", n)
+	}
+}

@@ -23,6 +23,7 @@ func (f *profileFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artif
 	if profile == "" {
 		return
 	}
+	about := aboutWords(profile) // both variants write the profile
 	c := f.cfg.Profile
 	n := len(u.Records)
 	if n > 0 && n >= c.MinHistory {
@@ -33,13 +34,13 @@ func (f *profileFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artif
 		w.writeHistory(&b, u, lo, n, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Write a profile of this person in the third person: who they are, their interests, values and personality, and the experiences they mention. State only what the %s show. %s",
-			plural(hist), aboutWords(profile))
+			plural(hist), about)
 		emit(f.sample(u, tasks.TaskProfile+".history2profile", b.String(), profile))
 	}
 	if persona := strings.TrimSpace(a.Persona); persona != "" && !sameText(persona, profile) {
 		prompt := "Here is a short description of a person:\n" + persona + "\n\n" +
 			"Expand it into a fuller profile of this person in the third person, covering their background, interests, values, personality and experiences. " +
-			aboutWords(profile)
+			about
 		emit(f.sample(u, tasks.TaskProfile+".persona2profile", prompt, profile))
 	}
 }

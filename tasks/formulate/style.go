@@ -112,7 +112,7 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n", plural(u.Records[lo:i]))
 		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
-		fmt.Fprintf(&b, "Write a new %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWords(text))
+		fmt.Fprintf(&b, "Write a new %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
 		first := f.pastPosts(i, rng)
@@ -125,11 +125,12 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		w.writeHistory(&b, u, first, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Here is the beginning of your next %s%s:\n%s\n\n", what, where, head)
-		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWords(rest))
+		// rest's words are those of text from word k on.
+		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWordsN(len(sp)-k))
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)
 	default:
 		fmt.Fprintf(&b, "Here is a description of how you write:\n%s\n\n", strings.TrimSpace(a.Style))
-		fmt.Fprintf(&b, "Write a %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWords(text))
+		fmt.Fprintf(&b, "Write a %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
 		return f.sample(u, tasks.TaskStyle+"."+styleDescription, b.String(), text)
 	}
 }
