@@ -52,7 +52,7 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 	}
 
 	var b strings.Builder
-	b.WriteString(descBlock(u, desc))
+	w.writeDesc(&b, u, desc)
 	lo := max(0, i-f.cfg.Action.History)
 	if hist := u.Records[lo:i]; len(hist) > 0 {
 		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n", plural(hist))

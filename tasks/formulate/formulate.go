@@ -303,8 +303,61 @@ type userWork struct {
 	past  *pastRecords
 	words []int // wordCount of each record's text, -1 until counted
 	// pieces are the recurring parts of the prompt being built (see
-	// writeHistory), handed to FormulateAllPieces' emit with the sample.
+	// writeHistory, writeDesc), handed to FormulateAllPieces' emit with
+	// the sample.
 	pieces []tasks.Piece
+	// descs are the description blocks made so far (descBlock of each
+	// desc drawn: at most the persona and the profile).
+	descs []descEntry
+	sent  []tasks.Piece // the pieces emit gets: the system prompt's, then pieces
+}
+
+type descEntry struct{ desc, block string }
+
+// The keys of the pieces other than past records (whose key is the
+// record's index): after the records' keys, so that within a user each
+// names one text.
+func systemKey(u *tasks.User) int      { return len(u.Records) }
+func styleDescKey(u *tasks.User) int   { return len(u.Records) + 1 }
+func descKey(u *tasks.User, k int) int { return len(u.Records) + 2 + k }
+
+// writeDesc appends descBlock(u, desc) to b, the builder of a whole prompt,
+// and notes the block, less the "\n\n" that ends it, as a piece of that
+// prompt: one of at most two texts, in every action and thought prompt
+// (and some item prompts) of the user. The block is made once per desc.
+func (w *userWork) writeDesc(b *strings.Builder, u *tasks.User, desc string) {
+	k := w.desc(u, desc)
+	block := w.descs[k].block
+	if block == "" {
+		return
+	}
+	off := b.Len()
+	b.WriteString(block)
+	w.notePiece(off, b.Len()-len("\n\n"), descKey(u, k))
+}
+
+// desc returns the index in w.descs of descBlock(u, desc), made once.
+func (w *userWork) desc(u *tasks.User, desc string) int {
+	k := 0
+	for k < len(w.descs) && w.descs[k].desc != desc {
+		k++
+	}
+	if k == len(w.descs) {
+		w.descs = append(w.descs, descEntry{desc, descBlock(u, desc)})
+	}
+	return k
+}
+
+// descLen is len(descBlock(u, desc)).
+func (w *userWork) descLen(u *tasks.User, desc string) int {
+	return len(w.descs[w.desc(u, desc)].block)
+}
+
+// notePiece notes bytes [off, end) of the prompt being built as a piece
+// under key; the caller puts them between two '\n' of the prompt (or an
+// end of it).
+func (w *userWork) notePiece(off, end, key int) {
+	w.pieces = append(w.pieces, tasks.Piece{Off: off, End: end, Key: key})
 }
 
 // wordCount is wordCount(u.Records[i].Text) (the action and style
@@ -346,9 +399,11 @@ func FormulateAll(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *ra
 }
 
 // FormulateAllPieces is FormulateAll, handing emit with each sample the
-// pieces of its prompt (the last message before the target) that recur
-// in the user's other prompts: the past records shown (see
-// pastRecords.write). The slice is emit's only during the call.
+// pieces of its messages that recur in the user's other samples: the
+// system prompt, and in the prompt (the last message before the target)
+// the past records shown (see pastRecords.write), the description block
+// (writeDesc) and the style description. The slice is emit's only during
+// the call.
 func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample, []tasks.Piece)) {
 	var w userWork
 	emitOne := func(s tasks.Sample) {
@@ -356,10 +411,15 @@ func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, r
 		if msg < 0 {
 			w.pieces = w.pieces[:0]
 		}
-		for i := range w.pieces {
-			w.pieces[i].Msg = msg
+		w.sent = w.sent[:0]
+		if msg > 0 && s.Messages[0].Role == "system" && s.Messages[0].Content != "" {
+			w.sent = append(w.sent, tasks.Piece{Msg: 0, Off: 0, End: len(s.Messages[0].Content), Key: systemKey(u)})
 		}
-		emit(s, w.pieces)
+		for _, p := range w.pieces {
+			p.Msg = msg
+			w.sent = append(w.sent, p)
+		}
+		emit(s, w.sent)
 		w.pieces = w.pieces[:0]
 	}
 	for _, f := range forms {

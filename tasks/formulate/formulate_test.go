@@ -761,7 +761,7 @@ func TestFormulateAllPieces(t *testing.T) {
 	fx := fixtures()
 	bu, ba := bigUser(40)
 	fx = append(fx, fixture{"big", bu, ba, nil})
-	npieces := 0
+	kinds := map[string]int{}
 	for _, f := range fx {
 		cfg := Default()
 		var want []tasks.Sample
@@ -770,33 +770,50 @@ func TestFormulateAllPieces(t *testing.T) {
 		texts := map[int]string{}
 		FormulateAllPieces(New(cfg, f.cat), f.u, f.a, userRNG(7, f.u.ID), func(s tasks.Sample, pieces []tasks.Piece) {
 			got = append(got, s)
-			end := 0
+			msg, end := 0, 0
 			for _, p := range pieces {
-				if p.Msg != len(s.Messages)-2 || p.Off < end || p.End <= p.Off {
+				if p.Msg < msg || p.Msg >= len(s.Messages)-1 || p.Msg == msg && p.Off < end || !p.Usable(s.Messages[p.Msg].Content) {
 					t.Fatalf("%s %s: piece %+v out of place", f.name, s.Task, p)
 				}
-				c := s.Messages[p.Msg].Content
-				if c[p.Off-1] != '\n' || p.End < len(c) && c[p.End] != '\n' {
-					t.Fatalf("%s %s: piece %+v not between newlines", f.name, s.Task, p)
-				}
-				text := c[p.Off:p.End]
+				text := s.Messages[p.Msg].Content[p.Off:p.End]
 				if old, ok := texts[p.Key]; ok && old != text {
 					t.Fatalf("%s: key %d names %q and %q", f.name, p.Key, old, text)
 				}
 				texts[p.Key] = text
-				if !strings.HasSuffix(recordTail(f.u.Records[p.Key], cfg.HistoryWords), "\n"+text) {
-					t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, p.Key, p.Key, text)
+				switch k := p.Key; {
+				case k < len(f.u.Records):
+					if !strings.HasSuffix(recordTail(f.u.Records[p.Key], cfg.HistoryWords), "\n"+text) {
+						t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, p.Key, p.Key, text)
+					}
+					kinds["record"]++
+				case k == systemKey(f.u):
+					if p.Msg != 0 || text != cfg.SystemPrompt {
+						t.Fatalf("%s: system piece %+v: %q", f.name, p, text)
+					}
+					kinds["system"]++
+				case k == styleDescKey(f.u):
+					if text != strings.TrimSpace(f.a.Style) {
+						t.Fatalf("%s: style piece %q", f.name, text)
+					}
+					kinds["style"]++
+				default:
+					block := text + "\n\n"
+					if block != descBlock(f.u, strings.TrimSpace(f.a.Persona)) && block != descBlock(f.u, strings.TrimSpace(f.a.Profile)) || p.Off != 0 {
+						t.Fatalf("%s: piece %+v is no description block: %q", f.name, p, text)
+					}
+					kinds["desc"]++
 				}
-				end = p.End
-				npieces++
+				msg, end = p.Msg, p.End
 			}
 		})
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: FormulateAllPieces gave other samples than FormulateAll", f.name)
 		}
 	}
-	if npieces == 0 {
-		t.Fatal("no pieces at all")
+	for _, k := range []string{"record", "system", "style", "desc"} {
+		if kinds[k] == 0 {
+			t.Fatalf("no %s pieces at all (%v)", k, kinds)
+		}
 	}
 }
 

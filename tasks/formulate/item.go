@@ -28,6 +28,10 @@ func (f *itemFormulator) title(r tasks.Record) string {
 }
 
 func (f *itemFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	f.formulate(&userWork{}, u, a, rng, emit)
+}
+
+func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	if f.cat == nil {
 		return
 	}
@@ -115,7 +119,7 @@ func (f *itemFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.
 	}
 	var b strings.Builder
 	if mode != "history" {
-		b.WriteString(descBlock(u, desc))
+		w.writeDesc(&b, u, desc)
 	}
 	if mode != "desc" {
 		b.WriteString("Here are the products you bought and reviewed before, oldest first:\n")

@@ -129,7 +129,11 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWordsN(len(sp)-k))
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)
 	default:
-		fmt.Fprintf(&b, "Here is a description of how you write:\n%s\n\n", strings.TrimSpace(a.Style))
+		b.WriteString("Here is a description of how you write:\n")
+		off := b.Len()
+		b.WriteString(strings.TrimSpace(a.Style))
+		w.notePiece(off, b.Len(), styleDescKey(u))
+		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Write a %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
 		return f.sample(u, tasks.TaskStyle+"."+styleDescription, b.String(), text)
 	}

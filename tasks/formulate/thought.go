@@ -26,6 +26,10 @@ type thoughtFormulator struct{ base }
 func (f *thoughtFormulator) Kind() string { return tasks.TaskThought }
 
 func (f *thoughtFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
+	f.formulate(&userWork{}, u, a, rng, emit)
+}
+
+func (f *thoughtFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
 	idx := make([]int, 0, len(a.Thoughts))
 	var nsc, nth []byte // normLower of a scenario and a thought, reused
 	for i, t := range a.Thoughts {
@@ -48,8 +52,16 @@ func (f *thoughtFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *ra
 		t := a.Thoughts[i]
 		desc := pickDesc(a, rng)
 		q := thoughtQuestions[rng.IntN(len(thoughtQuestions))]
-		prompt := descBlock(u, desc) + "Here is a situation you were in:\n" + strings.TrimSpace(t.Scenario) + "\n\n" + q
-		emit(f.sample(u, tasks.TaskThought+".scenario", prompt, strings.TrimSpace(t.Thought)))
+		const situation = "Here is a situation you were in:\n"
+		scenario := strings.TrimSpace(t.Scenario)
+		var b strings.Builder
+		b.Grow(w.descLen(u, desc) + len(situation) + len(scenario) + len("\n\n") + len(q))
+		w.writeDesc(&b, u, desc)
+		b.WriteString(situation)
+		b.WriteString(scenario)
+		b.WriteString("\n\n")
+		b.WriteString(q)
+		emit(f.sample(u, tasks.TaskThought+".scenario", b.String(), strings.TrimSpace(t.Thought)))
 	}
 }
 
