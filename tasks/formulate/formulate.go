@@ -42,18 +42,14 @@ func (b base) sample(u *tasks.User, task, prompt, target string) tasks.Sample {
 // wordCount is len(strings.Fields(s)).
 func wordCount(s string) int { return fields.Count(s) }
 
-// wordSpans returns the [start, end) byte offsets of the words of s (runs of
-// non-space runes).
-func wordSpans(s string) [][2]int {
-	var out [][2]int
-	for i := 0; ; {
-		start, end, ok := fields.Next(s, i)
-		if !ok {
-			return out
-		}
-		out = append(out, [2]int{start, end})
-		i = end
-	}
+// splitAfter splits s, which has more than k >= 1 words (runs of
+// non-space runes), after word k: head is s up to the end of word k, rest
+// is s from word k+1 on, trimmed. It looks at s up to word k+1 only and
+// allocates nothing.
+func splitAfter(s string, k int) (head, rest string) {
+	end, _ := fields.Prefix(s, k)
+	start, _, _ := fields.Next(s, end)
+	return s[:end], strings.TrimSpace(s[start:])
 }
 
 // cutWords keeps the first n words of s with their original spacing; a cut

@@ -116,17 +116,16 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
 		first := f.pastPosts(i, rng)
-		sp := wordSpans(text)
-		lo, hi, _ := splitRange(len(sp), f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
+		n := w.wordCount(u, i) // of text
+		lo, hi, _ := splitRange(n, f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
 		k := lo + rng.IntN(hi-lo+1)
-		head := text[:sp[k-1][1]]
-		rest := strings.TrimSpace(text[sp[k][0]:])
+		head, rest := splitAfter(text, k)
 		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n", plural(u.Records[first:i]))
 		w.writeHistory(&b, u, first, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Here is the beginning of your next %s%s:\n%s\n\n", what, where, head)
-		// rest's words are those of text from word k on.
-		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWordsN(len(sp)-k))
+		// rest's words are those of text after word k.
+		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWordsN(n-k))
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)
 	default:
 		b.WriteString("Here is a description of how you write:\n")
