@@ -28,6 +28,7 @@ import (
 type Checker struct {
 	opts    Options
 	cache   tasks.PieceCache[pieceEntry]
+	long    longWords // numbers the long words of the user's texts
 	checked []checkedPiece
 	// sys is the last system message seen and sysPII its HasPII.
 	sys    string
@@ -38,8 +39,8 @@ type Checker struct {
 // pieceEntry is what a Checker keeps of the text of one piece.
 type pieceEntry struct {
 	piiDone, pii bool
-	spansDone    bool
-	spans        []wordSpan // appendWordSpans(text)
+	keysDone     bool
+	keys         []uint64 // the keys of the words of text (leakScratch.appendKeys)
 }
 
 // hasPII is HasPII(text), text the piece's.
@@ -50,12 +51,14 @@ func (e *pieceEntry) hasPII(text string) bool {
 	return e.pii
 }
 
-// wordSpans is appendWordSpans(nil, 0, text), text the piece's.
-func (e *pieceEntry) wordSpans(text string) []wordSpan {
-	if !e.spansDone {
-		e.spans, e.spansDone = appendWordSpans(e.spans[:0], 0, text), true
+// wordKeys is sc.appendKeys(nil, text, long), text the piece's and long
+// the Checker's (the keys of long words are its numbers, kept for the
+// user as the entries are).
+func (e *pieceEntry) wordKeys(sc *leakScratch, text string, long *longWords) []uint64 {
+	if !e.keysDone {
+		e.keys, e.keysDone = sc.appendKeys(e.keys[:0], text, long), true
 	}
-	return e.spans
+	return e.keys
 }
 
 // checkedPiece is a piece verified against the message it is in.
@@ -96,6 +99,7 @@ func (c *Checker) Release() {
 // Reset forgets the pieces seen so far: the next sample is another user's.
 func (c *Checker) Reset() {
 	c.cache.Reset()
+	c.long.reset()
 	c.sys, c.sysSet = "", false
 }
 
@@ -125,7 +129,7 @@ func (c *Checker) verify(s tasks.Sample, pieces []tasks.Piece) []checkedPiece {
 		}
 		e, fresh := c.cache.Get(p.Key, text)
 		if fresh {
-			*e = pieceEntry{spans: e.spans[:0]}
+			*e = pieceEntry{keys: e.keys[:0]}
 		}
 		c.checked = append(c.checked, checkedPiece{msg: p.Msg, off: p.Off, end: p.End, key: p.Key, e: e})
 		lastMsg, lastEnd = p.Msg, p.End

@@ -94,7 +94,7 @@ func TestCheckerMatchesCheck(t *testing.T) {
 		for k := range texts {
 			texts[k] = randomText(rng, 5+rng.IntN(60))
 			if rng.IntN(4) == 0 { // mostly words: leaks come from these
-				texts[k] = strings.Repeat("the quick brown fox jumps over the lazy dog ", 1+rng.IntN(3))
+				texts[k] = strings.Repeat([]string{"the quick brown fox jumps over the lazy dog ", "The Quickest brownish Foxes jumped over the EXTRAORDINARILY lazy dog; Straßenbahnhaltestelle "}[rng.IntN(2)], 1+rng.IntN(3))
 			}
 		}
 		for range 1 + rng.IntN(8) {

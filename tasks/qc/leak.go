@@ -43,14 +43,15 @@ func leaksMessages(target string, prompt []tasks.Message, n int) bool {
 func leaksPieces(target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
 	sc := leakPool.Get().(*leakScratch)
 	defer leakPool.Put(sc)
-	sc.tspans = appendWordSpans(sc.tspans[:0], 0, target)
-	sc.addTarget(target)
-	return leaksSplit(sc, target, prompt, n, pieces)
+	sc.long.reset()
+	sc.addTarget(target, &sc.long)
+	return leaksSplit(sc, prompt, n, pieces, &sc.long)
 }
 
-// leaksSplit is leaksPieces given the target's words in sc.tspans and
-// their ids in sc.tids (sc.addTarget).
-func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, pieces []checkedPiece) bool {
+// leaksSplit is leaksPieces given the target's words as ids in sc.tids
+// (sc.addTarget), the keys of its long words and of those of the pieces
+// made by long.
+func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checkedPiece, long *longWords) bool {
 	tw := len(sc.tids)
 	if tw == 0 {
 		return false
@@ -65,46 +66,39 @@ func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, p
 
 	// A leak is a window of n consecutive prompt words, all of them
 	// target words, whose ids are a target n-gram. The prompt's words are
-	// split first (their bounds only); a word is then hashed and looked up
-	// only when a window needs it, scanning each candidate window from its
-	// right end: a word the target lacks rules out every window that holds
-	// it, so the search jumps past it. Most prompt words are never looked
-	// up, and every all-known window is still checked, as a left-to-right
-	// scan of every word would.
-	sc.spans = sc.spans[:0]
+	// keyed first (wordKey: the keys of a piece's words are made once per
+	// user); a key is then looked up only when a window needs it,
+	// scanning each candidate window from its right end: a word the
+	// target lacks rules out every window that holds it, so the search
+	// jumps past it. Most prompt words are never looked up, and every
+	// all-known window is still checked, as a left-to-right scan of every
+	// word would.
+	sc.keys = sc.keys[:0]
 	for mi := range prompt {
 		c := prompt[mi].Content
 		pos := 0
 		for ; len(pieces) > 0 && pieces[0].msg == mi; pieces = pieces[1:] {
 			p := pieces[0]
-			sc.spans = appendWordSpansAt(sc.spans, int32(mi), c[pos:p.off], pos)
-			base := int32(p.off)
-			for _, w := range p.e.wordSpans(c[p.off:p.end]) {
-				sc.spans = append(sc.spans, wordSpan{msg: int32(mi), start: w.start + base, end: w.end + base})
-			}
+			sc.keys = sc.appendKeys(sc.keys, c[pos:p.off], long)
+			sc.keys = append(sc.keys, p.e.wordKeys(sc, c[p.off:p.end], long)...)
 			pos = p.end
 		}
-		sc.spans = appendWordSpansAt(sc.spans, int32(mi), c[pos:], pos)
+		sc.keys = sc.appendKeys(sc.keys, c[pos:], long)
 	}
-	nw := len(sc.spans)
-	sc.pids = sc.pids[:0]
-	for range nw {
-		sc.pids = append(sc.pids, unknownID)
-	}
+	nw := len(sc.keys)
+	sc.pids = slices.Grow(sc.pids[:0], nw)[:nw]
+	clear(sc.pids) // unknownID
 	id := func(q int) int32 {
 		if v := sc.pids[q]; v != unknownID {
 			return v
 		}
-		sp := sc.spans[q]
-		c := prompt[sp.msg].Content
-		key, short := sc.wordKey(c, int(sp.start), int(sp.end))
-		v := sc.vocabFind(c[sp.start:sp.end], key, short)
+		v := sc.vocabFind(sc.keys[q])
 		sc.pids[q] = v
 		return v
 	}
 	for p := 0; p+n <= nw; {
 		q := p + n - 1
-		for q >= p && id(q) >= 0 {
+		for q >= p && id(q) > 0 {
 			q--
 		}
 		if q >= p {
@@ -115,7 +109,7 @@ func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, p
 		if sc.hasNgram(sc.pids[p:p+n], h) {
 			return true
 		}
-		for p+n < nw && id(p+n) >= 0 {
+		for p+n < nw && id(p+n) > 0 {
 			h = gramRoll(h, sc.top, sc.pids[p], sc.pids[p+n])
 			p++
 			if sc.hasNgram(sc.pids[p:p+n], h) {
@@ -125,20 +119,6 @@ func leaksSplit(sc *leakScratch, target string, prompt []tasks.Message, n int, p
 		p += n + 1 // past word p+n, unknown (or the end)
 	}
 	return false
-}
-
-// appendWordSpansAt is appendWordSpans for s = c[base:] of a message c
-// whose byte base is not inside a word: the spans are c's.
-func appendWordSpansAt(spans []wordSpan, msg int32, s string, base int) []wordSpan {
-	k := len(spans)
-	spans = appendWordSpans(spans, msg, s)
-	if base != 0 {
-		for i := k; i < len(spans); i++ {
-			spans[i].start += int32(base)
-			spans[i].end += int32(base)
-		}
-	}
-	return spans
 }
 
 // appendWordSpans appends the words of s, the spans wordIter.nextSpan
@@ -195,8 +175,9 @@ func appendWordSpans(spans []wordSpan, msg int32, s string) []wordSpan {
 	return spans
 }
 
-// unknownID marks a prompt word not looked up yet.
-const unknownID = -2
+// unknownID marks a prompt word not looked up yet (ids start at 1; -1
+// is a word the target lacks).
+const unknownID = 0
 
 // wordSpan is one prompt word: its message and bounds.
 type wordSpan struct{ msg, start, end int32 }
@@ -433,30 +414,32 @@ func equalLower(w string, lw []byte, buf *[]byte) bool {
 // not cleared between calls: a slot belongs to the current call only when
 // its gen is the call's.
 type leakScratch struct {
-	gen    uint32
-	word   []byte // scratch for lower-casing
-	arena  []byte // the target's distinct long words, lower-cased, back to back
-	vocab  []vocabSlot
-	vstop  []bool     // by id: whether the word is an English function word
-	tids   []int32    // target words as ids
-	pids   []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
-	spans  []wordSpan // prompt words
-	tspans []wordSpan // target words
-	grams  []gramSlot
-	n      int
-	top    uint64 // gramBase^(n-1)
+	gen   uint32
+	word  []byte // scratch for lower-casing
+	vocab []vocabSlot
+	vstop []bool     // by id: whether the word is an English function word
+	tids  []int32    // target words as ids
+	tkeys []uint64   // target words' keys
+	keys  []uint64   // prompt words' keys
+	pids  []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
+	spans []wordSpan // scratch: the words of a text
+	grams []gramSlot
+	n     int
+	top   uint64    // gramBase^(n-1)
+	long  longWords // the long words of Check without a Checker
 }
 
-// A vocabSlot is one distinct target word. A word whose lower-cased form
-// has at most 8 bytes (most words) is keyed by those bytes packed into
-// key (packWord; no word holds a 0 byte, so the packing is one to one)
-// and compared by key alone; a longer one is keyed by hashWord and its
-// lower-cased bytes are kept in the arena to be compared.
+// A word's key (wordKey) is its lower-cased bytes packed into an integer
+// (packWord) when they are at most 8 (most words): no word holds a 0
+// byte, so the packing is one to one, and its low byte, the word's first,
+// is not 0. A longer word's key is its number in a longWords (from 1)
+// shifted left by 8: its low byte is 0. Two words have the same key
+// exactly when they are the same lower-cased, and the leak check compares
+// keys alone.
 type vocabSlot struct {
-	key      uint64
-	off, len int32 // in arena; len < 0 for a packed word
-	id       int32
-	gen      uint32
+	key uint64
+	id  int32
+	gen uint32
 }
 
 type gramSlot struct {
@@ -468,7 +451,8 @@ type gramSlot struct {
 var leakPool = sync.Pool{New: func() any { return new(leakScratch) }}
 
 func (sc *leakScratch) reset() {
-	sc.word, sc.arena, sc.tids, sc.pids, sc.vstop = sc.word[:0], sc.arena[:0], sc.tids[:0], sc.pids[:0], sc.vstop[:0]
+	sc.tids, sc.pids = sc.tids[:0], sc.pids[:0]
+	sc.vstop = append(sc.vstop[:0], false) // ids start at 1
 	sc.gen++
 	if sc.gen == 0 { // wrapped: no slot may look current
 		clear(sc.vocab)
@@ -480,15 +464,16 @@ func (sc *leakScratch) reset() {
 	}
 }
 
-// addTarget starts a leak check (reset) and gives the target's words,
-// sc.tspans of target, their ids (sc.tids); it returns how many of them
-// are English function words (isStopword), which the language check
-// counts: both need each word lower-cased, and a word that recurs is
-// looked up in enStop once.
-func (sc *leakScratch) addTarget(target string) (stops int) {
+// addTarget starts a leak check (reset) and gives the target's words
+// (those of wordIter) ids, in sc.tids, their keys made with long; it
+// returns how many of them are English function words (isStopword),
+// which the language check counts: both need each word lower-cased, and
+// a word that recurs is looked up in enStop once.
+func (sc *leakScratch) addTarget(target string, long *longWords) (stops int) {
 	sc.reset()
-	for _, sp := range sc.tspans {
-		id := sc.vocabAdd(target, int(sp.start), int(sp.end))
+	sc.tkeys = sc.appendKeys(sc.tkeys[:0], target, long)
+	for _, key := range sc.tkeys {
+		id := sc.vocabAdd(key)
 		sc.tids = append(sc.tids, id)
 		if sc.vstop[id] {
 			stops++
@@ -497,16 +482,34 @@ func (sc *leakScratch) addTarget(target string) (stops int) {
 	return stops
 }
 
-// wordKey is the key of the word s[start:end] (see vocabSlot): its
-// lower-cased bytes packed when they are at most 8 (short), else their
-// hashWord. A word of at most eight ASCII bytes (most words) is
-// lower-cased and packed from one eight-byte load.
-func (sc *leakScratch) wordKey(s string, start, end int) (key uint64, short bool) {
+// appendKeys appends the keys of the words of s (wordIter's) to keys.
+func (sc *leakScratch) appendKeys(keys []uint64, s string, long *longWords) []uint64 {
+	sc.spans = appendWordSpans(sc.spans[:0], 0, s)
+	k := len(keys)
+	keys = slices.Grow(keys, len(sc.spans))[:k+len(sc.spans)]
+	for i, sp := range sc.spans {
+		// wordKey's first case, here so that it inlines.
+		start, end := int(sp.start), int(sp.end)
+		if n := end - start; n <= 8 && end >= 8 {
+			if x := fields.Load8(s, end-8) >> (64 - 8*n); x&fields.High == 0 {
+				keys[k+i] = x | fields.Between(x, 'A', 'Z')>>2
+				continue
+			}
+		}
+		keys[k+i] = sc.wordKey(s, start, end, long)
+	}
+	return keys
+}
+
+// wordKey is the key of the word s[start:end] (see vocabSlot), made with
+// long when it is long. A word of at most eight ASCII bytes (most words)
+// is lower-cased and packed from one eight-byte load.
+func (sc *leakScratch) wordKey(s string, start, end int, long *longWords) uint64 {
 	n := end - start
 	if n <= 8 && end >= 8 {
 		x := fields.Load8(s, end-8) >> (64 - 8*n) // the word's bytes, first lowest
 		if x&fields.High == 0 {
-			return x | fields.Between(x, 'A', 'Z')>>2, true
+			return x | fields.Between(x, 'A', 'Z')>>2
 		}
 	}
 	w := s[start:end]
@@ -516,18 +519,19 @@ func (sc *leakScratch) wordKey(s string, start, end int) (key uint64, short bool
 			for i := n - 1; i >= 0; i-- {
 				x = x<<8 | uint64(asciiWordLower[w[i]])
 			}
-			return x, true
+			return x
 		}
-		return hashWord(w), false
+		return uint64(long.number(w, hashWord(w), &sc.word)) << 8
 	}
 	sc.word = lowerWord(sc.word[:0], w)
 	if len(sc.word) <= 8 {
-		return packWord(sc.word), true
+		return packWord(sc.word)
 	}
-	return hashWord(w), false
+	return uint64(long.number(w, hashWord(w), &sc.word)) << 8
 }
 
-func (sc *leakScratch) vocabFind(w string, key uint64, short bool) int32 {
+// vocabFind returns the id of the target word with key, -1 if none has it.
+func (sc *leakScratch) vocabFind(key uint64) int32 {
 	mask := uint64(len(sc.vocab) - 1)
 	for i := mix(key) & mask; ; i = (i + 1) & mask {
 		e := &sc.vocab[i]
@@ -535,27 +539,19 @@ func (sc *leakScratch) vocabFind(w string, key uint64, short bool) int32 {
 			return -1
 		}
 		if e.key == key {
-			if short {
-				if e.len < 0 {
-					return e.id
-				}
-			} else if e.len >= 0 && equalLower(w, sc.arena[e.off:e.off+e.len], &sc.word) {
-				return e.id
-			}
+			return e.id
 		}
 	}
 }
 
-// vocabAdd returns the id of the target word s[start:end], adding it to
-// the vocabulary when it is new.
-func (sc *leakScratch) vocabAdd(s string, start, end int) int32 {
-	key, short := sc.wordKey(s, start, end)
-	w := s[start:end]
-	if id := sc.vocabFind(w, key, short); id >= 0 {
+// vocabAdd returns the id of the target word with key, adding it to the
+// vocabulary when it is new.
+func (sc *leakScratch) vocabAdd(key uint64) int32 {
+	if id := sc.vocabFind(key); id > 0 {
 		return id
 	}
-	nv := int32(len(sc.vstop))
-	if int(nv+1)*2 > len(sc.vocab) {
+	id := int32(len(sc.vstop))
+	if int(id)*2 > len(sc.vocab) {
 		old := sc.vocab
 		sc.vocab = make([]vocabSlot, 2*len(old))
 		for _, e := range old {
@@ -564,16 +560,11 @@ func (sc *leakScratch) vocabAdd(s string, start, end int) int32 {
 			}
 		}
 	}
-	e := vocabSlot{key: key, len: -1, id: nv, gen: sc.gen}
-	if !short {
-		off := len(sc.arena)
-		sc.arena = lowerWord(sc.arena, w)
-		e.off, e.len = int32(off), int32(len(sc.arena)-off)
-	}
-	// Every function word has at most 8 bytes (see stopSet).
-	sc.vstop = append(sc.vstop, short && stopSet.has(key))
-	sc.vocabInsert(e)
-	return e.id
+	// Every function word has at most 8 bytes (see stopSet); a long
+	// word's key has a low byte 0, which no packed word has.
+	sc.vstop = append(sc.vstop, stopSet.has(key))
+	sc.vocabInsert(vocabSlot{key: key, id: id, gen: sc.gen})
+	return id
 }
 
 func (sc *leakScratch) vocabInsert(e vocabSlot) {
@@ -585,18 +576,86 @@ func (sc *leakScratch) vocabInsert(e vocabSlot) {
 	sc.vocab[i] = e
 }
 
+// longWords numbers the distinct words longer than 8 bytes lower-cased,
+// from 1: a Checker keeps one per user (the keys of its pieces' words are
+// made once), Check one per call. Its table is not cleared on reset: a
+// slot is current when its gen is.
+type longWords struct {
+	gen   uint32
+	slots []longSlot
+	arena []byte // the words, lower-cased, back to back
+	n     int32
+}
+
+type longSlot struct {
+	h        uint64
+	off, len int32
+	num      int32
+	gen      uint32
+}
+
+func (d *longWords) reset() {
+	d.arena = d.arena[:0]
+	d.n = 0
+	d.gen++
+	if d.gen == 0 {
+		clear(d.slots)
+		d.gen = 1
+	}
+	if len(d.slots) == 0 {
+		d.slots = make([]longSlot, 64)
+	}
+}
+
+// number returns the number of w, a word of wordIter whose lower-cased
+// form is longer than 8 bytes, with h its hashWord; buf is scratch.
+func (d *longWords) number(w string, h uint64, buf *[]byte) int32 {
+	if len(d.slots) == 0 {
+		d.reset()
+	}
+	mask := uint64(len(d.slots) - 1)
+	i := h & mask
+	for ; d.slots[i].gen == d.gen; i = (i + 1) & mask {
+		e := &d.slots[i]
+		if e.h == h && equalLower(w, d.arena[e.off:e.off+e.len], buf) {
+			return e.num
+		}
+	}
+	if int(d.n+1)*2 > len(d.slots) {
+		old := d.slots
+		d.slots = make([]longSlot, 2*len(old))
+		mask = uint64(len(d.slots) - 1)
+		for _, e := range old {
+			if e.gen == d.gen {
+				k := e.h & mask
+				for d.slots[k].gen == d.gen {
+					k = (k + 1) & mask
+				}
+				d.slots[k] = e
+			}
+		}
+		for i = h & mask; d.slots[i].gen == d.gen; i = (i + 1) & mask {
+		}
+	}
+	off := len(d.arena)
+	d.arena = lowerWord(d.arena, w)
+	d.n++
+	d.slots[i] = longSlot{h: h, off: int32(off), len: int32(len(d.arena) - off), num: d.n, gen: d.gen}
+	return d.n
+}
+
 // The n-gram hash is polynomial in the ids, sum over i of
-// (ids[i]+1) * gramBase^(n-1-i) (mod 2^64), so that the hash of the next
+// ids[i] * gramBase^(n-1-i) (mod 2^64), so that the hash of the next
 // window is one step from the last one's (gramRoll) instead of n mixes;
 // the table is indexed by mix of it. Collisions are resolved by comparing
 // ids.
 const gramBase = 0x9e3779b97f4a7c15
 
-// gramHash hashes n word ids (all >= 0).
+// gramHash hashes n word ids (all >= 1).
 func gramHash(ids []int32) uint64 {
 	var h uint64
 	for _, id := range ids {
-		h = h*gramBase + uint64(id) + 1
+		h = h*gramBase + uint64(id)
 	}
 	return h
 }
@@ -605,7 +664,7 @@ func gramHash(ids []int32) uint64 {
 // window that starts with id out and out is followed by in; top is
 // gramBase^(n-1) (sc.top).
 func gramRoll(h, top uint64, out, in int32) uint64 {
-	return (h-(uint64(out)+1)*top)*gramBase + uint64(in) + 1
+	return (h-uint64(out)*top)*gramBase + uint64(in)
 }
 
 // indexNgrams puts every n-gram of the target's ids in an open-addressing

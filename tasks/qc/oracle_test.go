@@ -151,9 +151,8 @@ func checkAgainstOracles(t *testing.T, target, prompt string, n int) {
 		// Check's form, given the words the leak check splits.
 		for _, minStop := range []float64{0.08, 0.5} {
 			sc := new(leakScratch)
-			sc.tspans = appendWordSpans(nil, 0, s)
-			stops := sc.addTarget(s)
-			if got, want := isEnglishCounted(s, len(sc.tspans), stops, 0.9, minStop), oracleIsEnglish(s, 0.9, minStop); got != want {
+			stops := sc.addTarget(s, &sc.long)
+			if got, want := isEnglishCounted(s, len(sc.tids), stops, 0.9, minStop), oracleIsEnglish(s, 0.9, minStop); got != want {
 				t.Fatalf("isEnglishCounted(%q, minStop %v) = %v, want %v", s, minStop, got, want)
 			}
 		}
@@ -412,16 +411,25 @@ func TestAppendWordSpans(t *testing.T) {
 	}
 }
 
-// TestWordKey holds the vocabulary's key of a word to its definition
-// (packWord of its lower-cased bytes when they are at most 8, else
-// hashWord), for every word of random texts (at every offset and length,
-// near the end of the text too, with runes whose lower case is shorter,
-// longer or ASCII), and the stopword flag of a new word to isStopword.
+// TestWordKey holds the key of a word to its definition (packWord of its
+// lower-cased bytes when they are at most 8; else a number, shifted by 8,
+// that two words share exactly when they are the same lower-cased), for
+// every word of random texts (at every offset and length, near the end of
+// the text too, with runes whose lower case is shorter, longer or ASCII),
+// and the stopword flag of a new word to isStopword.
 func TestWordKey(t *testing.T) {
-	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ", "\u212a", "\u2126", "ẞ", "\xff"}
+	alphabet := []string{"a", "Z", "q", "M", "7", "'", " ", ".", "é", "İ", "\u212a", "\u2126", "ẞ", "\xff", "aaaa"}
 	rng := rand.New(rand.NewPCG(13, 14))
 	sc := new(leakScratch)
-	for range 20000 {
+	var long longWords
+	for k := range 20000 {
+		if k%50 == 0 {
+			long.reset()
+		}
+		nums := map[string]uint64{}
+		for key, lw := range long.words() {
+			nums[lw] = key
+		}
 		s := randtext.Join(rng, alphabet, 40)
 		if rng.IntN(3) == 0 {
 			s = strings.ToLower(s)
@@ -429,17 +437,25 @@ func TestWordKey(t *testing.T) {
 		sc.reset()
 		for _, sp := range appendWordSpans(nil, 0, s) {
 			w := s[sp.start:sp.end]
-			key, short := sc.wordKey(s, int(sp.start), int(sp.end))
-			lw := lowerWord(nil, w)
-			wantShort := len(lw) <= 8
-			want := hashWord(w)
-			if wantShort {
-				want = packWord(lw)
+			key := sc.wordKey(s, int(sp.start), int(sp.end), &long)
+			lw := string(lowerWord(nil, w))
+			if len(lw) <= 8 {
+				if want := packWord(lw); key != want {
+					t.Fatalf("wordKey(%q, %d, %d) = %x, want %x", s, sp.start, sp.end, key, want)
+				}
+			} else if key&0xff != 0 || key == 0 {
+				t.Fatalf("wordKey(%q) = %x for a long word", w, key)
+			} else if old, ok := nums[lw]; ok && old != key {
+				t.Fatalf("wordKey(%q) = %x, was %x", w, key, old)
+			} else {
+				for other, k := range nums {
+					if k == key && other != lw {
+						t.Fatalf("wordKey(%q) = %x, the key of %q", w, key, other)
+					}
+				}
+				nums[lw] = key
 			}
-			if key != want || short != wantShort {
-				t.Fatalf("wordKey(%q, %d, %d) = %x %v, want %x %v", s, sp.start, sp.end, key, short, want, wantShort)
-			}
-			if id := sc.vocabAdd(s, int(sp.start), int(sp.end)); sc.vstop[id] != isStopword(w) {
+			if id := sc.vocabAdd(key); sc.vstop[id] != isStopword(w) {
 				t.Fatalf("stopword flag of %q: %v", w, sc.vstop[id])
 			}
 		}
@@ -468,4 +484,15 @@ func TestShortTarget(t *testing.T) {
 	if short < 5000 || short > 45000 {
 		t.Fatalf("%d of 50000 short: the test does not exercise both answers", short)
 	}
+}
+
+// words returns the words d numbers, by key (see wordKey).
+func (d *longWords) words() map[uint64]string {
+	m := map[uint64]string{}
+	for _, e := range d.slots {
+		if e.gen == d.gen {
+			m[uint64(e.num)<<8] = string(d.arena[e.off : e.off+e.len])
+		}
+	}
+	return m
 }

@@ -110,9 +110,14 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	// The target's words, split once for the language and leak checks.
 	sc := leakPool.Get().(*leakScratch)
 	defer leakPool.Put(sc)
-	sc.tspans = appendWordSpans(sc.tspans[:0], 0, t)
-	stops := sc.addTarget(t)
-	if englishOnly(opts.Languages) && !isEnglishCounted(t, len(sc.tspans), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
+	long := &sc.long
+	if c != nil {
+		long = &c.long
+	} else {
+		long.reset()
+	}
+	stops := sc.addTarget(t, long)
+	if englishOnly(opts.Languages) && !isEnglishCounted(t, len(sc.tids), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
 	if shortTarget(t, perKind(opts.MinTargetChars, kind), perKind(opts.MinTargetWords, kind)) {
@@ -122,7 +127,7 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	if c != nil {
 		checked = c.verify(s, pieces)
 	}
-	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksSplit(sc, t, s.Messages[:last], opts.LeakShingle, checked) {
+	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksSplit(sc, s.Messages[:last], opts.LeakShingle, checked, long) {
 		return ReasonTargetLeak
 	}
 	if opts.PII {
