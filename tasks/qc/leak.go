@@ -121,13 +121,14 @@ func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checked
 	return false
 }
 
-// appendWordSpans appends the words of s, the spans wordIter.nextSpan
-// gives one after the other, to spans. A word is a maximal run of word
-// runes, so the spans are where the class of the runes changes: for eight
-// ASCII bytes at a time those changes are the bits of one mask, taken in
-// turn, instead of two classifications per word; other bytes go rune by
-// rune.
-func appendWordSpans(spans []wordSpan, msg int32, s string) []wordSpan {
+// appendKeys appends the keys (wordKey, made with long) of the words of
+// s, those wordIter.nextSpan gives one after the other, to keys. A word
+// is a maximal run of word runes, so the words are where the class of the
+// runes changes: for eight ASCII bytes at a time those changes are the
+// bits of one mask, taken in turn, instead of two classifications per
+// word; other bytes go rune by rune. A word of at most eight ASCII bytes
+// (most words) is keyed here (asciiKey); others by wordKey.
+func (sc *leakScratch) appendKeys(keys []uint64, s string, long *longWords) []uint64 {
 	in := false // in a word, which starts at start
 	start := 0
 	for i := 0; i < len(s); {
@@ -143,7 +144,17 @@ func appendWordSpans(spans []wordSpan, msg int32, s string) []wordSpan {
 					if !in {
 						start = k
 					} else {
-						spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(k)})
+						// asciiKey(s, start, k), written out to inline.
+						key := uint64(0)
+						if n := k - start; n <= 8 && k >= 8 {
+							if x := fields.Load8(s, k-8) >> (64 - 8*n); x&fields.High == 0 {
+								key = x | (x+(0x7f-'A'+1)*ones8)&^(x+(0x7f-'Z')*ones8)&fields.High>>2
+							}
+						}
+						if key == 0 {
+							key = sc.wordKey(s, start, k, long)
+						}
+						keys = append(keys, key)
 					}
 					in = !in
 				}
@@ -163,24 +174,35 @@ func appendWordSpans(spans []wordSpan, msg int32, s string) []wordSpan {
 			if word {
 				start = i
 			} else {
-				spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(i)})
+				keys = append(keys, sc.wordKey(s, start, i, long))
 			}
 			in = word
 		}
 		i += size
 	}
 	if in {
-		spans = append(spans, wordSpan{msg: msg, start: int32(start), end: int32(len(s))})
+		keys = append(keys, sc.wordKey(s, start, len(s), long))
 	}
-	return spans
+	return keys
+}
+
+// asciiKey is wordKey(s, start, end) for a word of at most eight ASCII
+// bytes ending at or after byte 8 of s: lower-cased and packed from one
+// eight-byte load; ok is false for other words. No key is 0.
+const ones8 = 0x0101010101010101
+
+func asciiKey(s string, start, end int) (key uint64, ok bool) {
+	if n := end - start; n <= 8 && end >= 8 {
+		if x := fields.Load8(s, end-8) >> (64 - 8*n); x&fields.High == 0 {
+			return x | fields.Between(x, 'A', 'Z')>>2, true
+		}
+	}
+	return 0, false
 }
 
 // unknownID marks a prompt word not looked up yet (ids start at 1; -1
 // is a word the target lacks).
 const unknownID = 0
-
-// wordSpan is one prompt word: its message and bounds.
-type wordSpan struct{ msg, start, end int32 }
 
 // wordIter yields the words of s exactly as strings.FieldsFunc(
 // strings.ToLower(s), not letter/digit/apostrophe) does: their place in s
@@ -417,12 +439,11 @@ type leakScratch struct {
 	gen   uint32
 	word  []byte // scratch for lower-casing
 	vocab []vocabSlot
-	vstop []bool     // by id: whether the word is an English function word
-	tids  []int32    // target words as ids
-	tkeys []uint64   // target words' keys
-	keys  []uint64   // prompt words' keys
-	pids  []int32    // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
-	spans []wordSpan // scratch: the words of a text
+	vstop []bool   // by id: whether the word is an English function word
+	tids  []int32  // target words as ids
+	tkeys []uint64 // target words' keys
+	keys  []uint64 // prompt words' keys
+	pids  []int32  // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
 	grams []gramSlot
 	n     int
 	top   uint64    // gramBase^(n-1)
@@ -482,36 +503,13 @@ func (sc *leakScratch) addTarget(target string, long *longWords) (stops int) {
 	return stops
 }
 
-// appendKeys appends the keys of the words of s (wordIter's) to keys.
-func (sc *leakScratch) appendKeys(keys []uint64, s string, long *longWords) []uint64 {
-	sc.spans = appendWordSpans(sc.spans[:0], 0, s)
-	k := len(keys)
-	keys = slices.Grow(keys, len(sc.spans))[:k+len(sc.spans)]
-	for i, sp := range sc.spans {
-		// wordKey's first case, here so that it inlines.
-		start, end := int(sp.start), int(sp.end)
-		if n := end - start; n <= 8 && end >= 8 {
-			if x := fields.Load8(s, end-8) >> (64 - 8*n); x&fields.High == 0 {
-				keys[k+i] = x | fields.Between(x, 'A', 'Z')>>2
-				continue
-			}
-		}
-		keys[k+i] = sc.wordKey(s, start, end, long)
-	}
-	return keys
-}
-
 // wordKey is the key of the word s[start:end] (see vocabSlot), made with
-// long when it is long. A word of at most eight ASCII bytes (most words)
-// is lower-cased and packed from one eight-byte load.
+// long when it is long.
 func (sc *leakScratch) wordKey(s string, start, end int, long *longWords) uint64 {
-	n := end - start
-	if n <= 8 && end >= 8 {
-		x := fields.Load8(s, end-8) >> (64 - 8*n) // the word's bytes, first lowest
-		if x&fields.High == 0 {
-			return x | fields.Between(x, 'A', 'Z')>>2
-		}
+	if key, ok := asciiKey(s, start, end); ok {
+		return key
 	}
+	n := end - start
 	w := s[start:end]
 	if isASCII(w) {
 		if n <= 8 {

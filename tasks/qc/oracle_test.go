@@ -379,24 +379,40 @@ func TestLeaksSmallVocabulary(t *testing.T) {
 	}
 }
 
-// TestAppendWordSpans holds the mask-driven splitter of the leak check's
-// prompts to wordIter on random texts of ASCII word and separator bytes,
-// apostrophes, letters, digits and punctuation of longer runes and invalid
-// bytes, at every alignment, and then on the shared real texts.
-func TestAppendWordSpans(t *testing.T) {
+// refKey is the key of the word w by its definition (see vocabSlot),
+// with d numbering the long words.
+func refKey(w string, d *longWords) uint64 {
+	lw := lowerWord(nil, w)
+	if len(lw) <= 8 {
+		return packWord(lw)
+	}
+	var buf []byte
+	return uint64(d.number(w, hashWord(w), &buf)) << 8
+}
+
+// TestAppendKeys holds the mask-driven splitter of the leak check, which
+// keys each word as it ends, to wordIter's words keyed one by one by
+// refKey, on random texts of ASCII word and separator bytes, apostrophes,
+// letters, digits and punctuation of longer runes and invalid bytes, at
+// every alignment, and then on the shared real texts.
+func TestAppendKeys(t *testing.T) {
+	sc := new(leakScratch)
+	var got, want longWords
 	check := func(s string) {
 		t.Helper()
-		var want []wordSpan
+		got.reset()
+		want.reset()
+		var wk []uint64
 		it := wordIter{s: s}
 		for {
 			start, end, ok := it.nextSpan()
 			if !ok {
 				break
 			}
-			want = append(want, wordSpan{msg: 3, start: int32(start), end: int32(end)})
+			wk = append(wk, refKey(s[start:end], &want))
 		}
-		if got := appendWordSpans(nil, 3, s); !slices.Equal(got, want) {
-			t.Fatalf("appendWordSpans(%q) = %v, want %v", s, got, want)
+		if gk := sc.appendKeys(nil, s, &got); !slices.Equal(gk, wk) {
+			t.Fatalf("appendKeys(%q) = %x, want %x", s, gk, wk)
 		}
 	}
 	alphabet := []string{"a", "Z", "7", "'", " ", ",", ".", "\n", "é", "İ", "٣", "’", "—", "\ufffd", "\xff", "\xe2\x80", "👋", "@"}
@@ -435,13 +451,18 @@ func TestWordKey(t *testing.T) {
 			s = strings.ToLower(s)
 		}
 		sc.reset()
-		for _, sp := range appendWordSpans(nil, 0, s) {
-			w := s[sp.start:sp.end]
-			key := sc.wordKey(s, int(sp.start), int(sp.end), &long)
+		it := wordIter{s: s}
+		for {
+			start, end, ok := it.nextSpan()
+			if !ok {
+				break
+			}
+			w := s[start:end]
+			key := sc.wordKey(s, start, end, &long)
 			lw := string(lowerWord(nil, w))
 			if len(lw) <= 8 {
 				if want := packWord(lw); key != want {
-					t.Fatalf("wordKey(%q, %d, %d) = %x, want %x", s, sp.start, sp.end, key, want)
+					t.Fatalf("wordKey(%q, %d, %d) = %x, want %x", s, start, end, key, want)
 				}
 			} else if key&0xff != 0 || key == 0 {
 				t.Fatalf("wordKey(%q) = %x for a long word", w, key)
