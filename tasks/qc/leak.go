@@ -147,7 +147,7 @@ func (sc *leakScratch) appendKeys(keys []uint64, s string, long *longWords) []ui
 						// asciiKey(s, start, k), written out to inline.
 						key := uint64(0)
 						if n := k - start; n <= 8 && k >= 8 {
-							if x := fields.Load8(s, k-8) >> (64 - 8*n); x&fields.High == 0 {
+							if x := fields.Load8(s, k-8) >> ((64 - 8*n) & 63); x&fields.High == 0 {
 								key = x | (x+(0x7f-'A'+1)*ones8)&^(x+(0x7f-'Z')*ones8)&fields.High>>2
 							}
 						}
@@ -193,7 +193,7 @@ const ones8 = 0x0101010101010101
 
 func asciiKey(s string, start, end int) (key uint64, ok bool) {
 	if n := end - start; n <= 8 && end >= 8 {
-		if x := fields.Load8(s, end-8) >> (64 - 8*n); x&fields.High == 0 {
+		if x := fields.Load8(s, end-8) >> ((64 - 8*n) & 63); x&fields.High == 0 { // n >= 1: the mask only tells the compiler the shift is < 64
 			return x | fields.Between(x, 'A', 'Z')>>2, true
 		}
 	}
