@@ -30,6 +30,13 @@ type Checker struct {
 	cache   tasks.PieceCache[pieceEntry]
 	long    longWords // numbers the long words of the user's texts
 	checked []checkedPiece
+	// sc is the leak check's scratch, holding the words of the last
+	// target checked, tText (tValid), which had tStops function words
+	// and, once tPIIDone, HasPII tPII.
+	sc                     leakScratch
+	tText                  string
+	tStops                 int
+	tValid, tPIIDone, tPII bool
 	// sys is the last system message seen and sysPII its HasPII.
 	sys    string
 	sysPII bool
@@ -99,7 +106,8 @@ func (c *Checker) Release() {
 // Reset forgets the pieces seen so far: the next sample is another user's.
 func (c *Checker) Reset() {
 	c.cache.Reset()
-	c.long.reset()
+	c.long.reset() // the keys of the target's long words with it
+	c.tText, c.tValid = "", false
 	c.sys, c.sysSet = "", false
 }
 

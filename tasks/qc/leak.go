@@ -62,7 +62,9 @@ func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checked
 		}
 		n = tw
 	}
-	sc.indexNgrams(n)
+	if !sc.indexed || sc.n != n {
+		sc.indexNgrams(n)
+	}
 
 	// A leak is a window of n consecutive prompt words, all of them
 	// target words, whose ids are a target n-gram. The prompt's words are
@@ -436,18 +438,20 @@ func equalLower(w string, lw []byte, buf *[]byte) bool {
 // not cleared between calls: a slot belongs to the current call only when
 // its gen is the call's.
 type leakScratch struct {
-	gen   uint32
-	word  []byte // scratch for lower-casing
-	vocab []vocabSlot
-	vstop []bool   // by id: whether the word is an English function word
-	tids  []int32  // target words as ids
-	tkeys []uint64 // target words' keys
-	keys  []uint64 // prompt words' keys
-	pids  []int32  // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
-	grams []gramSlot
-	n     int
-	top   uint64    // gramBase^(n-1)
-	long  longWords // the long words of Check without a Checker
+	gen     uint32
+	word    []byte // scratch for lower-casing
+	vocab   []vocabSlot
+	vstop   []bool   // by id: whether the word is an English function word
+	tids    []int32  // target words as ids
+	tkeys   []uint64 // target words' keys
+	keys    []uint64 // prompt words' keys
+	pids    []int32  // prompt words as ids, -1 for words the target lacks, unknownID before a look-up
+	grams   []gramSlot
+	ggen    uint32 // the current grams' gen
+	n       int    // of the grams indexed, when indexed
+	indexed bool
+	top     uint64    // gramBase^(n-1)
+	long    longWords // the long words of Check without a Checker
 }
 
 // A word's key (wordKey) is its lower-cased bytes packed into an integer
@@ -474,10 +478,10 @@ var leakPool = sync.Pool{New: func() any { return new(leakScratch) }}
 func (sc *leakScratch) reset() {
 	sc.tids, sc.pids = sc.tids[:0], sc.pids[:0]
 	sc.vstop = append(sc.vstop[:0], false) // ids start at 1
+	sc.indexed = false
 	sc.gen++
 	if sc.gen == 0 { // wrapped: no slot may look current
 		clear(sc.vocab)
-		clear(sc.grams)
 		sc.gen = 1
 	}
 	if len(sc.vocab) == 0 {
@@ -668,7 +672,12 @@ func gramRoll(h, top uint64, out, in int32) uint64 {
 // indexNgrams puts every n-gram of the target's ids in an open-addressing
 // table (load factor <= 1/2).
 func (sc *leakScratch) indexNgrams(n int) {
-	sc.n = n
+	sc.n, sc.indexed = n, true
+	sc.ggen++
+	if sc.ggen == 0 { // wrapped: no slot may look current
+		clear(sc.grams)
+		sc.ggen = 1
+	}
 	sc.top = 1
 	for range n - 1 {
 		sc.top *= gramBase
@@ -688,10 +697,10 @@ func (sc *leakScratch) indexNgrams(n int) {
 			h = gramRoll(h, sc.top, sc.tids[p-1], sc.tids[p+n-1])
 		}
 		i := mix(h) & mask
-		for sc.grams[i].gen == sc.gen {
+		for sc.grams[i].gen == sc.ggen {
 			i = (i + 1) & mask
 		}
-		sc.grams[i] = gramSlot{h: h, pos: int32(p), gen: sc.gen}
+		sc.grams[i] = gramSlot{h: h, pos: int32(p), gen: sc.ggen}
 	}
 }
 
@@ -699,7 +708,7 @@ func (sc *leakScratch) indexNgrams(n int) {
 // the target.
 func (sc *leakScratch) hasNgram(ids []int32, h uint64) bool {
 	mask := uint64(len(sc.grams) - 1)
-	for i := mix(h) & mask; sc.grams[i].gen == sc.gen; i = (i + 1) & mask {
+	for i := mix(h) & mask; sc.grams[i].gen == sc.ggen; i = (i + 1) & mask {
 		g := sc.grams[i]
 		if g.h == h && slices.Equal(sc.tids[g.pos:int(g.pos)+sc.n], ids) {
 			return true

@@ -108,15 +108,26 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 		return ReasonEmptyTarget
 	}
 	// The target's words, split once for the language and leak checks.
-	sc := leakPool.Get().(*leakScratch)
-	defer leakPool.Put(sc)
-	long := &sc.long
+	// A Checker keeps them (in its own scratch) for the next sample: the
+	// two profile samples of a user have one target.
+	var sc *leakScratch
+	var long *longWords
+	var stops int
 	if c != nil {
-		long = &c.long
+		sc, long = &c.sc, &c.long
+		if c.tValid && c.tText == target {
+			stops = c.tStops // sc still holds the target's ids and n-grams
+		} else {
+			stops = sc.addTarget(t, long)
+			c.tText, c.tStops, c.tValid, c.tPIIDone = target, stops, true, false
+		}
 	} else {
+		sc = leakPool.Get().(*leakScratch)
+		defer leakPool.Put(sc)
+		long = &sc.long
 		long.reset()
+		stops = sc.addTarget(t, long)
 	}
-	stops := sc.addTarget(t, long)
 	if englishOnly(opts.Languages) && !isEnglishCounted(t, len(sc.tids), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
@@ -133,10 +144,16 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	if opts.PII {
 		for mi, m := range s.Messages {
 			var pii bool
-			if c != nil {
-				pii, checked = c.messagePII(mi, m, checked)
-			} else {
+			switch {
+			case c == nil:
 				pii = HasPII(m.Content)
+			case mi == last: // the target, c.tText
+				if !c.tPIIDone {
+					c.tPII, c.tPIIDone = HasPII(m.Content), true
+				}
+				pii = c.tPII
+			default:
+				pii, checked = c.messagePII(mi, m, checked)
 			}
 			if pii {
 				return ReasonPII
