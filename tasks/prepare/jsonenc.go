@@ -1,6 +1,7 @@
 package prepare
 
 import (
+	"math/bits"
 	"unicode/utf8"
 
 	"github.com/humanllm/humanllm/internal/fields"
@@ -19,15 +20,15 @@ func appendSampleJSON(dst []byte, s *tasks.Sample) []byte {
 }
 
 // pieceJSON is what the encoder keeps of the text of a piece (see
-// tasks.Piece): its JSON escaping and its wordCount.
+// tasks.Piece): its JSON escaping and its words (appendJSONBodyWords).
 type pieceJSON struct {
 	esc   []byte
 	words int
 }
 
-// appendSample is appendSampleJSON that also counts the words (wordCount)
-// of the prompt (every message but the last) and of the target (the last
-// message), reusing for the pieces of s's messages the escaping and count
+// appendSample is appendSampleJSON that also counts the words (see
+// appendJSONBodyWords) of the prompt (every message but the last) and of
+// the target (the last message), reusing for the pieces of s's messages the escaping and count
 // kept in pc (with pc nil, pieces are not used). A usable piece lies
 // between two '\n': escaping goes rune by rune and a '\n' separates words,
 // so the message's escaping and count are those of its pieces and of the
@@ -55,15 +56,17 @@ func appendSample(dst []byte, s *tasks.Sample, pieces []tasks.Piece, pc *tasks.P
 				text := c[p.Off:p.End]
 				e, fresh := pc.Get(p.Key, text)
 				if fresh {
-					e.esc, e.words = appendJSONBody(e.esc[:0], text), wordCount(text)
+					e.esc, e.words = appendJSONBodyWords(e.esc[:0], text)
 				}
-				dst = appendJSONBody(dst, c[pos:p.Off])
+				var n int
+				dst, n = appendJSONBodyWords(dst, c[pos:p.Off])
 				dst = append(dst, e.esc...)
-				words += wordCount(c[pos:p.Off]) + e.words
+				words += n + e.words
 				pos = p.End
 			}
-			dst = appendJSONBody(dst, c[pos:])
-			words += wordCount(c[pos:])
+			var n int
+			dst, n = appendJSONBodyWords(dst, c[pos:])
+			words += n
 			dst = append(dst, '"', '}')
 			if mi < len(s.Messages)-1 {
 				promptWords += words
@@ -121,24 +124,49 @@ func jsonUnsafe8(x uint64) uint64 {
 	return ^(ctl & eq) & fields.High
 }
 
-// appendJSONBody is appendJSONString without the quotes. The bytes written
-// as they are (most of them) are stepped over eight at a time while eight
-// remain, up to the first byte that is not ASCII or not safe; that one
-// (and every byte of the last seven) is looked at alone.
+// appendJSONBody is appendJSONString without the quotes.
 func appendJSONBody(dst []byte, s string) []byte {
+	dst, _ = appendJSONBodyWords(dst, s)
+	return dst
+}
+
+// appendJSONBodyWords is appendJSONBody that also counts the words of s:
+// runs of runes other than ' ', '\n', '\t' and '\r' (those are ASCII, and
+// every byte of a longer rune or an invalid one is none of them, so runs
+// of such bytes are counted, without decoding). The bytes written as they
+// are (most of them) are stepped over eight at a time while eight remain,
+// their words counted from one mask, up to the first byte that is not
+// ASCII or not safe; that one (and every byte of the last seven) is
+// looked at alone. The samples' text is escaped and counted in one pass.
+func appendJSONBodyWords(dst []byte, s string) (_ []byte, words int) {
 	start := 0
+	var prev uint64 // 1 after a word byte
 	for i := 0; i < len(s); {
 		for i+8 <= len(s) {
 			x := fields.Load8(s, i)
+			word := wordBytes8(x)
+			starts := word &^ (word<<8 | prev<<7)
 			if m := jsonUnsafe8(x&fields.Low7) | x&fields.High; m != 0 {
-				i += fields.FirstByte(m)
+				// Bytes i to i+k are written as they are: count them.
+				if k := fields.FirstByte(m); k > 0 {
+					words += bits.OnesCount64(starts & (1<<(8*k&63) - 1))
+					prev = word >> ((8*k - 1) & 63) & 1
+					i += k
+				}
 				break
 			}
+			words += bits.OnesCount64(starts)
+			prev = word >> 63
 			i += 8
 		}
 		if i == len(s) {
 			break
 		}
+		// A byte of a longer rune is a word byte: counting its first
+		// counts the rune.
+		cur := uint64(wordByte[s[i]])
+		words += int(cur &^ prev)
+		prev = cur
 		if b := s[i]; b < utf8.RuneSelf {
 			if jsonSafe[b] {
 				i++
@@ -182,5 +210,30 @@ func appendJSONBody(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	return append(dst, s[start:]...)
+	return append(dst, s[start:]...), words
 }
+
+// wordBytes8 marks (bit 7 of each byte) the bytes of x that are not ' ',
+// '\n', '\t' or '\r' (a byte with bit 7 set is none of them). '\t' and
+// '\r' differ in bit 2 alone, so one comparison finds both; the tests are
+// fields.Equal written out, so that this inlines.
+func wordBytes8(x uint64) uint64 {
+	const o = 0x0101010101010101
+	y := x & fields.Low7
+	sp := y ^ ' '*o
+	nl := y ^ '\n'*o
+	tr := y | 0x04*o ^ '\r'*o
+	return ((sp+0x7f*o|sp)&(nl+0x7f*o|nl)&(tr+0x7f*o|tr) | x) & fields.High // bit 7 set: none of them
+}
+
+// wordByte is 1 for the bytes that are not ' ', '\n', '\t' or '\r'.
+var wordByte = func() (t [256]uint8) {
+	for c := range t {
+		switch c {
+		case ' ', '\n', '\t', '\r':
+		default:
+			t[c] = 1
+		}
+	}
+	return
+}()

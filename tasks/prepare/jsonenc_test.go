@@ -43,24 +43,36 @@ func FuzzSampleJSON(f *testing.F) {
 	})
 }
 
-// FuzzWordCount holds wordCount to the rune-decoding loop it replaced.
+// refWordCount is the rune-decoding loop the encoder's word count
+// replaced: runs of runes other than ' ', '\n', '\t' and '\r'.
+func refWordCount(s string) int {
+	n, in := 0, false
+	for rest := s; len(rest) > 0; {
+		r, size := utf8.DecodeRuneInString(rest)
+		rest = rest[size:]
+		sp := r == ' ' || r == '\n' || r == '\t' || r == '\r'
+		if !sp && !in {
+			n++
+		}
+		in = !sp
+	}
+	return n
+}
+
+// FuzzWordCount holds the word count of appendJSONBodyWords to
+// refWordCount, and its bytes to appendJSONString's.
 func FuzzWordCount(f *testing.F) {
-	for _, s := range []string{"", " a  b\tc\nd\re ", "é\xff x\u00a0y", "\v\f", "abcdefgh ijklmnop\xa0\x8a\x89\x8d q  \t\r\nrstuvwxyz é"} {
+	for _, s := range []string{"", " a  b\tc\nd\re ", "é\xff x\u00a0y", "\v\f", "abcdefgh ijklmnop\xa0\x8a\x89\x8d q  \t\r\nrstuvwxyz é",
+		"ab<cd efgh\" ij", "word\u2028word a&b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, in := 0, false
-		for rest := s; len(rest) > 0; {
-			r, size := utf8.DecodeRuneInString(rest)
-			rest = rest[size:]
-			sp := r == ' ' || r == '\n' || r == '\t' || r == '\r'
-			if !sp && !in {
-				n++
-			}
-			in = !sp
+		got, n := appendJSONBodyWords(nil, s)
+		if want := refWordCount(s); n != want {
+			t.Fatalf("appendJSONBodyWords(%q) counts %d words, want %d", s, n, want)
 		}
-		if got := wordCount(s); got != n {
-			t.Fatalf("wordCount(%q) = %d, want %d", s, got, n)
+		if want := appendJSONString(nil, s); string(got) != string(want[1:len(want)-1]) {
+			t.Fatalf("appendJSONBodyWords(%q) = %s, want %s", s, got, want)
 		}
 	})
 }
@@ -101,7 +113,7 @@ func TestSampleJSONPieces(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("pieces %+v:\n got %s\nwant %s", pieces, got, want)
 			}
-			if wp, wt := wordCount(s.Messages[0].Content)+wordCount(s.Messages[1].Content), wordCount(s.Messages[2].Content); pw != wp || tw != wt {
+			if wp, wt := refWordCount(s.Messages[0].Content)+refWordCount(s.Messages[1].Content), refWordCount(s.Messages[2].Content); pw != wp || tw != wt {
 				t.Fatalf("words %d, %d; want %d, %d", pw, tw, wp, wt)
 			}
 			used += len(pieces)
@@ -113,12 +125,13 @@ func TestSampleJSONPieces(t *testing.T) {
 }
 
 // TestJSONBodyEightAtATime holds appendJSONBody, which steps over safe
-// bytes eight at a time, to json.Marshal on random texts of safe bytes,
+// bytes eight at a time, to json.Marshal, and its word count to
+// refWordCount, on random texts of safe bytes,
 // every kind of escaped byte, runes of two to four bytes, U+2028/U+2029
 // and invalid bytes, so that each falls at every place of an eight-byte
 // step and in the tail.
 func TestJSONBodyEightAtATime(t *testing.T) {
-	alphabet := []string{"a", "Z", " ", "0", "~", "=", ";", "?", "\"", "\\", "<", ">", "&", "\n", "\t", "\r", "\b", "\f",
+	alphabet := []string{"a", "Z", " ", "  ", "0", "~", "=", ";", "?", "\"", "\\", "<", ">", "&", "\n", "\t", "\r", "\b", "\f", "\v", "\u00a0",
 		"\x00", "\x1f", "\x7f", "é", "€", "😀", "\u2028", "\u2029", "\xff", "\xe2\x80", "abcdefgh"}
 	rng := rand.New(rand.NewPCG(10, 11))
 	for range 20000 {
@@ -129,6 +142,9 @@ func TestJSONBodyEightAtATime(t *testing.T) {
 		}
 		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+		if _, n := appendJSONBodyWords(nil, s); n != refWordCount(s) {
+			t.Fatalf("appendJSONBodyWords(%q) counts %d words, want %d", s, n, refWordCount(s))
 		}
 	}
 }

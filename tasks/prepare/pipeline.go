@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 	"github.com/humanllm/humanllm/tasks/filter"
 	"github.com/humanllm/humanllm/tasks/formulate"
@@ -879,42 +878,6 @@ func b2i(b bool) int {
 	}
 	return 0
 }
-
-// wordCount counts the runs of runes other than ' ', '\n', '\t' and '\r'.
-// Those are ASCII, and every byte of a longer rune (or an invalid byte) is
-// not one of them, so counting runs of such bytes is the same, without
-// decoding. Eight bytes are classified at once while eight remain (it runs
-// over every prompt and target for the report's length histograms).
-func wordCount(s string) int {
-	n := 0
-	var prev uint8 // 1 after a word byte
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := fields.Load8(s, i)
-		y := x & fields.Low7 // a byte with bit 7 set is a word byte: its low bits must not look like a space
-		sep := (fields.Equal(y, ' ') | fields.Equal(y, '\n') | fields.Equal(y, '\t') | fields.Equal(y, '\r')) &^ x
-		word := ^sep & fields.High
-		n += bits.OnesCount64(word &^ (word<<8 | uint64(prev)<<7))
-		prev = uint8(word >> 63)
-	}
-	for ; i < len(s); i++ {
-		cur := wordByte[s[i]]
-		n += int(cur &^ prev)
-		prev = cur
-	}
-	return n
-}
-
-var wordByte = func() (t [256]uint8) {
-	for c := range t {
-		switch c {
-		case ' ', '\n', '\t', '\r':
-		default:
-			t[c] = 1
-		}
-	}
-	return
-}()
 
 // ---- output ------------------------------------------------------------
 
