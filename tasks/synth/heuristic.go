@@ -180,7 +180,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	rel, relFirst := map[string]int{}, map[string]int{}
 	var lens []int
 	pos := 0
-	var salient salientPicks
+	salient := salientPicks{spare: lx.salientToks}
 	var sdm, relm []string
 	style := styleAcc{lx: lx, sentLens: lx.sentLens[:0], lower: lx.lowerIDs[:0], spans: lx.spans[:0],
 		spanToks: lx.spanToks[:0], spanFP: lx.spanFP[:0], toks: lx.styleToks[:0]}
@@ -271,7 +271,9 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 		}
 		lens = append(lens, nText)
 		if nText >= 20 {
-			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() string { return topics.getWith(i, lx, toks) })
+			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() bool {
+				return hasTopic(r, topics.k, lx, toks, func() string { return topics.getWith(i, lx, toks) })
+			}, toks)
 		}
 		// The regexps ran only when strings.ToLower(text) contained these;
 		// that gate is kept as it was (it decides, e.g., that "my\tdog"
@@ -334,9 +336,44 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	}
 	for _, p := range salient.top {
 		h.salient = append(h.salient, p.i)
+		if h.n >= cfg.MinProfileRecords { // the profile tells of its topic
+			topics.getWith(p.i, lx, p.toks)
+		}
 	}
+	lx.salientToks = salient.release(lx.salientToks[:0])
 	sort.Ints(h.salient)
 	return h
+}
+
+// hasTopic is topicOf(*r, k, lx, c, toks) != "" for toks, the words of
+// normApos(r.Text), told without ranking the words where it can be:
+// a review's item title or a title that is not the text is the topic,
+// and so are the top words when the text has three distinct content
+// words (the top of three or more is not empty). Otherwise it asks
+// topic, the topic itself.
+func hasTopic(r *tasks.Record, k int, lx *lexicon, toks []wordTok, topic func() string) bool {
+	if r.Kind == tasks.KindReview && r.ItemTitle != "" {
+		return true
+	}
+	text := strings.TrimSpace(r.Text)
+	if title := cleanMeta(r.Title, 15); title != "" && !normSpaceEqual(title, text) {
+		return true
+	}
+	if text != "" && k > 0 {
+		var seen [2]int32
+		n := 0
+		for _, t := range toks {
+			if lx.flags[t.id]&flContent == 0 || n > 0 && seen[0] == t.id || n > 1 && seen[1] == t.id {
+				continue
+			}
+			if n == 2 {
+				return true
+			}
+			seen[n] = t.id
+			n++
+		}
+	}
+	return topic() != ""
 }
 
 // maxSalient is how many salient records a profile tells of.
@@ -346,30 +383,48 @@ const maxSalient = 8
 // the maxSalient most personal ones (first-person words per square root of
 // the words; ties: the earlier) among those with a topic. A record that
 // maxSalient records with a topic already outrank can never be picked, so
-// its topic is never computed: only a few records' are.
+// whether it has a topic is never asked. A pick keeps a copy of its
+// record's words, from which its topic is computed once the picks are
+// final: most records picked on the way are pushed out again.
 type salientPicks struct {
-	top []salientRec // most personal first, at most maxSalient
+	top   []salientRec // most personal first, at most maxSalient
+	spare [][]wordTok  // word buffers of picks pushed out, for reuse
 }
 
 type salientRec struct {
 	i     int
 	score float64
+	toks  []wordTok
 }
 
 // offer considers record i (later than every record offered before) with
-// its score; topic gives its topic.
-func (s *salientPicks) offer(i int, score float64, topic func() string) {
+// its score and words; hasTopic tells whether it has a topic.
+func (s *salientPicks) offer(i int, score float64, hasTopic func() bool, toks []wordTok) {
 	above := 0 // top is sorted: those that outrank i are a prefix
 	for above < len(s.top) && s.top[above].score >= score {
 		above++
 	}
-	if above == maxSalient || topic() == "" {
+	if above == maxSalient || !hasTopic() {
 		return
 	}
-	s.top = slices.Insert(s.top, above, salientRec{i, score})
+	var buf []wordTok
+	if n := len(s.spare); n > 0 {
+		buf, s.spare = s.spare[n-1][:0], s.spare[:n-1]
+	}
+	s.top = slices.Insert(s.top, above, salientRec{i, score, append(buf, toks...)})
 	if len(s.top) > maxSalient {
+		s.spare = append(s.spare, s.top[maxSalient].toks)
 		s.top = s.top[:maxSalient]
 	}
+}
+
+// release appends every word buffer of s to bufs, for a later salientPicks.
+func (s *salientPicks) release(bufs [][]wordTok) [][]wordTok {
+	bufs = append(bufs, s.spare...)
+	for _, p := range s.top {
+		bufs = append(bufs, p.toks)
+	}
+	return bufs
 }
 
 func adjectiveLike(w string) bool {
@@ -474,7 +529,53 @@ func (h *history) identity() string {
 var metaJunk = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+`)
 
 // cleanMeta strips URLs, e-mail addresses and @handles and caps the words.
+// Most titles are clean already (see cleanAlready): they are returned as
+// they are, without building the same string again.
 func cleanMeta(s string, maxWords int) string {
+	if cleanAlready(s, maxWords) {
+		return s
+	}
+	return cleanMetaSlow(s, maxWords)
+}
+
+// cleanAlready reports whether cleanMetaSlow(s, maxWords) is s: an ASCII s
+// without '@', "://" or "www." (nothing for metaJunk), whose words are
+// separated by single spaces (strings.Fields and Join give s back), that
+// neither starts nor ends with a space or one of ",;|-" (Trim keeps it)
+// and has at most maxWords words (no cut).
+func cleanAlready(s string, maxWords int) bool {
+	words := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf || c == '@':
+			return false
+		case c == ' ':
+			if i == 0 || s[i-1] == ' ' {
+				return false
+			}
+		case fields.ASCIISpace[c]:
+			return false
+		case i == 0 || s[i-1] == ' ':
+			words++
+		}
+	}
+	if len(s) == 0 {
+		return true
+	}
+	switch s[len(s)-1] {
+	case ' ', ',', ';', '|', '-':
+		return false
+	}
+	switch s[0] {
+	case ',', ';', '|', '-':
+		return false
+	}
+	return words <= maxWords && !mayHaveURL(s)
+}
+
+// cleanMetaSlow is cleanMeta for any s.
+func cleanMetaSlow(s string, maxWords int) string {
 	// Every metaJunk match holds "://", "www." (w folds only to W) or '@';
 	// without them there is nothing to replace, and the regexp is skipped.
 	if strings.IndexByte(s, '@') >= 0 || mayHaveURL(s) {

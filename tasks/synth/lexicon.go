@@ -39,6 +39,7 @@ type lexicon struct {
 	spans              [][2]int32
 	spanFP             []bool
 	styleToks, toks    []wordTok
+	salientToks        [][]wordTok // salientPicks' word buffers
 }
 
 // maxLexiconWords bounds a kept lexicon to a few MB (one per worker, and
