@@ -183,11 +183,11 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	salient := salientPicks{spare: lx.salientToks}
 	var sdm, relm []string
 	style := styleAcc{lx: lx, sentLens: lx.sentLens[:0], lower: lx.lowerIDs[:0], spans: lx.spans[:0],
-		spanToks: lx.spanToks[:0], spanFP: lx.spanFP[:0], toks: lx.styleToks[:0]}
+		spanToks: lx.spanToks[:0], spanCand: lx.spanCand[:0], toks: lx.styleToks[:0]}
 	toks := lx.toks[:0]
 	defer func() {
 		lx.sentLens, lx.lowerIDs, lx.spans = style.sentLens[:0], style.lower[:0], style.spans[:0]
-		lx.spanToks, lx.spanFP, lx.styleToks, lx.toks = style.spanToks[:0], style.spanFP[:0], style.toks[:0], toks[:0]
+		lx.spanToks, lx.spanCand, lx.styleToks, lx.toks = style.spanToks[:0], style.spanCand[:0], style.toks[:0], toks[:0]
 	}()
 	for i := range u.Records {
 		r := &u.Records[i]
@@ -252,17 +252,18 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 				// text is r.Text (normApos changed nothing), and the style
 				// pass split it into these sentences and words: what
 				// Sentences(r.Text) and IsThoughtSentence would find. A
-				// thought has a first-person word; the style pass marked
-				// the sentences that have one (most records have none, and
-				// then no candidate).
-				if style.anyFP {
+				// thought has a first-person word and a word of a thought
+				// phrase (thoughtKey); the style pass marked the sentences
+				// that have both (most records have none, and then no
+				// candidate).
+				if style.anyCand {
 					ss := ts.ss[:0]
 					for _, sp := range style.spans {
 						ss = append(ss, text[sp[0]:sp[1]])
 					}
 					ts.ss = ss
-					fpSent := style.spanFP
-					ts.record(i, ss, topic, func(j int) bool { return fpSent[j] && isThoughtFP(ss[j]) })
+					cand := style.spanCand
+					ts.record(i, ss, topic, func(j int) bool { return cand[j] && isThoughtFP(ss[j]) })
 				}
 			} else {
 				ss := Sentences(r.Text)
@@ -1086,7 +1087,7 @@ func (ts *thoughtScan) result() []tasks.Thought {
 
 // isThoughtFP is IsThoughtSentence for a sentence of a text without ’
 // that is known to have a first-person word (the style pass found one
-// among its words, see styleAcc.spanFP): the other tests.
+// among its words, see styleAcc.spanCand): the other tests.
 func isThoughtFP(s string) bool {
 	// The tests are a conjunction: the phrase test, which few sentences
 	// with a first-person word pass, before the word count.

@@ -37,7 +37,7 @@ type lexicon struct {
 	sentLens           []int
 	lowerIDs, spanToks []int32
 	spans              [][2]int32
-	spanFP             []bool
+	spanCand           []bool
 	styleToks, toks    []wordTok
 	salientToks        [][]wordTok // salientPicks' word buffers
 }
@@ -59,6 +59,7 @@ const (
 	flInterjection             // interjections
 	flContent                  // isContentWord
 	flThoughtFP                // a first-person word of IsThoughtSentence
+	flThoughtKey               // a word that a thought phrase needs (thoughtKey)
 )
 
 func wordFlags(lw string) uint16 {
@@ -91,6 +92,9 @@ func wordFlags(lw string) uint16 {
 	switch lw {
 	case "i", "i'm", "im", "i've", "me", "my":
 		f |= flThoughtFP
+	}
+	if thoughtKey(lw) {
+		f |= flThoughtKey
 	}
 	return f
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -267,6 +268,57 @@ var (
 		newThoughtPattern(nil, nil, thoughtHead3),
 	}
 )
+
+// thoughtKeys are words of which every match of a thought pattern has one
+// preceded by \s: one word of each HEAD phrase, the longest (the first
+// of those), but not the first of a pattern without LEAD (that follows
+// \b only). A match puts a word of the text (Words) there, which either
+// is the key word or goes on after it with an apostrophe or a non-ASCII
+// rune (see thoughtKey).
+var thoughtKeys = func() []string {
+	var keys []string
+	for _, tp := range thoughtPatterns {
+		for _, alts := range tp.head.byFirst {
+			for _, ph := range alts {
+				words := []string(ph)
+				if tp.lead == nil && len(words) > 1 {
+					words = words[1:]
+				}
+				key := words[0]
+				for _, w := range words[1:] {
+					if len(w) > len(key) {
+						key = w
+					}
+				}
+				if !slices.Contains(keys, key) {
+					keys = append(keys, key)
+				}
+			}
+		}
+	}
+	return keys
+}()
+
+// thoughtKey reports whether the lower-cased word lw (of Words) may be
+// where a match of a thought pattern has its key word (thoughtKeys): lw
+// has a byte beyond ASCII (which may be a letter that (?i) folds into a
+// key, or one that goes on after it), or it starts with a key that is all
+// of it or is followed by an apostrophe (a \b). A sentence without such a
+// word does not match (matchThought), whatever its case: the key word's
+// letters are ASCII letters of the word in any case, and so lw's.
+func thoughtKey(lw string) bool {
+	for i := 0; i < len(lw); i++ {
+		if lw[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for _, k := range thoughtKeys {
+		if strings.HasPrefix(lw, k) && (len(lw) == len(k) || lw[len(k)] == '\'') {
+			return true
+		}
+	}
+	return false
+}
 
 // thoughtStarts marks the bytes at which some thought pattern can start.
 var thoughtStarts = func() (t [256]bool) {

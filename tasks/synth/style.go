@@ -283,8 +283,8 @@ type styleAcc struct {
 	lower    []int32 // every word, lower-cased, as a lexicon id
 	spans    [][2]int32
 	spanToks []int32
-	spanFP   []bool // by span: whether a word of the sentence has flThoughtFP
-	anyFP    bool   // whether one of the text's sentences has
+	spanCand []bool // by span: whether the sentence's words may make a thought
+	anyCand  bool   // whether one of the text's sentences' may
 	toks     []wordTok
 
 	lowerSents, excl, ques, ell, commas                int
@@ -304,13 +304,14 @@ type styleAcc struct {
 // It reports whether it measured t itself, given toks: then a.spans are the
 // sentence spans of t and a.spanToks[k] is the index in toks of the first
 // word of sentence k (a.spanToks[len(a.spans)] is len(toks)), which
-// measureHistory passes on to the thoughts, with a.spanFP[k], whether a
-// word of sentence k is a first-person word of IsThoughtSentence
-// (flThoughtFP), and a.anyFP, whether one is.
+// measureHistory passes on to the thoughts, with a.spanCand[k], whether
+// the words of sentence k have a first-person word of IsThoughtSentence
+// (flThoughtFP) and a word that a thought phrase needs (flThoughtKey), and
+// a.anyCand, whether one sentence's have.
 func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	lx := a.lx
 	same = toks != nil
-	a.anyFP = false
+	a.anyCand = false
 	if n := normApos(t); len(n) != len(t) {
 		t, toks, same = n, nil, false
 	}
@@ -335,7 +336,7 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	m := scanMarks(t, true)
 	a.emoji += m.emoji
 	a.spans = sentenceSpans(a.spans[:0], t)
-	a.spanToks, a.spanFP = a.spanToks[:0], a.spanFP[:0]
+	a.spanToks, a.spanCand = a.spanToks[:0], a.spanCand[:0]
 	k := 0
 	for _, sp := range a.spans {
 		s := t[sp[0]:sp[1]]
@@ -375,9 +376,9 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 				a.intj++
 			}
 		}
-		fp := sentFl&flThoughtFP != 0
-		a.spanFP = append(a.spanFP, fp)
-		a.anyFP = a.anyFP || fp
+		cand := sentFl&(flThoughtFP|flThoughtKey) == flThoughtFP|flThoughtKey
+		a.spanCand = append(a.spanCand, cand)
+		a.anyCand = a.anyCand || cand
 		if nw == 0 {
 			sm := scanMarks(s, false)
 			m.excl, m.ques, m.ell, m.commas = m.excl-sm.excl, m.ques-sm.ques, m.ell-sm.ell, m.commas-sm.commas
