@@ -25,7 +25,9 @@ type lexicon struct {
 	flags  []uint16 // by id
 	trim   []int32  // id of the word without a final "'s"; -1 until needed
 	buf    []byte
-	counts []int32 // mattrIDs' scratch, all zero between uses
+	// tokenize's words to look up, empty between uses
+	pending []pendingWord
+	counts  []int32 // mattrIDs' scratch, all zero between uses
 
 	// Counters by id for the keywords and the topics, empty between uses:
 	// their slices grow to the lexicon's size once, not once per user.
