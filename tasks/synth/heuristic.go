@@ -889,7 +889,8 @@ func topicOf(r tasks.Record, k int, lx *lexicon, c *wordCounter, textToks []word
 	c.reset()
 	defer c.reset()
 	if textToks == nil {
-		textToks = tokenize(nil, normApos(text), lx)
+		lx.topicToks = tokenize(lx.topicToks[:0], normApos(text), lx)
+		textToks = lx.topicToks
 	}
 	for i, t := range textToks {
 		if lx.flags[t.id]&flContent == 0 {
@@ -1122,6 +1123,46 @@ var (
 
 var auxiliaries = toSet("do does did can could will would shall should may might must am is are was were have has had don't didn't can't won't")
 
+// thirdKeys maps each word that ThirdPerson looks for (the keys of
+// thirdMap, agree and auxiliaries) to itself.
+var thirdKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, set := range []map[string]string{thirdMap, agree} {
+		for k := range set {
+			m[k] = k
+		}
+	}
+	for k := range auxiliaries {
+		m[k] = k
+	}
+	return m
+}()
+
+// thirdKey is strings.ToLower(normApos(p)) when that is one of thirdKeys,
+// else "": all that ThirdPerson asks of a word ("" is none of them). An
+// ASCII word is lower-cased on the stack, where ToLower allocated for every
+// word with a capital.
+func thirdKey(p string) string {
+	var buf [16]byte
+	if len(p) > len(buf) {
+		if isASCII(p) {
+			return "" // longer than any key
+		}
+		return thirdKeys[strings.ToLower(normApos(p))]
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c >= utf8.RuneSelf {
+			return thirdKeys[strings.ToLower(normApos(p))]
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return thirdKeys[string(buf[:len(p)])]
+}
+
 // ThirdPerson rewrites a first-person sentence minimally into the third
 // person by pronoun substitution: I -> the user, my -> their, me -> them,
 // we -> they, with "am/have/do" and a few common verbs agreeing. Everything
@@ -1141,7 +1182,7 @@ func ThirdPerson(s string) string {
 			b.WriteString(p)
 			continue
 		}
-		lp := strings.ToLower(normApos(p))
+		lp := thirdKey(p)
 		before := prev
 		prev = lp
 		if afterUser {

@@ -41,6 +41,7 @@ type lexicon struct {
 	spans              [][2]int32
 	spanCand           []bool
 	styleToks, toks    []wordTok
+	topicToks          []wordTok   // topicOf's, when it splits the text itself
 	salientToks        [][]wordTok // salientPicks' word buffers
 }
 

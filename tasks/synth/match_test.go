@@ -308,6 +308,7 @@ func FuzzMatchers(f *testing.F) {
 		"I İ'M My mY i'VE İ've me\u0130",
 		"I can't  stand", "i'm fed\tup", "I really \u212aind of LOVE's it", "I lovedé", "I hope2 I hope_", "My biggest Fear is",
 		"in my opinion", "Im \u017fad", "I'm \u017fick of", "made me \u017fmile", "i don't li\u212ae", "I'm so in love",
+		"WE’RE HAPPY, I’ll GO. Shouldn't US we THINK i Really LOVE ABCDEFGHIJKLMNOPQR Ourselves’s OURSELVES",
 		"xD :) ;-P <3 \u2600\U0001F600 x\u00a0:P\u0085XD!", "\xe2\x98 :\xff) \xf0\x9f\x98\x80",
 		"Wow!!! Really?? ... yes\u2026 ok.. a, b,c !!\n!! \u00a0xd:) ;)x XD\u2028:-( _^ ^_^", "\xe2\x80!\xe2\x80\xa6.. x\xc2\x85xD",
 	} {

@@ -311,7 +311,8 @@ type styleAcc struct {
 }
 
 // addText adds one text. toks, when not nil, are the words of t as
-// tokenize returns them (ids from a.lx).
+// tokenize returns them (ids from a.lx), and t is a text that normApos
+// leaves as it is (measureHistory passes normApos(r.Text)).
 //
 // The sentences' words are the text's words cut at the sentence spans: a
 // word never crosses a sentence's end (white space follows it), a URL that
@@ -330,8 +331,8 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	lx := a.lx
 	same = toks != nil
 	a.anyCand = false
-	if n := normApos(t); len(n) != len(t) {
-		t, toks, same = n, nil, false
+	if toks == nil {
+		t = normApos(t)
 	}
 	if hasURLMark(t) {
 		t, toks, same = urlRe.ReplaceAllString(t, " "), nil, false
