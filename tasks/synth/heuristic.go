@@ -222,8 +222,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 		// Keywords: the words of the title, then of the text.
 		fp := 0
 		keyword := func(id int32) {
-			id = lx.trimmed(id) // strings.TrimSuffix(strings.ToLower(w), "'s")
-			fl := lx.flags[id]
+			id, fl := lx.trimmed(id) // strings.TrimSuffix(strings.ToLower(w), "'s")
 			if fl&flFirstPerson != 0 {
 				fp++
 			}
