@@ -576,21 +576,6 @@ func letterRun(s string, i int) (int, bool) {
 	return j, j > i+n
 }
 
-// lowerContains answers strings.Contains(strings.ToLower(s), pat) for
-// lower-case ASCII patterns, lower-casing s only when it is not ASCII.
-type lowerContains struct {
-	s     string
-	lower string // strings.ToLower(s) when s is not ASCII
-	ascii bool
-}
-
-func newLowerContains(s string) lowerContains {
-	if !isASCII(s) {
-		return lowerContains{s: s, lower: strings.ToLower(s)}
-	}
-	return lowerContains{s: s, ascii: true}
-}
-
 // isASCII reports whether no byte of s has bit 7 set, eight bytes a step.
 func isASCII(s string) bool {
 	i := 0
@@ -607,43 +592,28 @@ func isASCII(s string) bool {
 	return true
 }
 
-func (lc lowerContains) contains(pat string) bool {
-	if !lc.ascii {
-		return strings.Contains(lc.lower, pat)
-	}
-	s := lc.s
-	for i := 0; i+len(pat) <= len(s); i++ {
-		if (s[i] == pat[0] || s[i]+('a'-'A') == pat[0]) && hasPrefixFold(s[i:], pat) {
-			return true
-		}
-	}
-	return false
-}
-
 // descGates tells whether strings.ToLower(s) contains "i'm a", "i am a" or
-// "im a" (self) and "my " (rel). For an ASCII s it looks only around each
-// m (found with IndexByte, which is fast): every one of these has its m
-// followed by " a" (self) or "y " (rel).
+// "im a" (self) and "my " (rel). It looks only around each m of s, in
+// either case (indexFold): every one of these has its m followed by " a"
+// (self) or "y " (rel). Of the runes beyond ASCII only U+0130 and U+212A
+// lower-case to ASCII letters (TestToLowerIntoASCII), to i and k: without
+// U+0130 (k is in none of these), the ASCII bytes that ToLower(s) puts
+// side by side are those of s, lower-cased, and the test on s is the test
+// on ToLower(s), which it was only for an ASCII s.
 func descGates(s string) (self, rel bool) {
-	lc := newLowerContains(s)
-	if !lc.ascii {
-		return lc.contains("i'm a") || lc.contains("i am a") || lc.contains("im a"), lc.contains("my ")
+	if strings.Contains(s, "\u0130") {
+		ls := strings.ToLower(s)
+		return strings.Contains(ls, "i'm a") || strings.Contains(ls, "i am a") || strings.Contains(ls, "im a"),
+			strings.Contains(ls, "my ")
 	}
-	for _, m := range [2]byte{'m', 'M'} {
-		for i := 0; !(self && rel); i++ {
-			k := strings.IndexByte(s[i:], m)
-			if k < 0 {
-				break
-			}
-			i += k
-			if !rel {
-				rel = hasPrefixFold(s[i+1:], "y ")
-			}
-			if !self && hasPrefixFold(s[i+1:], " a") {
-				self = i >= 1 && hasPrefixFold(s[i-1:], "im") ||
-					i >= 2 && hasPrefixFold(s[i-2:], "i'm") ||
-					i >= 3 && hasPrefixFold(s[i-3:], "i am")
-			}
+	for i := indexFold(s, 0, 'm'); i < len(s) && !(self && rel); i = indexFold(s, i+1, 'm') {
+		if !rel {
+			rel = hasPrefixFold(s[i+1:], "y ")
+		}
+		if !self && hasPrefixFold(s[i+1:], " a") {
+			self = i >= 1 && hasPrefixFold(s[i-1:], "im") ||
+				i >= 2 && hasPrefixFold(s[i-2:], "i'm") ||
+				i >= 3 && hasPrefixFold(s[i-3:], "i am")
 		}
 	}
 	return self, rel
