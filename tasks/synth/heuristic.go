@@ -271,7 +271,7 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 		}
 		lens = append(lens, nText)
 		if nText >= 20 {
-			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() bool {
+			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() (bool, bool) {
 				return hasTopic(r, topics.k, lx, toks, func() string { return topics.getWith(i, lx, toks) })
 			}, toks)
 		}
@@ -350,14 +350,15 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 // a review's item title or a title that is not the text is the topic,
 // and so are the top words when the text has three distinct content
 // words (the top of three or more is not empty). Otherwise it asks
-// topic, the topic itself.
-func hasTopic(r *tasks.Record, k int, lx *lexicon, toks []wordTok, topic func() string) bool {
+// topic, the topic itself. words tells whether the topic is made from
+// toks (it is not when a title is).
+func hasTopic(r *tasks.Record, k int, lx *lexicon, toks []wordTok, topic func() string) (has, words bool) {
 	if r.Kind == tasks.KindReview && r.ItemTitle != "" {
-		return true
+		return true, false
 	}
 	text := strings.TrimSpace(r.Text)
 	if title := cleanMeta(r.Title, 15); title != "" && !normSpaceEqual(title, text) {
-		return true
+		return true, false
 	}
 	if text != "" && k > 0 {
 		var seen [2]int32
@@ -367,13 +368,13 @@ func hasTopic(r *tasks.Record, k int, lx *lexicon, toks []wordTok, topic func() 
 				continue
 			}
 			if n == 2 {
-				return true
+				return true, true
 			}
 			seen[n] = t.id
 			n++
 		}
 	}
-	return topic() != ""
+	return topic() != "", true
 }
 
 // maxSalient is how many salient records a profile tells of.
@@ -398,20 +399,28 @@ type salientRec struct {
 }
 
 // offer considers record i (later than every record offered before) with
-// its score and words; hasTopic tells whether it has a topic.
-func (s *salientPicks) offer(i int, score float64, hasTopic func() bool, toks []wordTok) {
+// its score and words; hasTopic tells whether it has a topic and whether
+// that is made from the words (else they are not kept).
+func (s *salientPicks) offer(i int, score float64, hasTopic func() (has, words bool), toks []wordTok) {
 	above := 0 // top is sorted: those that outrank i are a prefix
 	for above < len(s.top) && s.top[above].score >= score {
 		above++
 	}
-	if above == maxSalient || !hasTopic() {
+	if above == maxSalient {
+		return
+	}
+	has, words := hasTopic()
+	if !has {
 		return
 	}
 	var buf []wordTok
 	if n := len(s.spare); n > 0 {
 		buf, s.spare = s.spare[n-1][:0], s.spare[:n-1]
 	}
-	s.top = slices.Insert(s.top, above, salientRec{i, score, append(buf, toks...)})
+	if words {
+		buf = append(buf, toks...)
+	}
+	s.top = slices.Insert(s.top, above, salientRec{i, score, buf})
 	if len(s.top) > maxSalient {
 		s.spare = append(s.spare, s.top[maxSalient].toks)
 		s.top = s.top[:maxSalient]
@@ -709,12 +718,20 @@ func nonEmpty(xs ...string) []string {
 }
 
 // fitWords joins sentences, dropping sentences from the end until the text
-// has at most max words (the first sentence always stays).
+// has at most max words (the first sentence always stays). The words of
+// the joined text are those of its sentences (a space joins them), so the
+// sentences are counted once each instead of joined once per sentence
+// dropped.
 func fitWords(sents []string, maxWords int) string {
-	for len(sents) > 1 && wordCount(strings.Join(sents, " ")) > maxWords {
-		sents = sents[:len(sents)-1]
+	n, total := 0, 0
+	for n < len(sents) {
+		total += wordCount(sents[n])
+		if total > maxWords && n > 0 {
+			break
+		}
+		n++
 	}
-	return strings.Join(sents, " ")
+	return strings.Join(sents[:n], " ")
 }
 
 func (h *history) persona() string {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/humanllm/humanllm/internal/randtext"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -382,14 +383,14 @@ func TestSalientPicks(t *testing.T) {
 			for k := range toks {
 				toks[k] = wordTok{off: int32(k), id: int32(i)}
 			}
-			s.offer(i, scores[i], func() bool { return hasTopic[i] }, toks)
+			s.offer(i, scores[i], func() (bool, bool) { return hasTopic[i], i%2 == 0 }, toks)
 			clear(toks) // the pick keeps a copy
 		}
 		var got []int
 		for _, p := range s.top {
 			got = append(got, p.i)
-			if len(p.toks) != p.i%3 {
-				t.Fatalf("pick %d keeps %d words, want %d", p.i, len(p.toks), p.i%3)
+			if want := p.i % 3 * (1 - p.i%2); len(p.toks) != want { // the words only when the topic is made of them
+				t.Fatalf("pick %d keeps %d words, want %d", p.i, len(p.toks), want)
 			}
 			for k, tk := range p.toks {
 				if tk != (wordTok{off: int32(k), id: int32(p.i)}) {
@@ -445,12 +446,15 @@ func TestHasTopic(t *testing.T) {
 		toks := tokenize(nil, normApos(r.Text), lx)
 		want := topicOf(r, 4, lx, &lx.topic, toks)
 		asked := false
-		got := hasTopic(&r, 4, lx, toks, func() string { asked = true; return want })
+		got, words := hasTopic(&r, 4, lx, toks, func() string { asked = true; return want })
 		if got != (want != "") {
 			t.Fatalf("record %+v: hasTopic %v, topic %q", r, got, want)
 		}
 		if !asked && want == "" {
 			t.Fatalf("record %+v: hasTopic told without the topic", r)
+		}
+		if !words && topicOf(r, 4, lx, &lx.topic, nil) != want {
+			t.Fatalf("record %+v: the topic is made from its words, hasTopic says not", r)
 		}
 	}
 }
@@ -473,4 +477,28 @@ func FuzzCleanMeta(f *testing.F) {
 			t.Fatalf("cleanMeta(%q, %d) = %q, want %q", s, n, got, want)
 		}
 	})
+}
+
+// TestFitWords holds fitWords to what it did: join, count, drop the last
+// sentence, until the text fits (the first sentence always stays), on
+// random sentences with runs of spaces, empty ones and ones of spaces only.
+func TestFitWords(t *testing.T) {
+	old := func(sents []string, maxWords int) string {
+		for len(sents) > 1 && wordCount(strings.Join(sents, " ")) > maxWords {
+			sents = sents[:len(sents)-1]
+		}
+		return strings.Join(sents, " ")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "bc", " ", "  ", "\t", ".", "\u00a0", "x y"}
+	for range 5000 {
+		sents := make([]string, rng.IntN(8))
+		for i := range sents {
+			sents[i] = randtext.Join(rng, alphabet, 6)
+		}
+		maxWords := rng.IntN(12)
+		if got, want := fitWords(sents, maxWords), old(sents, maxWords); got != want {
+			t.Fatalf("fitWords(%q, %d) = %q, want %q", sents, maxWords, got, want)
+		}
+	}
 }
