@@ -222,7 +222,8 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 		// Keywords: the words of the title, then of the text.
 		fp := 0
 		keyword := func(id int32) {
-			id, fl := lx.trimmed(id) // strings.TrimSuffix(strings.ToLower(w), "'s")
+			id = lx.trimmed(id) // strings.TrimSuffix(strings.ToLower(w), "'s")
+			fl := lx.flags[id]
 			if fl&flFirstPerson != 0 {
 				fp++
 			}

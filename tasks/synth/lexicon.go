@@ -23,7 +23,7 @@ type lexicon struct {
 	hashes []uint64 // by id
 	words  []string // lower-cased, by id
 	flags  []uint16 // by id
-	trim   []uint64 // the word without a final "'s": see trimmed; 0 until needed
+	trim   []int32  // id of the word without a final "'s"; -1 until needed
 	buf    []byte
 	// tokenize's words to look up, empty between uses
 	pending []pendingWord
@@ -272,54 +272,48 @@ func (l *lexicon) add(lw string, h uint64) int32 {
 	l.words = append(l.words, lw)
 	l.hashes = append(l.hashes, h)
 	l.flags = append(l.flags, wordFlags(lw))
-	l.trim = append(l.trim, 0)
+	l.trim = append(l.trim, -1)
 	return id
 }
 
-// trimmed returns the id of strings.TrimSuffix(word, "'s") and its
-// flags, kept together in l.trim (flags<<32 | 1<<31 | id) so that the
-// keywords read one word per token.
-func (l *lexicon) trimmed(id int32) (int32, uint16) {
-	if t := l.trim[id]; t != 0 {
-		return int32(uint32(t) &^ (1 << 31)), uint16(t >> 32)
+// trimmed returns the id of strings.TrimSuffix(word, "'s").
+func (l *lexicon) trimmed(id int32) int32 {
+	if t := l.trim[id]; t >= 0 {
+		return t
 	}
 	t := id
 	if lw := l.words[id]; strings.HasSuffix(lw, "'s") {
 		t = l.idLower(lw[:len(lw)-2])
 	}
-	fl := l.flags[t]
-	l.trim[id] = uint64(fl)<<32 | 1<<31 | uint64(t)
-	return t, fl
+	l.trim[id] = t
+	return t
 }
 
 // wordCounter counts word ids with their first position, like the
 // map[string]int pairs (counts, first) that topWords ranked.
 type wordCounter struct {
-	c       []idCount // by id; n 0 = not seen
-	touched []int32   // ids seen, in first-seen order
+	n       []int32 // by id; 0 = not seen
+	first   []int32
+	touched []int32 // ids seen, in first-seen order
 }
 
-// idCount is a word's count and first position, side by side: one
-// memory access per count.
-type idCount struct{ n, first int32 }
-
 func (c *wordCounter) add(id int32, pos int) {
-	if int(id) >= len(c.c) {
-		c.c = append(c.c, make([]idCount, int(id)+1-len(c.c))...)
+	if int(id) >= len(c.n) {
+		c.n = append(c.n, make([]int32, int(id)+1-len(c.n))...)
+		c.first = append(c.first, make([]int32, int(id)+1-len(c.first))...)
 	}
-	e := &c.c[id]
-	if e.n == 0 {
-		e.first = int32(pos)
+	if c.n[id] == 0 {
+		c.first[id] = int32(pos)
 		c.touched = append(c.touched, id)
 	}
-	e.n++
+	c.n[id]++
 }
 
 func (c *wordCounter) distinct() int { return len(c.touched) }
 
 func (c *wordCounter) reset() {
 	for _, id := range c.touched {
-		c.c[id].n = 0
+		c.n[id] = 0
 	}
 	c.touched = c.touched[:0]
 }
@@ -342,7 +336,7 @@ func (c *wordCounter) top(l *lexicon, k int) []wordFreq {
 		// Keep the best k in a small sorted slice.
 		best := make([]wordFreq, 0, k+1)
 		for _, id := range c.touched {
-			f := wordFreq{l.words[id], int(c.c[id].n), int(c.c[id].first)}
+			f := wordFreq{l.words[id], int(c.n[id]), int(c.first[id])}
 			if len(best) == k && !less(f, best[k-1]) {
 				continue
 			}
@@ -358,7 +352,7 @@ func (c *wordCounter) top(l *lexicon, k int) []wordFreq {
 	}
 	all := make([]wordFreq, 0, len(c.touched))
 	for _, id := range c.touched {
-		all = append(all, wordFreq{l.words[id], int(c.c[id].n), int(c.c[id].first)})
+		all = append(all, wordFreq{l.words[id], int(c.n[id]), int(c.first[id])})
 	}
 	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
 	if len(all) > k {
