@@ -180,14 +180,14 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	rel, relFirst := map[string]int{}, map[string]int{}
 	var lens []int
 	pos := 0
-	var salient salientPicks
+	salient := salientPicks{spare: lx.salientToks}
 	var sdm, relm []string
 	style := styleAcc{lx: lx, sentLens: lx.sentLens[:0], lower: lx.lowerIDs[:0], spans: lx.spans[:0],
-		spanToks: lx.spanToks[:0], spanFP: lx.spanFP[:0], toks: lx.styleToks[:0]}
+		spanToks: lx.spanToks[:0], spanCand: lx.spanCand[:0], toks: lx.styleToks[:0]}
 	toks := lx.toks[:0]
 	defer func() {
 		lx.sentLens, lx.lowerIDs, lx.spans = style.sentLens[:0], style.lower[:0], style.spans[:0]
-		lx.spanToks, lx.spanFP, lx.styleToks, lx.toks = style.spanToks[:0], style.spanFP[:0], style.toks[:0], toks[:0]
+		lx.spanToks, lx.spanCand, lx.styleToks, lx.toks = style.spanToks[:0], style.spanCand[:0], style.toks[:0], toks[:0]
 	}()
 	for i := range u.Records {
 		r := &u.Records[i]
@@ -252,17 +252,18 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 				// text is r.Text (normApos changed nothing), and the style
 				// pass split it into these sentences and words: what
 				// Sentences(r.Text) and IsThoughtSentence would find. A
-				// thought has a first-person word; the style pass marked
-				// the sentences that have one (most records have none, and
-				// then no candidate).
-				if style.anyFP {
+				// thought has a first-person word and a word of a thought
+				// phrase (thoughtKey); the style pass marked the sentences
+				// that have both (most records have none, and then no
+				// candidate).
+				if style.anyCand {
 					ss := ts.ss[:0]
 					for _, sp := range style.spans {
 						ss = append(ss, text[sp[0]:sp[1]])
 					}
 					ts.ss = ss
-					fpSent := style.spanFP
-					ts.record(i, ss, topic, func(j int) bool { return fpSent[j] && isThoughtFP(ss[j]) })
+					cand := style.spanCand
+					ts.record(i, ss, topic, func(j int) bool { return cand[j] && isThoughtFP(ss[j]) })
 				}
 			} else {
 				ss := Sentences(r.Text)
@@ -271,7 +272,9 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 		}
 		lens = append(lens, nText)
 		if nText >= 20 {
-			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() string { return topics.getWith(i, lx, toks) })
+			salient.offer(i, float64(fp)/math.Sqrt(float64(nText)), func() (bool, bool) {
+				return hasTopic(r, topics.k, lx, toks, func() string { return topics.getWith(i, lx, toks) })
+			}, toks)
 		}
 		// The regexps ran only when strings.ToLower(text) contained these;
 		// that gate is kept as it was (it decides, e.g., that "my\tdog"
@@ -334,9 +337,45 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 	}
 	for _, p := range salient.top {
 		h.salient = append(h.salient, p.i)
+		if h.n >= cfg.MinProfileRecords { // the profile tells of its topic
+			topics.getWith(p.i, lx, p.toks)
+		}
 	}
+	lx.salientToks = salient.release(lx.salientToks[:0])
 	sort.Ints(h.salient)
 	return h
+}
+
+// hasTopic is topicOf(*r, k, lx, c, toks) != "" for toks, the words of
+// normApos(r.Text), told without ranking the words where it can be:
+// a review's item title or a title that is not the text is the topic,
+// and so are the top words when the text has three distinct content
+// words (the top of three or more is not empty). Otherwise it asks
+// topic, the topic itself. words tells whether the topic is made from
+// toks (it is not when a title is).
+func hasTopic(r *tasks.Record, k int, lx *lexicon, toks []wordTok, topic func() string) (has, words bool) {
+	if r.Kind == tasks.KindReview && r.ItemTitle != "" {
+		return true, false
+	}
+	text := strings.TrimSpace(r.Text)
+	if title := cleanMeta(r.Title, 15); title != "" && !normSpaceEqual(title, text) {
+		return true, false
+	}
+	if text != "" && k > 0 {
+		var seen [2]int32
+		n := 0
+		for _, t := range toks {
+			if lx.flags[t.id]&flContent == 0 || n > 0 && seen[0] == t.id || n > 1 && seen[1] == t.id {
+				continue
+			}
+			if n == 2 {
+				return true, true
+			}
+			seen[n] = t.id
+			n++
+		}
+	}
+	return topic() != "", true
 }
 
 // maxSalient is how many salient records a profile tells of.
@@ -346,30 +385,56 @@ const maxSalient = 8
 // the maxSalient most personal ones (first-person words per square root of
 // the words; ties: the earlier) among those with a topic. A record that
 // maxSalient records with a topic already outrank can never be picked, so
-// its topic is never computed: only a few records' are.
+// whether it has a topic is never asked. A pick keeps a copy of its
+// record's words, from which its topic is computed once the picks are
+// final: most records picked on the way are pushed out again.
 type salientPicks struct {
-	top []salientRec // most personal first, at most maxSalient
+	top   []salientRec // most personal first, at most maxSalient
+	spare [][]wordTok  // word buffers of picks pushed out, for reuse
 }
 
 type salientRec struct {
 	i     int
 	score float64
+	toks  []wordTok
 }
 
 // offer considers record i (later than every record offered before) with
-// its score; topic gives its topic.
-func (s *salientPicks) offer(i int, score float64, topic func() string) {
+// its score and words; hasTopic tells whether it has a topic and whether
+// that is made from the words (else they are not kept).
+func (s *salientPicks) offer(i int, score float64, hasTopic func() (has, words bool), toks []wordTok) {
 	above := 0 // top is sorted: those that outrank i are a prefix
 	for above < len(s.top) && s.top[above].score >= score {
 		above++
 	}
-	if above == maxSalient || topic() == "" {
+	if above == maxSalient {
 		return
 	}
-	s.top = slices.Insert(s.top, above, salientRec{i, score})
+	has, words := hasTopic()
+	if !has {
+		return
+	}
+	var buf []wordTok
+	if n := len(s.spare); n > 0 {
+		buf, s.spare = s.spare[n-1][:0], s.spare[:n-1]
+	}
+	if words {
+		buf = append(buf, toks...)
+	}
+	s.top = slices.Insert(s.top, above, salientRec{i, score, buf})
 	if len(s.top) > maxSalient {
+		s.spare = append(s.spare, s.top[maxSalient].toks)
 		s.top = s.top[:maxSalient]
 	}
+}
+
+// release appends every word buffer of s to bufs, for a later salientPicks.
+func (s *salientPicks) release(bufs [][]wordTok) [][]wordTok {
+	bufs = append(bufs, s.spare...)
+	for _, p := range s.top {
+		bufs = append(bufs, p.toks)
+	}
+	return bufs
 }
 
 func adjectiveLike(w string) bool {
@@ -474,7 +539,53 @@ func (h *history) identity() string {
 var metaJunk = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+|\S+@\S+\.\S+|@\w+`)
 
 // cleanMeta strips URLs, e-mail addresses and @handles and caps the words.
+// Most titles are clean already (see cleanAlready): they are returned as
+// they are, without building the same string again.
 func cleanMeta(s string, maxWords int) string {
+	if cleanAlready(s, maxWords) {
+		return s
+	}
+	return cleanMetaSlow(s, maxWords)
+}
+
+// cleanAlready reports whether cleanMetaSlow(s, maxWords) is s: an ASCII s
+// without '@', "://" or "www." (nothing for metaJunk), whose words are
+// separated by single spaces (strings.Fields and Join give s back), that
+// neither starts nor ends with a space or one of ",;|-" (Trim keeps it)
+// and has at most maxWords words (no cut).
+func cleanAlready(s string, maxWords int) bool {
+	words := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf || c == '@':
+			return false
+		case c == ' ':
+			if i == 0 || s[i-1] == ' ' {
+				return false
+			}
+		case fields.ASCIISpace[c]:
+			return false
+		case i == 0 || s[i-1] == ' ':
+			words++
+		}
+	}
+	if len(s) == 0 {
+		return true
+	}
+	switch s[len(s)-1] {
+	case ' ', ',', ';', '|', '-':
+		return false
+	}
+	switch s[0] {
+	case ',', ';', '|', '-':
+		return false
+	}
+	return words <= maxWords && !mayHaveURL(s)
+}
+
+// cleanMetaSlow is cleanMeta for any s.
+func cleanMetaSlow(s string, maxWords int) string {
 	// Every metaJunk match holds "://", "www." (w folds only to W) or '@';
 	// without them there is nothing to replace, and the regexp is skipped.
 	if strings.IndexByte(s, '@') >= 0 || mayHaveURL(s) {
@@ -608,12 +719,20 @@ func nonEmpty(xs ...string) []string {
 }
 
 // fitWords joins sentences, dropping sentences from the end until the text
-// has at most max words (the first sentence always stays).
+// has at most max words (the first sentence always stays). The words of
+// the joined text are those of its sentences (a space joins them), so the
+// sentences are counted once each instead of joined once per sentence
+// dropped.
 func fitWords(sents []string, maxWords int) string {
-	for len(sents) > 1 && wordCount(strings.Join(sents, " ")) > maxWords {
-		sents = sents[:len(sents)-1]
+	n, total := 0, 0
+	for n < len(sents) {
+		total += wordCount(sents[n])
+		if total > maxWords && n > 0 {
+			break
+		}
+		n++
 	}
-	return strings.Join(sents, " ")
+	return strings.Join(sents[:n], " ")
 }
 
 func (h *history) persona() string {
@@ -787,7 +906,8 @@ func topicOf(r tasks.Record, k int, lx *lexicon, c *wordCounter, textToks []word
 	c.reset()
 	defer c.reset()
 	if textToks == nil {
-		textToks = tokenize(nil, normApos(text), lx)
+		lx.topicToks = tokenize(lx.topicToks[:0], normApos(text), lx)
+		textToks = lx.topicToks
 	}
 	for i, t := range textToks {
 		if lx.flags[t.id]&flContent == 0 {
@@ -985,7 +1105,7 @@ func (ts *thoughtScan) result() []tasks.Thought {
 
 // isThoughtFP is IsThoughtSentence for a sentence of a text without ’
 // that is known to have a first-person word (the style pass found one
-// among its words, see styleAcc.spanFP): the other tests.
+// among its words, see styleAcc.spanCand): the other tests.
 func isThoughtFP(s string) bool {
 	// The tests are a conjunction: the phrase test, which few sentences
 	// with a first-person word pass, before the word count.
@@ -1020,6 +1140,46 @@ var (
 
 var auxiliaries = toSet("do does did can could will would shall should may might must am is are was were have has had don't didn't can't won't")
 
+// thirdKeys maps each word that ThirdPerson looks for (the keys of
+// thirdMap, agree and auxiliaries) to itself.
+var thirdKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, set := range []map[string]string{thirdMap, agree} {
+		for k := range set {
+			m[k] = k
+		}
+	}
+	for k := range auxiliaries {
+		m[k] = k
+	}
+	return m
+}()
+
+// thirdKey is strings.ToLower(normApos(p)) when that is one of thirdKeys,
+// else "": all that ThirdPerson asks of a word ("" is none of them). An
+// ASCII word is lower-cased on the stack, where ToLower allocated for every
+// word with a capital.
+func thirdKey(p string) string {
+	var buf [16]byte
+	if len(p) > len(buf) {
+		if isASCII(p) {
+			return "" // longer than any key
+		}
+		return thirdKeys[strings.ToLower(normApos(p))]
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c >= utf8.RuneSelf {
+			return thirdKeys[strings.ToLower(normApos(p))]
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return thirdKeys[string(buf[:len(p)])]
+}
+
 // ThirdPerson rewrites a first-person sentence minimally into the third
 // person by pronoun substitution: I -> the user, my -> their, me -> them,
 // we -> they, with "am/have/do" and a few common verbs agreeing. Everything
@@ -1039,7 +1199,7 @@ func ThirdPerson(s string) string {
 			b.WriteString(p)
 			continue
 		}
-		lp := strings.ToLower(normApos(p))
+		lp := thirdKey(p)
 		before := prev
 		prev = lp
 		if afterUser {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/humanllm/humanllm/internal/randtext"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -378,16 +379,24 @@ func TestSalientPicks(t *testing.T) {
 		}
 		var s salientPicks
 		for i := range scores {
-			s.offer(i, scores[i], func() string {
-				if hasTopic[i] {
-					return "a topic"
-				}
-				return ""
-			})
+			toks := make([]wordTok, i%3)
+			for k := range toks {
+				toks[k] = wordTok{off: int32(k), id: int32(i)}
+			}
+			s.offer(i, scores[i], func() (bool, bool) { return hasTopic[i], i%2 == 0 }, toks)
+			clear(toks) // the pick keeps a copy
 		}
 		var got []int
 		for _, p := range s.top {
 			got = append(got, p.i)
+			if want := p.i % 3 * (1 - p.i%2); len(p.toks) != want { // the words only when the topic is made of them
+				t.Fatalf("pick %d keeps %d words, want %d", p.i, len(p.toks), want)
+			}
+			for k, tk := range p.toks {
+				if tk != (wordTok{off: int32(k), id: int32(p.i)}) {
+					t.Fatalf("pick %d keeps word %+v", p.i, tk)
+				}
+			}
 		}
 		order := make([]int, n)
 		for i := range order {
@@ -405,6 +414,91 @@ func TestSalientPicks(t *testing.T) {
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("scores %v topics %v: picks %v, want %v", scores, hasTopic, got, want)
+		}
+	}
+}
+
+// TestHasTopic holds hasTopic to topicOf on every record of the shared
+// data and on records built to reach each of its cases: it answers
+// whether the topic is not empty, and asks for the topic only when its
+// shortcuts cannot tell.
+func TestHasTopic(t *testing.T) {
+	recs := []tasks.Record{
+		{Kind: tasks.KindReview, ItemTitle: "A Book", Text: "ok"},
+		{Kind: tasks.KindReview, Text: "fine fine fine"},
+		{Title: "Same text", Text: "same   TEXT"},
+		{Title: "Other", Text: "same text"},
+		{Title: "http://x.y", Text: "words words"},
+		{Text: "apple banana cherry"},
+		{Text: "apple apple banana apple"},
+		{Text: "the and of"},
+		{Text: "   "},
+		{Title: "only title here", Text: ""},
+		{Text: "apple"},
+		{Text: "Apple's apple apples"},
+	}
+	for _, u := range loadRealUsers(t) {
+		recs = append(recs, u.Records...)
+	}
+	lx := getLexicon()
+	defer putLexicon(lx)
+	for _, r := range recs {
+		toks := tokenize(nil, normApos(r.Text), lx)
+		want := topicOf(r, 4, lx, &lx.topic, toks)
+		asked := false
+		got, words := hasTopic(&r, 4, lx, toks, func() string { asked = true; return want })
+		if got != (want != "") {
+			t.Fatalf("record %+v: hasTopic %v, topic %q", r, got, want)
+		}
+		if !asked && want == "" {
+			t.Fatalf("record %+v: hasTopic told without the topic", r)
+		}
+		if !words && topicOf(r, 4, lx, &lx.topic, nil) != want {
+			t.Fatalf("record %+v: the topic is made from its words, hasTopic says not", r)
+		}
+	}
+}
+
+// FuzzCleanMeta holds cleanMeta, which returns a clean title as it is, to
+// cleanMetaSlow, which always strips, joins, trims and cuts.
+func FuzzCleanMeta(f *testing.F) {
+	for _, s := range []string{"", "Great product", "Great  product", " lead", "trail ", "-dash", "dash-", "a,b;c|d",
+		"see http://x.y", "www.site.com", "mail me@x.org", "tab\there", "new\nline", "caf\u00e9 time", "\u00a0nbsp",
+		"one two three four five six seven eight nine", "x", ",", "a - b", "@handle", "wwW. ok", "a:// b"} {
+		f.Add(s, 8)
+		f.Add(s, 2)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = n%20 + 1
+		if n < 1 {
+			n += 20
+		}
+		if got, want := cleanMeta(s, n), cleanMetaSlow(s, n); got != want {
+			t.Fatalf("cleanMeta(%q, %d) = %q, want %q", s, n, got, want)
+		}
+	})
+}
+
+// TestFitWords holds fitWords to what it did: join, count, drop the last
+// sentence, until the text fits (the first sentence always stays), on
+// random sentences with runs of spaces, empty ones and ones of spaces only.
+func TestFitWords(t *testing.T) {
+	old := func(sents []string, maxWords int) string {
+		for len(sents) > 1 && wordCount(strings.Join(sents, " ")) > maxWords {
+			sents = sents[:len(sents)-1]
+		}
+		return strings.Join(sents, " ")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "bc", " ", "  ", "\t", ".", "\u00a0", "x y"}
+	for range 5000 {
+		sents := make([]string, rng.IntN(8))
+		for i := range sents {
+			sents[i] = randtext.Join(rng, alphabet, 6)
+		}
+		maxWords := rng.IntN(12)
+		if got, want := fitWords(sents, maxWords), old(sents, maxWords); got != want {
+			t.Fatalf("fitWords(%q, %d) = %q, want %q", sents, maxWords, got, want)
 		}
 	}
 }

@@ -25,7 +25,9 @@ type lexicon struct {
 	flags  []uint16 // by id
 	trim   []int32  // id of the word without a final "'s"; -1 until needed
 	buf    []byte
-	counts []int32 // mattrIDs' scratch, all zero between uses
+	// tokenize's words to look up, empty between uses
+	pending []pendingWord
+	counts  []int32 // mattrIDs' scratch, all zero between uses
 
 	// Counters by id for the keywords and the topics, empty between uses:
 	// their slices grow to the lexicon's size once, not once per user.
@@ -37,8 +39,10 @@ type lexicon struct {
 	sentLens           []int
 	lowerIDs, spanToks []int32
 	spans              [][2]int32
-	spanFP             []bool
+	spanCand           []bool
 	styleToks, toks    []wordTok
+	topicToks          []wordTok   // topicOf's, when it splits the text itself
+	salientToks        [][]wordTok // salientPicks' word buffers
 }
 
 // maxLexiconWords bounds a kept lexicon to a few MB (one per worker, and
@@ -58,6 +62,7 @@ const (
 	flInterjection             // interjections
 	flContent                  // isContentWord
 	flThoughtFP                // a first-person word of IsThoughtSentence
+	flThoughtKey               // a word that a thought phrase needs (thoughtKey)
 )
 
 func wordFlags(lw string) uint16 {
@@ -90,6 +95,9 @@ func wordFlags(lw string) uint16 {
 	switch lw {
 	case "i", "i'm", "im", "i've", "me", "my":
 		f |= flThoughtFP
+	}
+	if thoughtKey(lw) {
+		f |= flThoughtKey
 	}
 	return f
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -268,6 +269,57 @@ var (
 	}
 )
 
+// thoughtKeys are words of which every match of a thought pattern has one
+// preceded by \s: one word of each HEAD phrase, the longest (the first
+// of those), but not the first of a pattern without LEAD (that follows
+// \b only). A match puts a word of the text (Words) there, which either
+// is the key word or goes on after it with an apostrophe or a non-ASCII
+// rune (see thoughtKey).
+var thoughtKeys = func() []string {
+	var keys []string
+	for _, tp := range thoughtPatterns {
+		for _, alts := range tp.head.byFirst {
+			for _, ph := range alts {
+				words := []string(ph)
+				if tp.lead == nil && len(words) > 1 {
+					words = words[1:]
+				}
+				key := words[0]
+				for _, w := range words[1:] {
+					if len(w) > len(key) {
+						key = w
+					}
+				}
+				if !slices.Contains(keys, key) {
+					keys = append(keys, key)
+				}
+			}
+		}
+	}
+	return keys
+}()
+
+// thoughtKey reports whether the lower-cased word lw (of Words) may be
+// where a match of a thought pattern has its key word (thoughtKeys): lw
+// has a byte beyond ASCII (which may be a letter that (?i) folds into a
+// key, or one that goes on after it), or it starts with a key that is all
+// of it or is followed by an apostrophe (a \b). A sentence without such a
+// word does not match (matchThought), whatever its case: the key word's
+// letters are ASCII letters of the word in any case, and so lw's.
+func thoughtKey(lw string) bool {
+	for i := 0; i < len(lw); i++ {
+		if lw[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for _, k := range thoughtKeys {
+		if strings.HasPrefix(lw, k) && (len(lw) == len(k) || lw[len(k)] == '\'') {
+			return true
+		}
+	}
+	return false
+}
+
 // thoughtStarts marks the bytes at which some thought pattern can start.
 var thoughtStarts = func() (t [256]bool) {
 	for _, tp := range thoughtPatterns {
@@ -524,21 +576,6 @@ func letterRun(s string, i int) (int, bool) {
 	return j, j > i+n
 }
 
-// lowerContains answers strings.Contains(strings.ToLower(s), pat) for
-// lower-case ASCII patterns, lower-casing s only when it is not ASCII.
-type lowerContains struct {
-	s     string
-	lower string // strings.ToLower(s) when s is not ASCII
-	ascii bool
-}
-
-func newLowerContains(s string) lowerContains {
-	if !isASCII(s) {
-		return lowerContains{s: s, lower: strings.ToLower(s)}
-	}
-	return lowerContains{s: s, ascii: true}
-}
-
 // isASCII reports whether no byte of s has bit 7 set, eight bytes a step.
 func isASCII(s string) bool {
 	i := 0
@@ -555,43 +592,28 @@ func isASCII(s string) bool {
 	return true
 }
 
-func (lc lowerContains) contains(pat string) bool {
-	if !lc.ascii {
-		return strings.Contains(lc.lower, pat)
-	}
-	s := lc.s
-	for i := 0; i+len(pat) <= len(s); i++ {
-		if (s[i] == pat[0] || s[i]+('a'-'A') == pat[0]) && hasPrefixFold(s[i:], pat) {
-			return true
-		}
-	}
-	return false
-}
-
 // descGates tells whether strings.ToLower(s) contains "i'm a", "i am a" or
-// "im a" (self) and "my " (rel). For an ASCII s it looks only around each
-// m (found with IndexByte, which is fast): every one of these has its m
-// followed by " a" (self) or "y " (rel).
+// "im a" (self) and "my " (rel). It looks only around each m of s, in
+// either case (indexFold): every one of these has its m followed by " a"
+// (self) or "y " (rel). Of the runes beyond ASCII only U+0130 and U+212A
+// lower-case to ASCII letters (TestToLowerIntoASCII), to i and k: without
+// U+0130 (k is in none of these), the ASCII bytes that ToLower(s) puts
+// side by side are those of s, lower-cased, and the test on s is the test
+// on ToLower(s), which it was only for an ASCII s.
 func descGates(s string) (self, rel bool) {
-	lc := newLowerContains(s)
-	if !lc.ascii {
-		return lc.contains("i'm a") || lc.contains("i am a") || lc.contains("im a"), lc.contains("my ")
+	if strings.Contains(s, "\u0130") {
+		ls := strings.ToLower(s)
+		return strings.Contains(ls, "i'm a") || strings.Contains(ls, "i am a") || strings.Contains(ls, "im a"),
+			strings.Contains(ls, "my ")
 	}
-	for _, m := range [2]byte{'m', 'M'} {
-		for i := 0; !(self && rel); i++ {
-			k := strings.IndexByte(s[i:], m)
-			if k < 0 {
-				break
-			}
-			i += k
-			if !rel {
-				rel = hasPrefixFold(s[i+1:], "y ")
-			}
-			if !self && hasPrefixFold(s[i+1:], " a") {
-				self = i >= 1 && hasPrefixFold(s[i-1:], "im") ||
-					i >= 2 && hasPrefixFold(s[i-2:], "i'm") ||
-					i >= 3 && hasPrefixFold(s[i-3:], "i am")
-			}
+	for i := indexFold(s, 0, 'm'); i < len(s) && !(self && rel); i = indexFold(s, i+1, 'm') {
+		if !rel {
+			rel = hasPrefixFold(s[i+1:], "y ")
+		}
+		if !self && hasPrefixFold(s[i+1:], " a") {
+			self = i >= 1 && hasPrefixFold(s[i-1:], "im") ||
+				i >= 2 && hasPrefixFold(s[i-2:], "i'm") ||
+				i >= 3 && hasPrefixFold(s[i-3:], "i am")
 		}
 	}
 	return self, rel

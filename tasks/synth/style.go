@@ -112,6 +112,12 @@ type wordTok struct {
 // pass (what nextWord and lexicon.id do one after the other); a word with
 // another rune in it, or that may have one, is split again by nextWord
 // from its start.
+//
+// The ASCII words are looked up after the split, in a loop of their own:
+// a lookup mostly waits for its table slot to come from memory (the table
+// of a worker's lexicon is a few MB), and there the slots of many words
+// are fetched at once, where one at a time, between the splits, they were
+// a third of the tokenizer's time.
 func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 	s := text
 	for i := 0; i < len(s); {
@@ -124,7 +130,7 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 			}
 			w, next, ok := nextWord(s, i)
 			if !ok {
-				return out
+				break
 			}
 			out = append(out, wordTok{w: w, off: int32(next - len(w)), id: lx.id(w)})
 			i = next
@@ -138,7 +144,7 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 			// URL: skip to the next space (nextWord's rule).
 			j := strings.IndexFunc(s[i:], unicode.IsSpace)
 			if j < 0 {
-				return out
+				break
 			}
 			i += j
 			continue
@@ -223,9 +229,21 @@ func tokenize(out []wordTok, text string, lx *lexicon) []wordTok {
 			x0 = acc
 		}
 		w := s[start:i]
-		out = append(out, wordTok{w: w, off: int32(start), id: lx.lookupASCII(w, lexMix(h^acc^uint64(n)<<56), x0)})
+		lx.pending = append(lx.pending, pendingWord{k: int32(len(out)), h: lexMix(h ^ acc ^ uint64(n)<<56), x0: x0})
+		out = append(out, wordTok{w: w, off: int32(start)})
 	}
+	for _, p := range lx.pending {
+		out[p.k].id = lx.lookupASCII(out[p.k].w, p.h, p.x0)
+	}
+	lx.pending = lx.pending[:0]
 	return out
+}
+
+// pendingWord is an ASCII word of tokenize's out[k] to look up: its hash
+// and first bytes (see lexicon.lookupASCII).
+type pendingWord struct {
+	k     int32
+	h, x0 uint64
 }
 
 // hasURLMark reports whether t contains "http", "HTTP", "www." or "WWW."
@@ -283,8 +301,8 @@ type styleAcc struct {
 	lower    []int32 // every word, lower-cased, as a lexicon id
 	spans    [][2]int32
 	spanToks []int32
-	spanFP   []bool // by span: whether a word of the sentence has flThoughtFP
-	anyFP    bool   // whether one of the text's sentences has
+	spanCand []bool // by span: whether the sentence's words may make a thought
+	anyCand  bool   // whether one of the text's sentences' may
 	toks     []wordTok
 
 	lowerSents, excl, ques, ell, commas                int
@@ -293,7 +311,8 @@ type styleAcc struct {
 }
 
 // addText adds one text. toks, when not nil, are the words of t as
-// tokenize returns them (ids from a.lx).
+// tokenize returns them (ids from a.lx), and t is a text that normApos
+// leaves as it is (measureHistory passes normApos(r.Text)).
 //
 // The sentences' words are the text's words cut at the sentence spans: a
 // word never crosses a sentence's end (white space follows it), a URL that
@@ -304,15 +323,16 @@ type styleAcc struct {
 // It reports whether it measured t itself, given toks: then a.spans are the
 // sentence spans of t and a.spanToks[k] is the index in toks of the first
 // word of sentence k (a.spanToks[len(a.spans)] is len(toks)), which
-// measureHistory passes on to the thoughts, with a.spanFP[k], whether a
-// word of sentence k is a first-person word of IsThoughtSentence
-// (flThoughtFP), and a.anyFP, whether one is.
+// measureHistory passes on to the thoughts, with a.spanCand[k], whether
+// the words of sentence k have a first-person word of IsThoughtSentence
+// (flThoughtFP) and a word that a thought phrase needs (flThoughtKey), and
+// a.anyCand, whether one sentence's have.
 func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	lx := a.lx
 	same = toks != nil
-	a.anyFP = false
-	if n := normApos(t); len(n) != len(t) {
-		t, toks, same = n, nil, false
+	a.anyCand = false
+	if toks == nil {
+		t = normApos(t)
 	}
 	if hasURLMark(t) {
 		t, toks, same = urlRe.ReplaceAllString(t, " "), nil, false
@@ -335,7 +355,7 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 	m := scanMarks(t, true)
 	a.emoji += m.emoji
 	a.spans = sentenceSpans(a.spans[:0], t)
-	a.spanToks, a.spanFP = a.spanToks[:0], a.spanFP[:0]
+	a.spanToks, a.spanCand = a.spanToks[:0], a.spanCand[:0]
 	k := 0
 	for _, sp := range a.spans {
 		s := t[sp[0]:sp[1]]
@@ -375,9 +395,9 @@ func (a *styleAcc) addText(t string, toks []wordTok) (same bool) {
 				a.intj++
 			}
 		}
-		fp := sentFl&flThoughtFP != 0
-		a.spanFP = append(a.spanFP, fp)
-		a.anyFP = a.anyFP || fp
+		cand := sentFl&(flThoughtFP|flThoughtKey) == flThoughtFP|flThoughtKey
+		a.spanCand = append(a.spanCand, cand)
+		a.anyCand = a.anyCand || cand
 		if nw == 0 {
 			sm := scanMarks(s, false)
 			m.excl, m.ques, m.ell, m.commas = m.excl-sm.excl, m.ques-sm.ques, m.ell-sm.ell, m.commas-sm.commas
