@@ -266,79 +266,53 @@ func cleanBlogText(raw []byte) string {
 
 // joinBlogFields returns the fields of s (strings.Fields: NBSP and NEL
 // split too) without the corpus' "urlLink" markers, joined by one space.
-// Most of a post is already so (words one space apart): runs of fields
-// separated by a single ' ' are copied as they stand rather than field by
-// field, and s itself is returned when nothing changes.
+// A marker is cut from the start of its field (a field of the marker alone
+// goes): the markers that start a field are found with strings.Index and
+// cut out of s, which leaves every other field as it was (the white space
+// around a cut field stays, and joinFields collapses it), then joinFields
+// does the rest eight bytes at a time.
 func joinBlogFields(s string) string {
 	const marker = "urlLink"
-	if !strings.Contains(s, marker) {
+	i := strings.Index(s, marker)
+	if i < 0 {
 		return joinFields(s) // most posts
 	}
 	var b strings.Builder
-	runStart, runEnd := -1, -1 // s[runStart:runEnd] is output not yet written
-	for i := 0; i < len(s); {
-		// Skip white space; then the field runs to the next.
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if !fields.ASCIISpace[c] {
-					break
-				}
-				i++
-				continue
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			i += n
-		}
-		if i == len(s) {
-			break
-		}
-		start := i
-		for i < len(s) {
-			if c := spaceClass[s[i]]; c == 0 {
-				i++
-				continue
-			} else if c == 1 {
-				break
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			i += n
-		}
-		end := i
-		from := start
-		if s[start] == 'u' && strings.HasPrefix(s[start:end], marker) {
-			if end-start == len(marker) {
-				continue
-			}
-			from += len(marker)
-		}
-		if runStart >= 0 && from == start && start == runEnd+1 && s[runEnd] == ' ' {
-			runEnd = end // one ' ' apart: the separator is already right
-			continue
-		}
-		if runStart >= 0 {
+	done := 0 // s[:done] is written to b (when b is used)
+	for i >= 0 {
+		if fieldStart(s, i) {
 			if b.Cap() == 0 {
 				b.Grow(len(s))
 			}
-			b.WriteString(s[runStart:runEnd])
-			b.WriteByte(' ')
+			b.WriteString(s[done:i])
+			done = i + len(marker)
 		}
-		runStart, runEnd = from, end
+		// A marker that starts a field cannot overlap this one (a space
+		// would have to come before it inside the marker).
+		j := strings.Index(s[i+len(marker):], marker)
+		if j < 0 {
+			break
+		}
+		i += len(marker) + j
 	}
-	if runStart < 0 {
-		return b.String()
+	if done == 0 {
+		return joinFields(s)
 	}
-	if b.Len() == 0 && runStart == 0 && runEnd == len(s) {
-		return s
+	b.WriteString(s[done:])
+	return joinFields(b.String())
+}
+
+// fieldStart reports whether s[i] starts a field of strings.Fields: it is
+// the first byte, or the rune before it is white space.
+func fieldStart(s string, i int) bool {
+	if i == 0 {
+		return true
 	}
-	b.WriteString(s[runStart:runEnd])
-	return b.String()
+	if c := s[i-1]; c < utf8.RuneSelf {
+		return fields.ASCIISpace[c]
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return unicode.IsSpace(r)
 }
 
 // joinFields is strings.Join(strings.Fields(s), " "). Once s is trimmed,
@@ -446,20 +420,6 @@ func runStart(s string, k int) int {
 	}
 	return k
 }
-
-// spaceClass is 0 for an ASCII byte that is not white space, 1 for ASCII
-// white space and 2 for the bytes of longer runes (or invalid ones).
-var spaceClass = func() (t [256]uint8) {
-	for c := 0; c < 256; c++ {
-		switch {
-		case c >= utf8.RuneSelf:
-			t[c] = 2
-		case fields.ASCIISpace[c]:
-			t[c] = 1
-		}
-	}
-	return
-}()
 
 // months maps lower-cased month names (and common abbreviations) in the
 // corpus' languages to month numbers.
