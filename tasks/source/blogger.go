@@ -272,8 +272,7 @@ func cleanBlogText(raw []byte) string {
 // around a cut field stays, and joinFields collapses it), then joinFields
 // does the rest eight bytes at a time.
 func joinBlogFields(s string) string {
-	const marker = "urlLink"
-	i := strings.Index(s, marker)
+	i := indexMarker(s, 0)
 	if i < 0 {
 		return joinFields(s) // most posts
 	}
@@ -289,17 +288,34 @@ func joinBlogFields(s string) string {
 		}
 		// A marker that starts a field cannot overlap this one (a space
 		// would have to come before it inside the marker).
-		j := strings.Index(s[i+len(marker):], marker)
-		if j < 0 {
-			break
-		}
-		i += len(marker) + j
+		i = indexMarker(s, i+len(marker))
 	}
 	if done == 0 {
 		return joinFields(s)
 	}
 	b.WriteString(s[done:])
 	return joinFields(b.String())
+}
+
+const marker = "urlLink"
+
+// indexMarker is the index of the first marker in s[from:] (absolute), or
+// -1. It looks for the marker's 'L', a rare byte in English text, rather
+// than its 'u' as strings.Index does (which stopped at most words).
+func indexMarker(s string, from int) int {
+	const l = 3 // the index of 'L' in the marker
+	for i := from + l; i < len(s); {
+		j := strings.IndexByte(s[i:], 'L')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if st := i - l; st >= from && st+len(marker) <= len(s) && s[st:st+len(marker)] == marker {
+			return st
+		}
+		i++
+	}
+	return -1
 }
 
 // fieldStart reports whether s[i] starts a field of strings.Fields: it is

@@ -65,12 +65,22 @@ func TestCleanBlogTextMatchesOracle(t *testing.T) {
 }
 
 func FuzzCleanBlogText(f *testing.F) {
-	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s", "abcdefg  hij", "abcdefgh\u00a0 ijklmnop  q"} {
+	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", "LurlLinkL urlLinurlLink", "urlLin", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s", "abcdefg  hij", "abcdefgh\u00a0 ijklmnop  q"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if got, want := cleanBlogText(raw), oracleCleanBlogText(raw); got != want {
 			t.Fatalf("cleanBlogText(%q) = %q, want %q", raw, got, want)
+		}
+		s := string(raw)
+		for from := 0; from <= len(s); from++ {
+			want := strings.Index(s[from:], "urlLink")
+			if want >= 0 {
+				want += from
+			}
+			if got := indexMarker(s, from); got != want {
+				t.Fatalf("indexMarker(%q, %d) = %d, want %d", s, from, got, want)
+			}
 		}
 	})
 }
