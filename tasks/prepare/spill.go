@@ -393,11 +393,10 @@ func indexShard(b []byte) ([]spillKey, error) {
 		}
 		k.seq, r = v, r[m:]
 		for f := 0; f < spillFields; f++ {
-			l, m := binary.Uvarint(r)
-			if m <= 0 || l > uint64(len(r)-m) {
-				return nil, errSpillCorrupt
+			var err error
+			if _, r, err = spillString(r); err != nil {
+				return nil, err
 			}
-			r = r[m+int(l):]
 		}
 		t, m := binary.Varint(r)
 		if m <= 0 {
@@ -409,6 +408,43 @@ func indexShard(b []byte) ([]spillKey, error) {
 	}
 	return keys, nil
 }
+
+// spillString cuts the first string (uvarint length, bytes) off r.
+func spillString(r []byte) (str, rest []byte, err error) {
+	l, m := binary.Uvarint(r)
+	if m <= 0 || l > uint64(len(r)-m) {
+		return nil, nil, errSpillCorrupt
+	}
+	return r[m : m+int(l)], r[m+int(l):], nil
+}
+
+// peekSourceItem returns the Source and ItemID of the record k locates
+// in a loaded shard, without decoding it (loadUsers drops most Amazon
+// reviews by their item alone). The bytes are the shard's.
+func peekSourceItem(b []byte, k spillKey) (source, item []byte, err error) {
+	r := b[k.off+8 : k.end] // after the hash (indexShard read it)
+	if _, m := binary.Uvarint(r); m > 0 {
+		r = r[m:]
+	} else {
+		return nil, nil, errSpillCorrupt
+	}
+	for f := 0; f <= itemField; f++ {
+		var str []byte
+		if str, r, err = spillString(r); err != nil {
+			return nil, nil, err
+		}
+		switch f {
+		case 0:
+			source = str
+		case itemField:
+			item = str
+		}
+	}
+	return source, item, nil
+}
+
+// itemField is the index of ItemID among the strings encodeSpilled writes.
+const itemField = 10
 
 // shardDecoder decodes the records of one loaded shard. From an owned
 // shard (see spillWriter.load) the records' strings are cut out of it
@@ -444,6 +480,16 @@ func (d *shardDecoder) decode(k spillKey, s *spilled) error {
 	r := &s.rec
 	r.Source, r.Kind, r.Community = d.intern(r.Source), d.intern(r.Kind), d.intern(r.Community)
 	return nil
+}
+
+// internBytes is intern for bytes of the shard.
+func (d *shardDecoder) internBytes(b []byte) string {
+	if v, ok := d.own[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	d.own[v] = v
+	return v
 }
 
 func (d *shardDecoder) intern(s string) string {

@@ -147,3 +147,23 @@ func TestSpillCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestPeekSourceItem holds peekSourceItem to the decoded records: the
+// Source and ItemID it reads without decoding are theirs.
+func TestPeekSourceItem(t *testing.T) {
+	in := spillTestRecords()
+	b := encodeAll(in...)
+	keys, err := indexShard(b)
+	if err != nil || len(keys) != len(in) {
+		t.Fatal(len(keys), err)
+	}
+	for i, k := range keys {
+		src, item, err := peekSourceItem(b, k)
+		if err != nil || string(src) != in[i].rec.Source || string(item) != in[i].rec.ItemID {
+			t.Errorf("record %d: peek %q %q %v, want %q %q", i, src, item, err, in[i].rec.Source, in[i].rec.ItemID)
+		}
+	}
+	if _, _, err := peekSourceItem(b[:keys[0].off+12], spillKey{off: keys[0].off, end: keys[0].off + 12}); err == nil {
+		t.Error("a cut record peeked without error")
+	}
+}
