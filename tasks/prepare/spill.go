@@ -9,7 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -249,11 +249,12 @@ func encodeSpilled(b []byte, hash, seq uint64, r *tasks.Record) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	keys := make([]string, 0, len(r.Meta))
+	var small [8]string // a record's few keys, without an allocation
+	keys := small[:0]
 	for k := range r.Meta {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
 		b = binary.AppendUvarint(b, uint64(len(k)))
