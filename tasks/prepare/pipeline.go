@@ -501,6 +501,7 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		g := keys[:n]
 		keys = keys[n:]
 		u := &tasks.User{ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
+		metaIn := false
 		for j, k := range g {
 			// The source and item decide the Amazon drops (most of the
 			// Amazon reviews): read them first, and decode only the
@@ -531,9 +532,12 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 			if r.UserName != "" {
 				u.Name = r.UserName
 			}
-			for k, v := range r.Meta {
-				u.Meta[k] = v
+			if !dec.meta.same || !metaIn {
+				for k, v := range r.Meta {
+					u.Meta[k] = v
+				}
 			}
+			metaIn = true // the last record's Meta is in u.Meta
 			r.User = u.ID // the raw id never leaves this function
 			if u.Records == nil {
 				u.Records = make([]tasks.Record, 0, len(g))

@@ -2,6 +2,7 @@ package prepare
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -300,9 +301,20 @@ func (d *spillDecoder) str() string {
 	return d.src[off : off+int(n)]
 }
 
+// metaReuse is the Meta map of the last record a shardDecoder decoded,
+// with its encoded bytes: the records of a Blogger user (most records
+// with a Meta) all carry the same one, and records of one user share it
+// instead of each getting a copy (nothing writes to a record's Meta).
+type metaReuse struct {
+	enc  []byte
+	m    map[string]string
+	same bool // the last record decoded took m as it was
+}
+
 // decodeSpilled decodes one record; src is b as a string (the strings of
-// the record are cut out of it).
-func decodeSpilled(b []byte, src string, s *spilled) error {
+// the record are cut out of it). With mr, a Meta encoded as the last one
+// reuses its map.
+func decodeSpilled(b []byte, src string, s *spilled, mr *metaReuse) error {
 	if len(b) < 8 {
 		return errSpillCorrupt
 	}
@@ -339,6 +351,14 @@ func decodeSpilled(b []byte, src string, s *spilled) error {
 	} else {
 		d.b = d.b[1:]
 	}
+	if mr != nil {
+		mr.same = false
+		if mr.m != nil && bytes.Equal(d.b, mr.enc) {
+			r.Meta, mr.same = mr.m, true
+			return nil
+		}
+		mr.enc, mr.m = d.b, nil
+	}
 	nm := d.uvarint()
 	if nm > 0 && d.err == nil {
 		r.Meta = make(map[string]string, nm)
@@ -348,6 +368,9 @@ func decodeSpilled(b []byte, src string, s *spilled) error {
 		}
 	} else {
 		r.Meta = nil
+	}
+	if mr != nil && d.err == nil {
+		mr.m = r.Meta
 	}
 	return d.err
 }
@@ -451,9 +474,10 @@ const itemField = 10
 // shard (see spillWriter.load) the records' strings are cut out of it
 // without copies; otherwise each record is copied out first.
 type shardDecoder struct {
-	b   []byte
-	src string // b as a string, when owned
-	own map[string]string
+	b    []byte
+	src  string // b as a string, when owned
+	own  map[string]string
+	meta metaReuse
 }
 
 func newShardDecoder(b []byte, owned bool) *shardDecoder {
@@ -472,7 +496,7 @@ func (d *shardDecoder) decode(k spillKey, s *spilled) error {
 	} else {
 		src = string(d.b[k.off:k.end])
 	}
-	if err := decodeSpilled(d.b[k.off:k.end], src, s); err != nil {
+	if err := decodeSpilled(d.b[k.off:k.end], src, s, &d.meta); err != nil {
 		return err
 	}
 	// The few distinct sources, kinds and communities are copied out of
@@ -544,7 +568,7 @@ func readSpill(path string, fn func(*spilled) error) error {
 			return fmt.Errorf("spill %s: %w", path, err)
 		}
 		var s spilled
-		if err := decodeSpilled(buf, string(buf), &s); err != nil {
+		if err := decodeSpilled(buf, string(buf), &s, nil); err != nil {
 			return fmt.Errorf("spill %s: %w", path, err)
 		}
 		if err := fn(&s); err != nil {

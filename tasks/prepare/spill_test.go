@@ -167,3 +167,32 @@ func TestPeekSourceItem(t *testing.T) {
 		t.Error("a cut record peeked without error")
 	}
 }
+
+// TestDecodeMetaReuse: a record whose Meta is encoded as the last one's
+// decodes to the same map (and says so); any other Meta is its own.
+func TestDecodeMetaReuse(t *testing.T) {
+	meta := map[string]string{"age": "23", "sign": "Leo"}
+	in := []spilled{
+		{hash: 1, seq: 1, rec: tasks.Record{Source: "blogger", Text: "a", Meta: meta}},
+		{hash: 1, seq: 2, rec: tasks.Record{Source: "blogger", Text: "b", Meta: map[string]string{"sign": "Leo", "age": "23"}}},
+		{hash: 1, seq: 3, rec: tasks.Record{Source: "blogger", Text: "c", Meta: map[string]string{"age": "24", "sign": "Leo"}}},
+		{hash: 1, seq: 4, rec: tasks.Record{Source: "blogger", Text: "d"}},
+		{hash: 1, seq: 5, rec: tasks.Record{Source: "blogger", Text: "e"}},
+	}
+	b := encodeAll(in...)
+	keys, err := indexShard(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newShardDecoder(b, false)
+	wantSame := []bool{false, true, false, false, false}
+	for i, k := range keys {
+		var s spilled
+		if err := d.decode(k, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(s.rec.Meta, in[i].rec.Meta) || d.meta.same != wantSame[i] {
+			t.Errorf("record %d: Meta %v same %v, want %v %v", i, s.rec.Meta, d.meta.same, in[i].rec.Meta, wantSame[i])
+		}
+	}
+}
