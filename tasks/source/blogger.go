@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -255,13 +256,24 @@ func (c *lineCounter) at(off int) int {
 	return c.line
 }
 
-// cleanBlogText decodes a post to clean UTF-8 text.
+// cleanBlogText decodes a post to clean UTF-8 text. The steps read raw
+// in place (a post is rarely valid UTF-8 with words one space apart
+// already, so each step's output is a new string anyway); only a result
+// that is still a piece of raw is copied out of it, which is read into a
+// reused buffer.
 func cleanBlogText(raw []byte) string {
-	s := fixUTF8Bytes(raw)
+	s := unsafe.String(unsafe.SliceData(raw), len(raw))
+	s = fixUTF8(s)
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
-	return joinBlogFields(s)
+	s = joinBlogFields(s)
+	if len(s) > 0 && len(raw) > 0 {
+		if p, r := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(&raw[0])); p >= r && p < r+uintptr(len(raw)) {
+			s = strings.Clone(s)
+		}
+	}
+	return s
 }
 
 // joinBlogFields returns the fields of s (strings.Fields: NBSP and NEL

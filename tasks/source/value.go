@@ -208,13 +208,6 @@ func fixUTF8(s string) string {
 	return b.String()
 }
 
-// fixUTF8Bytes is fixUTF8 for a byte slice.
-func fixUTF8Bytes(p []byte) string {
-	if utf8.Valid(p) {
-		return string(p)
-	}
-	return fixUTF8(string(p))
-}
 
 // lookupPath follows a dotted path ("user.id_str") through decoded JSON
 // objects. A path segment that names an existing key containing dots wins
