@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -250,19 +249,23 @@ func encodeSpilled(b []byte, hash, seq uint64, r *tasks.Record) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	var small [8]string // a record's few keys, without an allocation
-	keys := small[:0]
-	for k := range r.Meta {
-		keys = append(keys, k)
+	// The entries in key order: taken with their values in one walk of
+	// the map, into an array on the stack (a record has a few), and
+	// sorted by insertion.
+	var small [8][2]string
+	kv := small[:0]
+	for k, v := range r.Meta {
+		kv = append(kv, [2]string{k, v})
+		for j := len(kv) - 1; j > 0 && kv[j][0] < kv[j-1][0]; j-- {
+			kv[j], kv[j-1] = kv[j-1], kv[j]
+		}
 	}
-	slices.Sort(keys)
-	b = binary.AppendUvarint(b, uint64(len(keys)))
-	for _, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		v := r.Meta[k]
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
+	b = binary.AppendUvarint(b, uint64(len(kv)))
+	for _, e := range kv {
+		b = binary.AppendUvarint(b, uint64(len(e[0])))
+		b = append(b, e[0]...)
+		b = binary.AppendUvarint(b, uint64(len(e[1])))
+		b = append(b, e[1]...)
 	}
 	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-4))
 	return b

@@ -196,3 +196,29 @@ func TestDecodeMetaReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeMetaOrder: a Meta is written in key order, whatever the map's
+// iteration order, so equal maps encode to equal bytes (the decoder's
+// reuse of the last Meta compares them).
+func TestEncodeMetaOrder(t *testing.T) {
+	m := map[string]string{}
+	for _, k := range []string{"sign", "age", "industry", "gender", "a", "zz", "m"} {
+		m[k] = k + "!"
+	}
+	r := tasks.Record{Source: "blogger", Meta: m}
+	want := encodeSpilled(nil, 1, 1, &r)
+	for range 20 {
+		c := map[string]string{}
+		for k, v := range m {
+			c[k] = v
+		}
+		r.Meta = c
+		if got := encodeSpilled(nil, 1, 1, &r); string(got) != string(want) {
+			t.Fatal("equal Meta maps encoded differently")
+		}
+	}
+	var s spilled
+	if err := decodeSpilled(want[4:], string(want[4:]), &s, nil); err != nil || !reflect.DeepEqual(s.rec.Meta, m) {
+		t.Fatalf("decoded Meta %v, %v", s.rec.Meta, err)
+	}
+}
