@@ -208,7 +208,6 @@ func fixUTF8(s string) string {
 	return b.String()
 }
 
-
 // lookupPath follows a dotted path ("user.id_str") through decoded JSON
 // objects. A path segment that names an existing key containing dots wins
 // over splitting (so "a.b" finds {"a.b":1} too).
