@@ -7,6 +7,7 @@ import (
 	"github.com/humanllm/humanllm/internal/fields"
 	"html"
 	"io"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -145,10 +146,7 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 				rec.Time, _ = parseBlogDate(date)
 			}
 			if len(meta) > 0 {
-				rec.Meta = make(map[string]string, len(meta))
-				for k, v := range meta {
-					rec.Meta[k] = v
-				}
+				rec.Meta = maps.Clone(meta) // the table copied whole, not rehashed
 			}
 			date, haveDate = "", false
 			if err := emit(rec); err != nil {
