@@ -123,22 +123,7 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 			}
 			n++
 			start := i + len("<post>")
-			end := tf.next("</post>", start)
-			next := end + len("</post>")
-			// Unterminated: the post runs to the next <date>, <post> or
-			// </Blog> (whichever comes before any later </post>).
-			limit := end
-			if limit < 0 {
-				limit = len(data)
-			}
-			for _, t := range []string{"<date>", "<post>", "</blog>"} {
-				if k := tf.next(t, start); k >= 0 && k < limit {
-					limit = k
-				}
-			}
-			if limit != end {
-				end, next = limit, limit
-			}
+			end, next := postEnd(data, start)
 			line := lc.at(i)
 			rec := tasks.Record{Source: tasks.SourceBlogger, Kind: tasks.KindPost, User: user,
 				ID: user + "/" + strconv.Itoa(n), Text: cleanBlogText(data[start:end]), File: in.Name, Line: line}
@@ -171,6 +156,31 @@ func blogUser(name string) (string, map[string]string) {
 		b = "blogger"
 	}
 	return b, nil
+}
+
+// postEnd returns the end of the post whose text starts at data[start]
+// and where reading goes on after it: its "</post>" and the byte after
+// that tag; or, unterminated, the next <date>, <post> or </Blog> when one
+// comes before any "</post>" (and reading goes on there), or the end of
+// data. Tags are matched ignoring case. One walk over the '<' of the post
+// finds whichever of the four comes first (each used to be searched for
+// on its own from the post's start, so a post was read four times).
+func postEnd(data []byte, start int) (end, next int) {
+	for p := start; p < len(data); {
+		i := bytes.IndexByte(data[p:], '<')
+		if i < 0 {
+			break
+		}
+		k := p + i
+		switch {
+		case hasTagAt(data, k, "</post>"):
+			return k, k + len("</post>")
+		case hasTagAt(data, k, "<date>"), hasTagAt(data, k, "<post>"), hasTagAt(data, k, "</blog>"):
+			return k, k
+		}
+		p = k + 1
+	}
+	return len(data), len(data)
 }
 
 // hasTagAt reports whether data[i:] starts with tag, ignoring ASCII case.

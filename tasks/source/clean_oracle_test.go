@@ -112,3 +112,40 @@ func TestCleanBlogTextRandom(t *testing.T) {
 		}
 	}
 }
+
+// postEndOracle is how Parse found the end of a post before postEnd: each
+// tag searched for on its own from the post's start.
+func postEndOracle(data []byte, start int) (end, next int) {
+	tf := tagFinder{data: data}
+	end = tf.next("</post>", start)
+	next = end + len("</post>")
+	limit := end
+	if limit < 0 {
+		limit = len(data)
+	}
+	for _, t := range []string{"<date>", "<post>", "</blog>"} {
+		if k := tf.next(t, start); k >= 0 && k < limit {
+			limit = k
+		}
+	}
+	if limit != end {
+		end, next = limit, limit
+	}
+	return end, next
+}
+
+// FuzzPostEnd holds postEnd to the oracle from every start.
+func FuzzPostEnd(f *testing.F) {
+	for _, s := range []string{"", "a</post>", "x<date>y</post>", "<POST>a</Post><DATE>", "</blog", "a<b</Blog>c</post>", "<<post></post", "</POST"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for start := 0; start <= len(data); start++ {
+			e, n := postEnd(data, start)
+			we, wn := postEndOracle(data, start)
+			if e != we || n != wn {
+				t.Fatalf("postEnd(%q, %d) = %d, %d; want %d, %d", data, start, e, n, we, wn)
+			}
+		}
+	})
+}
