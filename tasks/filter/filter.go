@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
@@ -154,10 +155,12 @@ func (c *Config) Scrubber() *Scrubber {
 // ("[removed]" and "[deleted]" bodies become empty; PII is scrubbed). It
 // returns "" to keep the record, or the reason it is dropped.
 func (c *Config) Record(r *tasks.Record) string {
-	author := strings.ToLower(r.UserName)
-	if author == "" {
-		author = strings.ToLower(r.User)
+	name := r.UserName
+	if name == "" {
+		name = r.User
 	}
+	var buf [64]byte
+	author := lowerName(buf[:], name)
 	for _, a := range c.DropAuthors {
 		if a != "" && strings.Contains(author, a) {
 			return ReasonDeletedAuthor
@@ -242,6 +245,29 @@ func (c *Config) Record(r *tasks.Record) string {
 		r.Text, r.Title = r.Title, ""
 	}
 	return ""
+}
+
+// lowerName is strings.ToLower(name), lower-cased into buf when it is
+// ASCII and fits (an author name, compared and dropped; most Amazon ids
+// are capitals, and ToLower allocated for each).
+func lowerName(buf []byte, name string) string {
+	if len(name) > len(buf) {
+		return strings.ToLower(name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(name)
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if len(name) == 0 {
+		return ""
+	}
+	return unsafe.String(&buf[0], len(name))
 }
 
 // runesUpTo returns utf8.RuneCountInString(s) when that is below limit, and
