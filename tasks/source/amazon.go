@@ -133,12 +133,9 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 					j.Helpful = []jv{}
 				}
 				return eachElement(raw, func(e []byte) bool {
-					var x jv
-					if x.UnmarshalJSON(e) != nil {
-						return false
-					}
-					j.Helpful = append(j.Helpful, x)
-					return true
+					// Decoded in its place (a local jv escaped to the heap).
+					j.Helpful = append(j.Helpful, jv{})
+					return j.Helpful[len(j.Helpful)-1].UnmarshalJSON(e) == nil
 				})
 			}
 			return false
@@ -200,8 +197,9 @@ func (a *amazonAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad)
 			return a.metaErr
 		}
 	}
+	var j amazonJSON // one for all lines (it escapes: decodeFast's closure)
 	return eachJSONLine(ctx, in, bad, func(line []byte, n int) error {
-		var j amazonJSON
+		j = amazonJSON{}
 		if !j.decodeFast(line) {
 			j = amazonJSON{}
 			if err := json.Unmarshal(line, &j); err != nil {
