@@ -155,9 +155,28 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 // foldsToField reports whether key, not a field's exact name, matches one
 // of fields case-insensitively, as encoding/json matches keys (the fast
 // decoders leave such a key to encoding/json).
+// The fields are ASCII, so an ASCII key can only match one of its length
+// (most keys of a tweet are of no field, and were compared with each).
 func foldsToField(key []byte, fields []string) bool {
+	if !hasNonASCII(key) {
+		for _, f := range fields {
+			if len(f) == len(key) && bytes.EqualFold(key, []byte(f)) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, f := range fields {
 		if bytes.EqualFold(key, []byte(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
 			return true
 		}
 	}

@@ -187,3 +187,22 @@ func FuzzParseNumber(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFoldsToField holds foldsToField (which compares an ASCII key only
+// with the fields of its length) to bytes.EqualFold with every field.
+func FuzzFoldsToField(f *testing.F) {
+	for _, s := range []string{"", "text", "TEXT", "Full_Text", "ſcreen_name", "\u212Aey", "id", "ID_STR", "x\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		for _, fields := range [][]string{amazonFields, tweetFields, tweetUserFields, tweetExtendedFields} {
+			want := false
+			for _, fl := range fields {
+				want = want || bytes.EqualFold([]byte(key), []byte(fl))
+			}
+			if got := foldsToField([]byte(key), fields); got != want {
+				t.Fatalf("foldsToField(%q, %v) = %v, want %v", key, fields, got, want)
+			}
+		}
+	})
+}
