@@ -114,7 +114,8 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 			} else {
 				pos = end + len("</date>")
 			}
-			date, haveDate = string(bytes.TrimSpace(data[start:end])), true
+			// A view of the file's bytes: only parsed, below.
+			date, haveDate = bytesView(bytes.TrimSpace(data[start:end])), true
 		case hasTagAt(data, i, "<post>"):
 			if n&255 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -457,6 +458,24 @@ func runStart(s string, k int) int {
 	return k
 }
 
+// lowerMonth is strings.ToLower(m), into buf when m is ASCII and fits.
+func lowerMonth(buf []byte, m string) string {
+	if len(m) > len(buf) {
+		return strings.ToLower(m)
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(m)
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return bytesView(buf[:len(m)])
+}
+
 // months maps lower-cased month names (and common abbreviations) in the
 // corpus' languages to month numbers.
 var months = func() map[string]time.Month {
@@ -481,15 +500,24 @@ var months = func() map[string]time.Month {
 	return m
 }()
 
-// parseBlogDate reads "31,May,2004" as unix seconds at 00:00 UTC.
+// bytesView is b as a string without a copy; it must not outlive b's
+// contents.
+func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// parseBlogDate reads "31,May,2004" as unix seconds at 00:00 UTC. The
+// parts are cut out of s and an ASCII month is lower-cased on the stack
+// (a date per post; Split and ToLower allocated for each).
 func parseBlogDate(s string) (int64, bool) {
-	parts := strings.Split(fixUTF8(s), ",")
-	if len(parts) != 3 {
+	s = fixUTF8(s)
+	day, rest, ok1 := strings.Cut(s, ",")
+	month, year, ok2 := strings.Cut(rest, ",")
+	if !ok1 || !ok2 || strings.IndexByte(year, ',') >= 0 {
 		return 0, false
 	}
-	d, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
-	y, err2 := strconv.Atoi(strings.TrimSpace(parts[2]))
-	mo, ok := months[strings.ToLower(strings.TrimSpace(parts[1]))]
+	d, err1 := strconv.Atoi(strings.TrimSpace(day))
+	y, err2 := strconv.Atoi(strings.TrimSpace(year))
+	var buf [16]byte
+	mo, ok := months[lowerMonth(buf[:], strings.TrimSpace(month))]
 	if err1 != nil || err2 != nil || !ok || d < 1 || d > 31 || y < 1900 || y > 2100 {
 		return 0, false
 	}

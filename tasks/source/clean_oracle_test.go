@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 )
@@ -146,6 +148,39 @@ func FuzzPostEnd(f *testing.F) {
 			if e != we || n != wn {
 				t.Fatalf("postEnd(%q, %d) = %d, %d; want %d, %d", data, start, e, n, we, wn)
 			}
+		}
+	})
+}
+
+// parseBlogDateOracle is parseBlogDate as it was (Split, ToLower).
+func parseBlogDateOracle(s string) (int64, bool) {
+	parts := strings.Split(fixUTF8(s), ",")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	d, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
+	y, err2 := strconv.Atoi(strings.TrimSpace(parts[2]))
+	mo, ok := months[strings.ToLower(strings.TrimSpace(parts[1]))]
+	if err1 != nil || err2 != nil || !ok || d < 1 || d > 31 || y < 1900 || y > 2100 {
+		return 0, false
+	}
+	t := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return 0, false
+	}
+	return t.Unix(), true
+}
+
+// FuzzParseBlogDate holds parseBlogDate to the oracle.
+func FuzzParseBlogDate(f *testing.F) {
+	for _, s := range []string{"31,May,2004", " 1 , MÄRZ , 2003 ", "30,February,2004", "1,mai,2004,", "1,,2004", "", "12,Décembre,2001", "5,SEPTEMBER,1999", "\xe9,May,2004", "1,JÄNNER,2000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, gok := parseBlogDate(s)
+		w, wok := parseBlogDateOracle(s)
+		if g != w || gok != wok {
+			t.Fatalf("parseBlogDate(%q) = %d %v, want %d %v", s, g, gok, w, wok)
 		}
 	})
 }
