@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
@@ -160,7 +159,7 @@ func (c *Config) Record(r *tasks.Record) string {
 		name = r.User
 	}
 	var buf [64]byte
-	author := lowerName(buf[:], name)
+	author := fields.ToLowerInto(buf[:], name) // compared only
 	for _, a := range c.DropAuthors {
 		if a != "" && strings.Contains(author, a) {
 			return ReasonDeletedAuthor
@@ -245,29 +244,6 @@ func (c *Config) Record(r *tasks.Record) string {
 		r.Text, r.Title = r.Title, ""
 	}
 	return ""
-}
-
-// lowerName is strings.ToLower(name), lower-cased into buf when it is
-// ASCII and fits (an author name, compared and dropped; most Amazon ids
-// are capitals, and ToLower allocated for each).
-func lowerName(buf []byte, name string) string {
-	if len(name) > len(buf) {
-		return strings.ToLower(name)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= utf8.RuneSelf {
-			return strings.ToLower(name)
-		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	if len(name) == 0 {
-		return ""
-	}
-	return unsafe.String(&buf[0], len(name))
 }
 
 // runesUpTo returns utf8.RuneCountInString(s) when that is below limit, and

@@ -488,16 +488,3 @@ func TestScrubberCache(t *testing.T) {
 		}
 	}
 }
-
-// FuzzLowerName holds lowerName to strings.ToLower.
-func FuzzLowerName(f *testing.F) {
-	for _, s := range []string{"", "A2SUAM1J3GNN3B", "AutoModerator", "[deleted]", "İstanbul", "Ωmega", strings.Repeat("AbC", 30)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var buf [64]byte
-		if got, want := lowerName(buf[:], s), strings.ToLower(s); got != want {
-			t.Fatalf("lowerName(%q) = %q, want %q", s, got, want)
-		}
-	})
-}

@@ -458,24 +458,6 @@ func runStart(s string, k int) int {
 	return k
 }
 
-// lowerMonth is strings.ToLower(m), into buf when m is ASCII and fits.
-func lowerMonth(buf []byte, m string) string {
-	if len(m) > len(buf) {
-		return strings.ToLower(m)
-	}
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if c >= utf8.RuneSelf {
-			return strings.ToLower(m)
-		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return bytesView(buf[:len(m)])
-}
-
 // months maps lower-cased month names (and common abbreviations) in the
 // corpus' languages to month numbers.
 var months = func() map[string]time.Month {
@@ -517,7 +499,7 @@ func parseBlogDate(s string) (int64, bool) {
 	d, err1 := strconv.Atoi(strings.TrimSpace(day))
 	y, err2 := strconv.Atoi(strings.TrimSpace(year))
 	var buf [16]byte
-	mo, ok := months[lowerMonth(buf[:], strings.TrimSpace(month))]
+	mo, ok := months[fields.ToLowerInto(buf[:], strings.TrimSpace(month))]
 	if err1 != nil || err2 != nil || !ok || d < 1 || d > 31 || y < 1900 || y > 2100 {
 		return 0, false
 	}
