@@ -271,7 +271,7 @@ func (c *lineCounter) at(off int) int {
 // that is still a piece of raw is copied out of it, which is read into a
 // reused buffer.
 func cleanBlogText(raw []byte) string {
-	s := unsafe.String(unsafe.SliceData(raw), len(raw))
+	s := bytesView(raw)
 	s = fixUTF8(s)
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
