@@ -386,6 +386,25 @@ func (a *simAcc) flush() {
 }
 
 func (a *simAcc) sum() uint64 {
+	if a.pending == a.n {
+		// No flush yet (under 255 words, most texts): the counts are
+		// the planes, and 2*count > n, that is count >= n/2+1, is
+		// decided for the 64 of them at once, comparing plane by plane
+		// from the top bit down (gt: above t on the bits seen, eq: equal
+		// so far).
+		t := a.n/2 + 1
+		gt, eq := uint64(0), ^uint64(0)
+		for k := len(a.plane) - 1; k >= 0; k-- {
+			p := a.plane[k]
+			if t>>k&1 != 0 {
+				eq &= p
+			} else {
+				gt |= eq & p
+				eq &^= p
+			}
+		}
+		return gt | eq
+	}
 	a.flush()
 	var h uint64
 	for b := 0; b < 64; b++ {
