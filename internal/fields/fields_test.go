@@ -122,3 +122,20 @@ func BenchmarkPrefix300(b *testing.B) {
 		Prefix(s, 300)
 	}
 }
+
+// FuzzToLowerInto holds ToLowerInto to strings.ToLower, with buffers too
+// short and long enough.
+func FuzzToLowerInto(f *testing.F) {
+	for _, s := range []string{"", "A2SUAM1J3GNN3B", "AutoModerator", "[deleted]", "İstanbul", "MÄRZ", "Ωmega", strings.Repeat("AbC", 30)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var small [4]byte
+		var big [64]byte
+		for _, buf := range [][]byte{small[:], big[:]} {
+			if got, want := ToLowerInto(buf, s), strings.ToLower(s); got != want {
+				t.Fatalf("ToLowerInto(%d bytes, %q) = %q, want %q", len(buf), s, got, want)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package filter
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -124,24 +125,41 @@ func Default() Config {
 
 var scrubbers sync.Map // PIIOptions -> *Scrubber
 
+// lastScrubber is the scrubber Scrubber returned last, with its options:
+// Record asks for one per record, almost always for the same options, and
+// comparing them costs less than hashing them for the map.
+var lastScrubber atomic.Pointer[scrubberFor]
+
+type scrubberFor struct {
+	opts PIIOptions
+	sc   *Scrubber
+}
+
 // Scrubber returns the shared scrubber for c.PII (built once per distinct
 // options).
 func (c *Config) Scrubber() *Scrubber {
-	if s, ok := scrubbers.Load(c.PII); ok {
-		return s.(*Scrubber)
+	if l := lastScrubber.Load(); l != nil && l.opts == c.PII {
+		return l.sc
 	}
-	s, _ := scrubbers.LoadOrStore(c.PII, NewScrubberWith(c.PII))
-	return s.(*Scrubber)
+	s, ok := scrubbers.Load(c.PII)
+	if !ok {
+		s, _ = scrubbers.LoadOrStore(c.PII, NewScrubberWith(c.PII))
+	}
+	sc := s.(*Scrubber)
+	lastScrubber.Store(&scrubberFor{opts: c.PII, sc: sc})
+	return sc
 }
 
 // Record applies the record-level rules to r, normalising it in place
 // ("[removed]" and "[deleted]" bodies become empty; PII is scrubbed). It
 // returns "" to keep the record, or the reason it is dropped.
 func (c *Config) Record(r *tasks.Record) string {
-	author := strings.ToLower(r.UserName)
-	if author == "" {
-		author = strings.ToLower(r.User)
+	name := r.UserName
+	if name == "" {
+		name = r.User
 	}
+	var buf [64]byte
+	author := fields.ToLowerInto(buf[:], name) // compared only
 	for _, a := range c.DropAuthors {
 		if a != "" && strings.Contains(author, a) {
 			return ReasonDeletedAuthor

@@ -471,3 +471,20 @@ func FuzzRunesUpTo(f *testing.F) {
 		}
 	})
 }
+
+// TestScrubberCache: Scrubber gives the scrubber of the options asked
+// for when they alternate (its one-entry cache must not answer for other
+// options), and the same one each time for the same options.
+func TestScrubberCache(t *testing.T) {
+	a, b := Default(), Default()
+	b.PII.URLs = "keep"
+	for range 3 {
+		sa, sb := a.Scrubber(), b.Scrubber()
+		if sa == sb || sa.urls != urlAll || sb.urls != urlKeep {
+			t.Fatalf("scrubbers %+v %+v", sa, sb)
+		}
+		if a.Scrubber() != sa || b.Scrubber() != sb {
+			t.Fatal("a second scrubber for the same options")
+		}
+	}
+}

@@ -348,10 +348,12 @@ func (w *wordHasher) slowWord(s string, i int) int {
 // bit-sliced: plane[k] holds bit k of all 64 counts, so adding a word's
 // hash to every count at once is a ripple-carry add that stops when the
 // carry dies out (after two planes on average), instead of 64 separate
-// counts. The planes are flushed into ones before a count can pass 255.
+// counts. Before a count can pass 255 the planes are added into acc, the
+// counts of the words before, bit-sliced too (a full adder per plane;
+// 32 planes count up to 2^32-1 words, more than any text here has).
 type simAcc struct {
-	ones       [64]int
 	plane      [8]uint64
+	acc        [32]uint64
 	n, pending int
 }
 
@@ -376,24 +378,50 @@ func (a *simAcc) add(w uint64) {
 }
 
 func (a *simAcc) flush() {
+	var c uint64
 	for k, p := range a.plane {
-		for ; p != 0; p &= p - 1 {
-			a.ones[bits.TrailingZeros64(p)] += 1 << k
-		}
+		x := a.acc[k]
+		a.acc[k] = x ^ p ^ c
+		c = x&p | c&(x^p)
+	}
+	for k := len(a.plane); c != 0 && k < len(a.acc); k++ {
+		a.acc[k], c = a.acc[k]^c, a.acc[k]&c
 	}
 	a.plane = [8]uint64{}
 	a.pending = 0
 }
 
+// sum is the vote: bit b is set when more than half the words have it.
 func (a *simAcc) sum() uint64 {
+	t := uint64(a.n/2 + 1) // 2*count > n: count >= t
+	if a.pending == a.n {
+		// No flush yet (under 255 words, most texts): the counts are
+		// the planes.
+		return atLeast(a.plane[:], t)
+	}
 	a.flush()
-	var h uint64
-	for b := 0; b < 64; b++ {
-		if 2*a.ones[b] > a.n {
-			h |= 1 << b
+	return atLeast(a.acc[:], t)
+}
+
+// atLeast marks the counts held bit-sliced in planes (plane k: bit k of
+// each) that are at least t, comparing them all at once from the top bit
+// down: gt marks the counts already above t on the bits seen, eq those
+// equal to it so far.
+func atLeast(planes []uint64, t uint64) uint64 {
+	if t>>len(planes) != 0 {
+		return 0 // t is beyond every count the planes can hold
+	}
+	gt, eq := uint64(0), ^uint64(0)
+	for k := len(planes) - 1; k >= 0; k-- {
+		p := planes[k]
+		if t>>k&1 != 0 {
+			eq &= p
+		} else {
+			gt |= eq & p
+			eq &^= p
 		}
 	}
-	return h
+	return gt | eq
 }
 
 // NearDup marks texts[i] true when an earlier, unmarked text has a SimHash

@@ -199,3 +199,36 @@ func nearDupBanded(hs []uint64, maxHamming int) []bool {
 	}
 	return out
 }
+
+// TestSimAccSum holds simAcc's vote, taken from the bit planes before any
+// flush and from the counts after, to plain per-bit counts, for every
+// number of words around the flush (255) and with votes near the half.
+func TestSimAccSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 600; n++ {
+		for trial := 0; trial < 4; trial++ {
+			var a simAcc
+			var counts [64]int
+			bias := rng.Uint64() // some bits vote one way more often
+			for range n {
+				w := rng.Uint64()
+				if trial&1 == 1 {
+					w = w&bias | rng.Uint64()&^bias&rng.Uint64()
+				}
+				a.add(w)
+				for b := range counts {
+					counts[b] += int(w >> b & 1)
+				}
+			}
+			var want uint64
+			for b, c := range counts {
+				if 2*c > n {
+					want |= 1 << b
+				}
+			}
+			if got := a.sum(); got != want {
+				t.Fatalf("%d words: sum %x, want %x", n, got, want)
+			}
+		}
+	}
+}

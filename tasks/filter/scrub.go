@@ -99,142 +99,177 @@ func NewScrubberWith(p PIIOptions) *Scrubber {
 	return s
 }
 
-// Trigger classes for the pre-scan.
+// The classes of bytes the scan stops at (see nextCandidate).
 const (
-	trigAt = 1 << iota
-	trigURL
-	trigU
-	trigDigit
+	trigAt     = 1 << iota // '@': e-mail, handle
+	trigURL                // h, w, f (either case): a link
+	trigU                  // 'u' before '/': a Reddit handle
+	trigDigit              // digits, '+', '(': phone, address
+	trigURLPat             // ':' before '/', 'w' before 'w' (either case): a link pattern
 )
 
-// triggers[mask][c] tells whether byte c may start a match when the
-// classes in mask are enabled.
-var triggers [16][256]bool
-
-func init() {
-	for m := 0; m < 16; m++ {
-		t := &triggers[m]
-		if m&trigAt != 0 {
-			t['@'] = true
-		}
-		if m&trigURL != 0 {
-			for _, c := range "hHwWfF" {
-				t[c] = true
-			}
-		}
-		if m&trigU != 0 {
-			t['u'] = true
-		}
-		if m&trigDigit != 0 {
-			for c := '0'; c <= '9'; c++ {
-				t[c] = true
-			}
-			t['+'] = true
-			t['('] = true
-		}
+// classes returns the classes sc stops at before any link pattern is
+// seen: links are looked for (trigURL) only in a text that holds one of
+// "://", "www." and "WWW." (even inside a match), and the scan starts by
+// looking for those (trigURLPat).
+func (sc *Scrubber) classes() int {
+	cls := 0
+	if sc.emails || sc.handles {
+		cls |= trigAt
 	}
+	if sc.urls != urlKeep {
+		cls |= trigURLPat
+	}
+	if sc.handles {
+		cls |= trigU
+	}
+	if sc.phones || sc.addresses {
+		cls |= trigDigit
+	}
+	return cls
 }
 
-func hasDigit(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i]-'0' < 10 {
-			return true
+// nextCandidate returns the index of the first byte at or after i of the
+// classes in cls, or len(s). Eight bytes are classified at once (a pair is
+// judged with the byte after the eight); the last bytes one at a time.
+func nextCandidate(s string, i, cls int) int {
+	const lower = 0x2020202020202020
+	for ; i+8 <= len(s); i += 8 {
+		x := fields.Load8(s, i)
+		y := x & fields.Low7 // then &^ x: a byte with bit 7 set is none of these
+		var m uint64
+		if cls&trigDigit != 0 {
+			m = fields.Between(y, '0', '9') | fields.Equal(y, '+') | fields.Equal(y, '(')
 		}
+		if cls&trigAt != 0 {
+			m |= fields.Equal(y, '@')
+		}
+		if cls&trigURL != 0 {
+			z := y | lower
+			m |= fields.Equal(z, 'h') | fields.Equal(z, 'w') | fields.Equal(z, 'f')
+		}
+		if cls&(trigU|trigURLPat) != 0 {
+			// Pairs: the marks of the byte after each, the eighth's from
+			// the byte after the eight.
+			var nb byte
+			if i+8 < len(s) {
+				nb = s[i+8]
+			}
+			slash := fields.Equal(y, '/') &^ x
+			slash2 := slash>>8 | b2u(nb == '/')<<63
+			if cls&trigU != 0 {
+				m |= fields.Equal(y, 'u') & slash2
+			}
+			if cls&trigURLPat != 0 {
+				w := fields.Equal(y|lower, 'w') &^ x
+				w2 := w>>8 | b2u(nb|0x20 == 'w')<<63
+				m |= (fields.Equal(y, ':') & slash2) | (w & w2)
+			}
+		}
+		if m &^= x; m != 0 {
+			return i + fields.FirstByte(m)
+		}
+	}
+	for ; i < len(s); i++ {
+		if isCandidate(s, i, cls) {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isCandidate tells whether s[i] is of the classes in cls.
+func isCandidate(s string, i, cls int) bool {
+	c := s[i]
+	next := byte(0)
+	if i+1 < len(s) {
+		next = s[i+1]
+	}
+	switch {
+	case c >= '0' && c <= '9' || c == '+' || c == '(':
+		return cls&trigDigit != 0
+	case c == '@':
+		return cls&trigAt != 0
+	case c == 'u':
+		return cls&trigU != 0 && next == '/'
+	case c == ':':
+		return cls&trigURLPat != 0 && next == '/'
+	}
+	switch c | 0x20 {
+	case 'h', 'f':
+		return cls&trigURL != 0
+	case 'w':
+		return cls&trigURL != 0 || cls&trigURLPat != 0 && next|0x20 == 'w'
 	}
 	return false
 }
 
-// triggersIn reports which triggers s holds: trigAt an '@', trigURL one of
-// "://", "www." and "WWW.", trigU "u/", trigDigit an ASCII digit. It reads
-// s once, eight bytes at a time and seven places a step, so that the two
-// bytes that start each pattern are seen together; a place that starts
-// "://" or "ww" (either case) is then compared in full. (Five
-// strings.Contains and a digit loop used to read s one after the other,
-// and those of "www." and "u/" stopped at every w and u.)
-func triggersIn(s string) int {
-	found := 0
-	i := 0
-	for ; i+8 <= len(s); i += 7 {
-		x := fields.Load8(s, i)
-		y := x & fields.Low7 // then &^ x: a byte with bit 7 set is none of these
-		slash := fields.Equal(y, '/') &^ x
-		if fields.Equal(y, '@')&^x != 0 {
-			found |= trigAt
-		}
-		if fields.Between(y, '0', '9')&^x != 0 {
-			found |= trigDigit
-		}
-		if fields.Equal(y, 'u')&(slash>>8)&^x != 0 {
-			found |= trigU
-		}
-		if found&trigURL == 0 {
-			w := fields.Equal(y|0x2020202020202020, 'w') &^ x
-			for c := (fields.Equal(y, ':')&(slash>>8) | w&(w>>8)) &^ x; c != 0; c &= c - 1 {
-				if p := s[i+fields.FirstByte(c):]; strings.HasPrefix(p, "://") || strings.HasPrefix(p, "www.") || strings.HasPrefix(p, "WWW.") {
-					found |= trigURL
-					break
-				}
-			}
-		}
-	}
-	// The last places: every pattern that starts here ends here too.
-	return found | triggersBySearch(s[i:])
-}
-
-// triggersBySearch is triggersIn by one search per pattern: the form
-// triggersIn replaced, used for the last bytes of a text (and as its test
-// oracle).
-func triggersBySearch(s string) int {
-	found := 0
-	if strings.IndexByte(s, '@') >= 0 {
-		found |= trigAt
-	}
-	if strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.Contains(s, "WWW.") {
-		found |= trigURL
-	}
-	if strings.Contains(s, "u/") {
-		found |= trigU
-	}
-	if hasDigit(s) {
-		found |= trigDigit
-	}
-	return found
+// urlPatternAt tells whether s starts with a link pattern.
+func urlPatternAt(s string) bool {
+	return strings.HasPrefix(s, "://") || strings.HasPrefix(s, "www.") || strings.HasPrefix(s, "WWW.")
 }
 
 // Scrub returns s with personal data replaced, and the number of
 // replacements. When nothing is replaced s itself is returned (no
 // allocation).
+//
+// One pass over s stops at the bytes that may start a match (eight bytes
+// are looked at a step, see nextCandidate). Links are looked for only in
+// a text with a link pattern ("://", "www.", "WWW.") anywhere: the pass
+// starts without them, looking for the patterns (also over the bytes a
+// match takes), and starts over with them at the first one.
 func (sc *Scrubber) Scrub(s string) (string, int) {
-	mask := 0
-	found := triggersIn(s)
-	if (sc.emails || sc.handles) && found&trigAt != 0 {
-		mask |= trigAt
-	}
-	if sc.urls != urlKeep && found&trigURL != 0 {
-		mask |= trigURL
-	}
-	if sc.handles && found&trigU != 0 {
-		mask |= trigU
-	}
-	if (sc.phones || sc.addresses) && found&trigDigit != 0 {
-		mask |= trigDigit
-	}
-	if mask == 0 {
-		return s, 0
-	}
-	e := emitter{in: s, tokEnd: -1}
-	tbl := &triggers[mask]
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !tbl[c] {
-			i++
-			continue
+	cls := sc.classes()
+	for {
+		out, n, again := sc.scrub(s, cls)
+		if !again {
+			return out, n
 		}
+		cls = cls&^trigURLPat | trigURL
+	}
+}
+
+// scrub is one pass of Scrub over s stopping at the classes in cls; with
+// trigURLPat it reports again (and nothing else) at the first link
+// pattern.
+func (sc *Scrubber) scrub(s string, cls int) (out string, n int, again bool) {
+	e := emitter{in: s, tokEnd: -1}
+	// took reports whether a match just made over s[st:end] hides a link
+	// pattern from the pass (one that starts inside it; those that start
+	// before st were looked at).
+	took := func(st, end int) bool {
+		if cls&trigURLPat == 0 {
+			return false
+		}
+		lo, hi := max(st-3, 0), min(end+3, len(s))
+		p := s[lo:hi]
+		return strings.Contains(p, "://") || strings.Contains(p, "www.") || strings.Contains(p, "WWW.")
+	}
+	for i := 0; ; {
+		if i = nextCandidate(s, i, cls); i >= len(s) {
+			break
+		}
+		c := s[i]
 		switch {
+		case c == ':' || cls&trigURLPat != 0 && c|0x20 == 'w':
+			if urlPatternAt(s[i:]) {
+				return "", 0, true
+			}
+			i++
 		case c == '@':
 			if sc.emails {
 				if st, end, ok := emailAt(s, i, e.last); ok && !isWordByte(e.prev(st)) {
 					e.replace(st, end, TokenEmail)
+					if took(st, end) {
+						return "", 0, true
+					}
 					i = end
 					continue
 				}
@@ -242,6 +277,9 @@ func (sc *Scrubber) Scrub(s string) (string, int) {
 			if sc.handles && !isWordByte(e.prev(i)) && e.prev(i) != '@' {
 				if end := handleAt(s, i+1); end > i+1 {
 					e.replace(i, end, TokenUser)
+					if took(i, end) {
+						return "", 0, true
+					}
 					i = end
 					continue
 				}
@@ -256,6 +294,9 @@ func (sc *Scrubber) Scrub(s string) (string, int) {
 				if !isWordByte(p) && p != '/' && p != '@' {
 					if end := handleAt(s, i+2); end-(i+2) >= 3 {
 						e.replace(st, end, TokenUser)
+						if took(st, end) {
+							return "", 0, true
+						}
 						i = end
 						continue
 					}
@@ -268,6 +309,9 @@ func (sc *Scrubber) Scrub(s string) (string, int) {
 				if sc.phones {
 					if end, ok := phoneAt(s, i); ok {
 						e.replace(i, end, TokenPhone)
+						if took(i, end) {
+							return "", 0, true
+						}
 						i = end
 						continue
 					}
@@ -275,6 +319,9 @@ func (sc *Scrubber) Scrub(s string) (string, int) {
 				if sc.addresses && c >= '0' && c <= '9' && addrLeftOK(p) {
 					if end, ok := addressAt(s, i); ok {
 						e.replace(i, end, TokenAddress)
+						if took(i, end) {
+							return "", 0, true
+						}
 						i = end
 						continue
 					}
@@ -301,7 +348,8 @@ func (sc *Scrubber) Scrub(s string) (string, int) {
 			i++
 		}
 	}
-	return e.finish()
+	out, n = e.finish()
+	return out, n, false
 }
 
 // emitter builds the output lazily.

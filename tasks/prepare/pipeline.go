@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/humanllm/humanllm/tasks"
 	"github.com/humanllm/humanllm/tasks/filter"
@@ -499,31 +500,43 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		g := keys[:n]
 		keys = keys[n:]
 		u := &tasks.User{ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
+		metaIn := false
 		for j, k := range g {
-			if err := dec.decode(k, &s); err != nil {
+			// The source and item decide the Amazon drops (most of the
+			// Amazon reviews): read them first, and decode only the
+			// records kept.
+			src, item, err := peekSourceItem(data, k)
+			if err != nil {
 				return nil, nil, fmt.Errorf("spill %s: %w", path, err)
 			}
-			r := &s.rec
 			if j == 0 {
-				u.Source = r.Source
+				u.Source = dec.internBytes(src)
 			}
 			counts.in++
-			if r.Source == tasks.SourceAmazon {
-				if !top[r.ItemID] {
+			if string(src) == tasks.SourceAmazon {
+				itemID := unsafe.String(unsafe.SliceData(item), len(item)) // only looked up
+				if !top[itemID] {
 					counts.dropped[filter.ReasonAmazonItemNotTop]++
 					continue
 				}
-				if !p.kcore.KeepUser(h) || !p.kcore.KeepItem(r.ItemID) {
+				if !p.kcore.KeepUser(h) || !p.kcore.KeepItem(itemID) {
 					counts.dropped[filter.ReasonAmazonKCore]++
 					continue
 				}
 			}
+			if err := dec.decode(k, &s); err != nil {
+				return nil, nil, fmt.Errorf("spill %s: %w", path, err)
+			}
+			r := &s.rec
 			if r.UserName != "" {
 				u.Name = r.UserName
 			}
-			for k, v := range r.Meta {
-				u.Meta[k] = v
+			if !dec.meta.same || !metaIn {
+				for k, v := range r.Meta {
+					u.Meta[k] = v
+				}
 			}
+			metaIn = true // the last record's Meta is in u.Meta
 			r.User = u.ID // the raw id never leaves this function
 			if u.Records == nil {
 				u.Records = make([]tasks.Record, 0, len(g))

@@ -2,6 +2,7 @@ package prepare
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -249,18 +249,23 @@ func encodeSpilled(b []byte, hash, seq uint64, r *tasks.Record) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	keys := make([]string, 0, len(r.Meta))
-	for k := range r.Meta {
-		keys = append(keys, k)
+	// The entries in key order: taken with their values in one walk of
+	// the map, into an array on the stack (a record has a few), and
+	// sorted by insertion.
+	var small [8][2]string
+	kv := small[:0]
+	for k, v := range r.Meta {
+		kv = append(kv, [2]string{k, v})
+		for j := len(kv) - 1; j > 0 && kv[j][0] < kv[j-1][0]; j-- {
+			kv[j], kv[j-1] = kv[j-1], kv[j]
+		}
 	}
-	sort.Strings(keys)
-	b = binary.AppendUvarint(b, uint64(len(keys)))
-	for _, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		v := r.Meta[k]
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
+	b = binary.AppendUvarint(b, uint64(len(kv)))
+	for _, e := range kv {
+		b = binary.AppendUvarint(b, uint64(len(e[0])))
+		b = append(b, e[0]...)
+		b = binary.AppendUvarint(b, uint64(len(e[1])))
+		b = append(b, e[1]...)
 	}
 	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-4))
 	return b
@@ -299,9 +304,20 @@ func (d *spillDecoder) str() string {
 	return d.src[off : off+int(n)]
 }
 
+// metaReuse is the Meta map of the last record a shardDecoder decoded,
+// with its encoded bytes: the records of a Blogger user (most records
+// with a Meta) all carry the same one, and records of one user share it
+// instead of each getting a copy (nothing writes to a record's Meta).
+type metaReuse struct {
+	enc  []byte
+	m    map[string]string
+	same bool // the last record decoded took m as it was
+}
+
 // decodeSpilled decodes one record; src is b as a string (the strings of
-// the record are cut out of it).
-func decodeSpilled(b []byte, src string, s *spilled) error {
+// the record are cut out of it). With mr, a Meta encoded as the last one
+// reuses its map.
+func decodeSpilled(b []byte, src string, s *spilled, mr *metaReuse) error {
 	if len(b) < 8 {
 		return errSpillCorrupt
 	}
@@ -338,6 +354,14 @@ func decodeSpilled(b []byte, src string, s *spilled) error {
 	} else {
 		d.b = d.b[1:]
 	}
+	if mr != nil {
+		mr.same = false
+		if mr.m != nil && bytes.Equal(d.b, mr.enc) {
+			r.Meta, mr.same = mr.m, true
+			return nil
+		}
+		mr.enc, mr.m = d.b, nil
+	}
 	nm := d.uvarint()
 	if nm > 0 && d.err == nil {
 		r.Meta = make(map[string]string, nm)
@@ -347,6 +371,9 @@ func decodeSpilled(b []byte, src string, s *spilled) error {
 		}
 	} else {
 		r.Meta = nil
+	}
+	if mr != nil && d.err == nil {
+		mr.m = r.Meta
 	}
 	return d.err
 }
@@ -393,11 +420,10 @@ func indexShard(b []byte) ([]spillKey, error) {
 		}
 		k.seq, r = v, r[m:]
 		for f := 0; f < spillFields; f++ {
-			l, m := binary.Uvarint(r)
-			if m <= 0 || l > uint64(len(r)-m) {
-				return nil, errSpillCorrupt
+			var err error
+			if _, r, err = spillString(r); err != nil {
+				return nil, err
 			}
-			r = r[m+int(l):]
 		}
 		t, m := binary.Varint(r)
 		if m <= 0 {
@@ -410,13 +436,51 @@ func indexShard(b []byte) ([]spillKey, error) {
 	return keys, nil
 }
 
+// spillString cuts the first string (uvarint length, bytes) off r.
+func spillString(r []byte) (str, rest []byte, err error) {
+	l, m := binary.Uvarint(r)
+	if m <= 0 || l > uint64(len(r)-m) {
+		return nil, nil, errSpillCorrupt
+	}
+	return r[m : m+int(l)], r[m+int(l):], nil
+}
+
+// peekSourceItem returns the Source and ItemID of the record k locates
+// in a loaded shard, without decoding it (loadUsers drops most Amazon
+// reviews by their item alone). The bytes are the shard's.
+func peekSourceItem(b []byte, k spillKey) (source, item []byte, err error) {
+	r := b[k.off+8 : k.end] // after the hash (indexShard read it)
+	if _, m := binary.Uvarint(r); m > 0 {
+		r = r[m:]
+	} else {
+		return nil, nil, errSpillCorrupt
+	}
+	for f := 0; f <= itemField; f++ {
+		var str []byte
+		if str, r, err = spillString(r); err != nil {
+			return nil, nil, err
+		}
+		switch f {
+		case 0:
+			source = str
+		case itemField:
+			item = str
+		}
+	}
+	return source, item, nil
+}
+
+// itemField is the index of ItemID among the strings encodeSpilled writes.
+const itemField = 10
+
 // shardDecoder decodes the records of one loaded shard. From an owned
 // shard (see spillWriter.load) the records' strings are cut out of it
 // without copies; otherwise each record is copied out first.
 type shardDecoder struct {
-	b   []byte
-	src string // b as a string, when owned
-	own map[string]string
+	b    []byte
+	src  string // b as a string, when owned
+	own  map[string]string
+	meta metaReuse
 }
 
 func newShardDecoder(b []byte, owned bool) *shardDecoder {
@@ -435,7 +499,7 @@ func (d *shardDecoder) decode(k spillKey, s *spilled) error {
 	} else {
 		src = string(d.b[k.off:k.end])
 	}
-	if err := decodeSpilled(d.b[k.off:k.end], src, s); err != nil {
+	if err := decodeSpilled(d.b[k.off:k.end], src, s, &d.meta); err != nil {
 		return err
 	}
 	// The few distinct sources, kinds and communities are copied out of
@@ -444,6 +508,16 @@ func (d *shardDecoder) decode(k spillKey, s *spilled) error {
 	r := &s.rec
 	r.Source, r.Kind, r.Community = d.intern(r.Source), d.intern(r.Kind), d.intern(r.Community)
 	return nil
+}
+
+// internBytes is intern for bytes of the shard.
+func (d *shardDecoder) internBytes(b []byte) string {
+	if v, ok := d.own[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	d.own[v] = v
+	return v
 }
 
 func (d *shardDecoder) intern(s string) string {
@@ -497,7 +571,7 @@ func readSpill(path string, fn func(*spilled) error) error {
 			return fmt.Errorf("spill %s: %w", path, err)
 		}
 		var s spilled
-		if err := decodeSpilled(buf, string(buf), &s); err != nil {
+		if err := decodeSpilled(buf, string(buf), &s, nil); err != nil {
 			return fmt.Errorf("spill %s: %w", path, err)
 		}
 		if err := fn(&s); err != nil {

@@ -147,3 +147,78 @@ func TestSpillCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestPeekSourceItem holds peekSourceItem to the decoded records: the
+// Source and ItemID it reads without decoding are theirs.
+func TestPeekSourceItem(t *testing.T) {
+	in := spillTestRecords()
+	b := encodeAll(in...)
+	keys, err := indexShard(b)
+	if err != nil || len(keys) != len(in) {
+		t.Fatal(len(keys), err)
+	}
+	for i, k := range keys {
+		src, item, err := peekSourceItem(b, k)
+		if err != nil || string(src) != in[i].rec.Source || string(item) != in[i].rec.ItemID {
+			t.Errorf("record %d: peek %q %q %v, want %q %q", i, src, item, err, in[i].rec.Source, in[i].rec.ItemID)
+		}
+	}
+	if _, _, err := peekSourceItem(b[:keys[0].off+12], spillKey{off: keys[0].off, end: keys[0].off + 12}); err == nil {
+		t.Error("a cut record peeked without error")
+	}
+}
+
+// TestDecodeMetaReuse: a record whose Meta is encoded as the last one's
+// decodes to the same map (and says so); any other Meta is its own.
+func TestDecodeMetaReuse(t *testing.T) {
+	meta := map[string]string{"age": "23", "sign": "Leo"}
+	in := []spilled{
+		{hash: 1, seq: 1, rec: tasks.Record{Source: "blogger", Text: "a", Meta: meta}},
+		{hash: 1, seq: 2, rec: tasks.Record{Source: "blogger", Text: "b", Meta: map[string]string{"sign": "Leo", "age": "23"}}},
+		{hash: 1, seq: 3, rec: tasks.Record{Source: "blogger", Text: "c", Meta: map[string]string{"age": "24", "sign": "Leo"}}},
+		{hash: 1, seq: 4, rec: tasks.Record{Source: "blogger", Text: "d"}},
+		{hash: 1, seq: 5, rec: tasks.Record{Source: "blogger", Text: "e"}},
+	}
+	b := encodeAll(in...)
+	keys, err := indexShard(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newShardDecoder(b, false)
+	wantSame := []bool{false, true, false, false, false}
+	for i, k := range keys {
+		var s spilled
+		if err := d.decode(k, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(s.rec.Meta, in[i].rec.Meta) || d.meta.same != wantSame[i] {
+			t.Errorf("record %d: Meta %v same %v, want %v %v", i, s.rec.Meta, d.meta.same, in[i].rec.Meta, wantSame[i])
+		}
+	}
+}
+
+// TestEncodeMetaOrder: a Meta is written in key order, whatever the map's
+// iteration order, so equal maps encode to equal bytes (the decoder's
+// reuse of the last Meta compares them).
+func TestEncodeMetaOrder(t *testing.T) {
+	m := map[string]string{}
+	for _, k := range []string{"sign", "age", "industry", "gender", "a", "zz", "m"} {
+		m[k] = k + "!"
+	}
+	r := tasks.Record{Source: "blogger", Meta: m}
+	want := encodeSpilled(nil, 1, 1, &r)
+	for range 20 {
+		c := map[string]string{}
+		for k, v := range m {
+			c[k] = v
+		}
+		r.Meta = c
+		if got := encodeSpilled(nil, 1, 1, &r); string(got) != string(want) {
+			t.Fatal("equal Meta maps encoded differently")
+		}
+	}
+	var s spilled
+	if err := decodeSpilled(want[4:], string(want[4:]), &s, nil); err != nil || !reflect.DeepEqual(s.rec.Meta, m) {
+		t.Fatalf("decoded Meta %v, %v", s.rec.Meta, err)
+	}
+}

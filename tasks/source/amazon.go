@@ -133,12 +133,9 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 					j.Helpful = []jv{}
 				}
 				return eachElement(raw, func(e []byte) bool {
-					var x jv
-					if x.UnmarshalJSON(e) != nil {
-						return false
-					}
-					j.Helpful = append(j.Helpful, x)
-					return true
+					// Decoded in its place (a local jv escaped to the heap).
+					j.Helpful = append(j.Helpful, jv{})
+					return j.Helpful[len(j.Helpful)-1].UnmarshalJSON(e) == nil
 				})
 			}
 			return false
@@ -158,9 +155,28 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 // foldsToField reports whether key, not a field's exact name, matches one
 // of fields case-insensitively, as encoding/json matches keys (the fast
 // decoders leave such a key to encoding/json).
+// The fields are ASCII, so an ASCII key can only match one of its length
+// (most keys of a tweet are of no field, and were compared with each).
 func foldsToField(key []byte, fields []string) bool {
+	if !hasNonASCII(key) {
+		for _, f := range fields {
+			if len(f) == len(key) && bytes.EqualFold(key, []byte(f)) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, f := range fields {
 		if bytes.EqualFold(key, []byte(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
 			return true
 		}
 	}
@@ -200,8 +216,9 @@ func (a *amazonAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad)
 			return a.metaErr
 		}
 	}
+	var j amazonJSON // one for all lines (it escapes: decodeFast's closure)
 	return eachJSONLine(ctx, in, bad, func(line []byte, n int) error {
-		var j amazonJSON
+		j = amazonJSON{}
 		if !j.decodeFast(line) {
 			j = amazonJSON{}
 			if err := json.Unmarshal(line, &j); err != nil {

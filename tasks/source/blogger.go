@@ -7,6 +7,7 @@ import (
 	"github.com/humanllm/humanllm/internal/fields"
 	"html"
 	"io"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -112,7 +114,8 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 			} else {
 				pos = end + len("</date>")
 			}
-			date, haveDate = string(bytes.TrimSpace(data[start:end])), true
+			// A view of the file's bytes: only parsed, below.
+			date, haveDate = bytesView(bytes.TrimSpace(data[start:end])), true
 		case hasTagAt(data, i, "<post>"):
 			if n&255 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -121,22 +124,7 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 			}
 			n++
 			start := i + len("<post>")
-			end := tf.next("</post>", start)
-			next := end + len("</post>")
-			// Unterminated: the post runs to the next <date>, <post> or
-			// </Blog> (whichever comes before any later </post>).
-			limit := end
-			if limit < 0 {
-				limit = len(data)
-			}
-			for _, t := range []string{"<date>", "<post>", "</blog>"} {
-				if k := tf.next(t, start); k >= 0 && k < limit {
-					limit = k
-				}
-			}
-			if limit != end {
-				end, next = limit, limit
-			}
+			end, next := postEnd(data, start)
 			line := lc.at(i)
 			rec := tasks.Record{Source: tasks.SourceBlogger, Kind: tasks.KindPost, User: user,
 				ID: user + "/" + strconv.Itoa(n), Text: cleanBlogText(data[start:end]), File: in.Name, Line: line}
@@ -144,10 +132,7 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 				rec.Time, _ = parseBlogDate(date)
 			}
 			if len(meta) > 0 {
-				rec.Meta = make(map[string]string, len(meta))
-				for k, v := range meta {
-					rec.Meta[k] = v
-				}
+				rec.Meta = maps.Clone(meta) // the table copied whole, not rehashed
 			}
 			date, haveDate = "", false
 			if err := emit(rec); err != nil {
@@ -172,6 +157,31 @@ func blogUser(name string) (string, map[string]string) {
 		b = "blogger"
 	}
 	return b, nil
+}
+
+// postEnd returns the end of the post whose text starts at data[start]
+// and where reading goes on after it: its "</post>" and the byte after
+// that tag; or, unterminated, the next <date>, <post> or </Blog> when one
+// comes before any "</post>" (and reading goes on there), or the end of
+// data. Tags are matched ignoring case. One walk over the '<' of the post
+// finds whichever of the four comes first (each used to be searched for
+// on its own from the post's start, so a post was read four times).
+func postEnd(data []byte, start int) (end, next int) {
+	for p := start; p < len(data); {
+		i := bytes.IndexByte(data[p:], '<')
+		if i < 0 {
+			break
+		}
+		k := p + i
+		switch {
+		case hasTagAt(data, k, "</post>"):
+			return k, k + len("</post>")
+		case hasTagAt(data, k, "<date>"), hasTagAt(data, k, "<post>"), hasTagAt(data, k, "</blog>"):
+			return k, k
+		}
+		p = k + 1
+	}
+	return len(data), len(data)
 }
 
 // hasTagAt reports whether data[i:] starts with tag, ignoring ASCII case.
@@ -255,90 +265,91 @@ func (c *lineCounter) at(off int) int {
 	return c.line
 }
 
-// cleanBlogText decodes a post to clean UTF-8 text.
+// cleanBlogText decodes a post to clean UTF-8 text. The steps read raw
+// in place (a post is rarely valid UTF-8 with words one space apart
+// already, so each step's output is a new string anyway); only a result
+// that is still a piece of raw is copied out of it, which is read into a
+// reused buffer.
 func cleanBlogText(raw []byte) string {
-	s := fixUTF8Bytes(raw)
+	s := bytesView(raw)
+	s = fixUTF8(s)
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
-	return joinBlogFields(s)
+	s = joinBlogFields(s)
+	if len(s) > 0 && len(raw) > 0 {
+		if p, r := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(&raw[0])); p >= r && p < r+uintptr(len(raw)) {
+			s = strings.Clone(s)
+		}
+	}
+	return s
 }
 
 // joinBlogFields returns the fields of s (strings.Fields: NBSP and NEL
 // split too) without the corpus' "urlLink" markers, joined by one space.
-// Most of a post is already so (words one space apart): runs of fields
-// separated by a single ' ' are copied as they stand rather than field by
-// field, and s itself is returned when nothing changes.
+// A marker is cut from the start of its field (a field of the marker alone
+// goes): the markers that start a field are found with strings.Index and
+// cut out of s, which leaves every other field as it was (the white space
+// around a cut field stays, and joinFields collapses it), then joinFields
+// does the rest eight bytes at a time.
 func joinBlogFields(s string) string {
-	const marker = "urlLink"
-	if !strings.Contains(s, marker) {
+	i := indexMarker(s, 0)
+	if i < 0 {
 		return joinFields(s) // most posts
 	}
 	var b strings.Builder
-	runStart, runEnd := -1, -1 // s[runStart:runEnd] is output not yet written
-	for i := 0; i < len(s); {
-		// Skip white space; then the field runs to the next.
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if !fields.ASCIISpace[c] {
-					break
-				}
-				i++
-				continue
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			i += n
-		}
-		if i == len(s) {
-			break
-		}
-		start := i
-		for i < len(s) {
-			if c := spaceClass[s[i]]; c == 0 {
-				i++
-				continue
-			} else if c == 1 {
-				break
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
-				break
-			}
-			i += n
-		}
-		end := i
-		from := start
-		if s[start] == 'u' && strings.HasPrefix(s[start:end], marker) {
-			if end-start == len(marker) {
-				continue
-			}
-			from += len(marker)
-		}
-		if runStart >= 0 && from == start && start == runEnd+1 && s[runEnd] == ' ' {
-			runEnd = end // one ' ' apart: the separator is already right
-			continue
-		}
-		if runStart >= 0 {
+	done := 0 // s[:done] is written to b (when b is used)
+	for i >= 0 {
+		if fieldStart(s, i) {
 			if b.Cap() == 0 {
 				b.Grow(len(s))
 			}
-			b.WriteString(s[runStart:runEnd])
-			b.WriteByte(' ')
+			b.WriteString(s[done:i])
+			done = i + len(marker)
 		}
-		runStart, runEnd = from, end
+		// A marker that starts a field cannot overlap this one (a space
+		// would have to come before it inside the marker).
+		i = indexMarker(s, i+len(marker))
 	}
-	if runStart < 0 {
-		return b.String()
+	if done == 0 {
+		return joinFields(s)
 	}
-	if b.Len() == 0 && runStart == 0 && runEnd == len(s) {
-		return s
+	b.WriteString(s[done:])
+	return joinFields(b.String())
+}
+
+const marker = "urlLink"
+
+// indexMarker is the index of the first marker in s[from:] (absolute), or
+// -1. It looks for the marker's 'L', a rare byte in English text, rather
+// than its 'u' as strings.Index does (which stopped at most words).
+func indexMarker(s string, from int) int {
+	const l = 3 // the index of 'L' in the marker
+	for i := from + l; i < len(s); {
+		j := strings.IndexByte(s[i:], 'L')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if st := i - l; st >= from && st+len(marker) <= len(s) && s[st:st+len(marker)] == marker {
+			return st
+		}
+		i++
 	}
-	b.WriteString(s[runStart:runEnd])
-	return b.String()
+	return -1
+}
+
+// fieldStart reports whether s[i] starts a field of strings.Fields: it is
+// the first byte, or the rune before it is white space.
+func fieldStart(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	if c := s[i-1]; c < utf8.RuneSelf {
+		return fields.ASCIISpace[c]
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return unicode.IsSpace(r)
 }
 
 // joinFields is strings.Join(strings.Fields(s), " "). Once s is trimmed,
@@ -447,20 +458,6 @@ func runStart(s string, k int) int {
 	return k
 }
 
-// spaceClass is 0 for an ASCII byte that is not white space, 1 for ASCII
-// white space and 2 for the bytes of longer runes (or invalid ones).
-var spaceClass = func() (t [256]uint8) {
-	for c := 0; c < 256; c++ {
-		switch {
-		case c >= utf8.RuneSelf:
-			t[c] = 2
-		case fields.ASCIISpace[c]:
-			t[c] = 1
-		}
-	}
-	return
-}()
-
 // months maps lower-cased month names (and common abbreviations) in the
 // corpus' languages to month numbers.
 var months = func() map[string]time.Month {
@@ -485,15 +482,24 @@ var months = func() map[string]time.Month {
 	return m
 }()
 
-// parseBlogDate reads "31,May,2004" as unix seconds at 00:00 UTC.
+// bytesView is b as a string without a copy; it must not outlive b's
+// contents.
+func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// parseBlogDate reads "31,May,2004" as unix seconds at 00:00 UTC. The
+// parts are cut out of s and an ASCII month is lower-cased on the stack
+// (a date per post; Split and ToLower allocated for each).
 func parseBlogDate(s string) (int64, bool) {
-	parts := strings.Split(fixUTF8(s), ",")
-	if len(parts) != 3 {
+	s = fixUTF8(s)
+	day, rest, ok1 := strings.Cut(s, ",")
+	month, year, ok2 := strings.Cut(rest, ",")
+	if !ok1 || !ok2 || strings.IndexByte(year, ',') >= 0 {
 		return 0, false
 	}
-	d, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
-	y, err2 := strconv.Atoi(strings.TrimSpace(parts[2]))
-	mo, ok := months[strings.ToLower(strings.TrimSpace(parts[1]))]
+	d, err1 := strconv.Atoi(strings.TrimSpace(day))
+	y, err2 := strconv.Atoi(strings.TrimSpace(year))
+	var buf [16]byte
+	mo, ok := months[fields.ToLowerInto(buf[:], strings.TrimSpace(month))]
 	if err1 != nil || err2 != nil || !ok || d < 1 || d > 31 || y < 1900 || y > 2100 {
 		return 0, false
 	}

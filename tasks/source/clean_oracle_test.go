@@ -7,15 +7,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 )
 
 // oracleCleanBlogText is cleanBlogText as first written (Fields and Join).
 func oracleCleanBlogText(raw []byte) string {
-	s := fixUTF8Bytes(raw)
+	s := fixUTF8(string(raw))
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
@@ -65,12 +67,30 @@ func TestCleanBlogTextMatchesOracle(t *testing.T) {
 }
 
 func FuzzCleanBlogText(f *testing.F) {
-	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s", "abcdefg  hij", "abcdefgh\u00a0 ijklmnop  q"} {
+	for _, s := range []string{"", "urlLink http://x urlLinkhttp://y", "LurlLinkL urlLinurlLink", "urlLin", " a\u00a0b\u0085c\td\r\ne ", "&amp;&nbsp;x", "\xe9t\xe9 \x92s", "abcdefg  hij", "abcdefgh\u00a0 ijklmnop  q"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		if got, want := cleanBlogText(raw), oracleCleanBlogText(raw); got != want {
+		s := string(raw)
+		got, want := cleanBlogText(raw), oracleCleanBlogText(raw)
+		if got != want {
 			t.Fatalf("cleanBlogText(%q) = %q, want %q", raw, got, want)
+		}
+		// The text must not share raw's bytes (a reused buffer).
+		for i := range raw {
+			raw[i] = 'X'
+		}
+		if got != want {
+			t.Fatalf("cleanBlogText(%q) kept a piece of its input: %q", s, got)
+		}
+		for from := 0; from <= len(s); from++ {
+			want := strings.Index(s[from:], "urlLink")
+			if want >= 0 {
+				want += from
+			}
+			if got := indexMarker(s, from); got != want {
+				t.Fatalf("indexMarker(%q, %d) = %d, want %d", s, from, got, want)
+			}
 		}
 	})
 }
@@ -93,4 +113,74 @@ func TestCleanBlogTextRandom(t *testing.T) {
 			t.Fatalf("cleanBlogText(%q) = %q, want %q", p, got, want)
 		}
 	}
+}
+
+// postEndOracle is how Parse found the end of a post before postEnd: each
+// tag searched for on its own from the post's start.
+func postEndOracle(data []byte, start int) (end, next int) {
+	tf := tagFinder{data: data}
+	end = tf.next("</post>", start)
+	next = end + len("</post>")
+	limit := end
+	if limit < 0 {
+		limit = len(data)
+	}
+	for _, t := range []string{"<date>", "<post>", "</blog>"} {
+		if k := tf.next(t, start); k >= 0 && k < limit {
+			limit = k
+		}
+	}
+	if limit != end {
+		end, next = limit, limit
+	}
+	return end, next
+}
+
+// FuzzPostEnd holds postEnd to the oracle from every start.
+func FuzzPostEnd(f *testing.F) {
+	for _, s := range []string{"", "a</post>", "x<date>y</post>", "<POST>a</Post><DATE>", "</blog", "a<b</Blog>c</post>", "<<post></post", "</POST"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for start := 0; start <= len(data); start++ {
+			e, n := postEnd(data, start)
+			we, wn := postEndOracle(data, start)
+			if e != we || n != wn {
+				t.Fatalf("postEnd(%q, %d) = %d, %d; want %d, %d", data, start, e, n, we, wn)
+			}
+		}
+	})
+}
+
+// parseBlogDateOracle is parseBlogDate as it was (Split, ToLower).
+func parseBlogDateOracle(s string) (int64, bool) {
+	parts := strings.Split(fixUTF8(s), ",")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	d, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
+	y, err2 := strconv.Atoi(strings.TrimSpace(parts[2]))
+	mo, ok := months[strings.ToLower(strings.TrimSpace(parts[1]))]
+	if err1 != nil || err2 != nil || !ok || d < 1 || d > 31 || y < 1900 || y > 2100 {
+		return 0, false
+	}
+	t := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return 0, false
+	}
+	return t.Unix(), true
+}
+
+// FuzzParseBlogDate holds parseBlogDate to the oracle.
+func FuzzParseBlogDate(f *testing.F) {
+	for _, s := range []string{"31,May,2004", " 1 , MÄRZ , 2003 ", "30,February,2004", "1,mai,2004,", "1,,2004", "", "12,Décembre,2001", "5,SEPTEMBER,1999", "\xe9,May,2004", "1,JÄNNER,2000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, gok := parseBlogDate(s)
+		w, wok := parseBlogDateOracle(s)
+		if g != w || gok != wok {
+			t.Fatalf("parseBlogDate(%q) = %d %v, want %d %v", s, g, gok, w, wok)
+		}
+	})
 }

@@ -1,9 +1,12 @@
 package source
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // A validating scanner for one JSON object per line, for the adapters'
@@ -170,6 +173,21 @@ func (s *jsonScan) str() (esc, ok bool) {
 	}
 	i++
 	for i < len(b) {
+		// Skip eight bytes at a time while none is a quote, a backslash
+		// or a control byte (a byte with bit 7 set is none of them).
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			y := x & fields.Low7
+			m := (fields.Equal(y, '"') | fields.Equal(y, '\\') | ^fields.Above(y, 0x1f)&fields.High) &^ x
+			if m != 0 {
+				i += fields.FirstByte(m)
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
@@ -147,5 +150,59 @@ func FuzzTwitterFastPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkTwitterFast(t, raw)
+	})
+}
+
+// parseNumberOracle is parseNumber as it was: ParseInt tried on every
+// string first.
+func parseNumberOracle(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	if strings.IndexByte(s, ',') >= 0 {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return float64(i), true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// FuzzParseNumber holds parseNumber (which skips ParseInt where it must
+// fail) to the oracle.
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"", "5.0", "42", "-7", "+3", "1,234", " 9 ", "1e9", "0x10", "1_000", "9223372036854775808", "-", "+", "NaN", "inf", "١٢"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, gok := parseNumber(s)
+		w, wok := parseNumberOracle(s)
+		if gok != wok || math.Float64bits(g) != math.Float64bits(w) {
+			t.Fatalf("parseNumber(%q) = %v %v, want %v %v", s, g, gok, w, wok)
+		}
+	})
+}
+
+// FuzzFoldsToField holds foldsToField (which compares an ASCII key only
+// with the fields of its length) to bytes.EqualFold with every field.
+func FuzzFoldsToField(f *testing.F) {
+	for _, s := range []string{"", "text", "TEXT", "Full_Text", "ſcreen_name", "\u212Aey", "id", "ID_STR", "x\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		for _, fields := range [][]string{amazonFields, tweetFields, tweetUserFields, tweetExtendedFields} {
+			want := false
+			for _, fl := range fields {
+				want = want || bytes.EqualFold([]byte(key), []byte(fl))
+			}
+			if got := foldsToField([]byte(key), fields); got != want {
+				t.Fatalf("foldsToField(%q, %v) = %v, want %v", key, fields, got, want)
+			}
+		}
 	})
 }

@@ -68,14 +68,35 @@ func parseNumber(s string) (float64, bool) {
 	if strings.IndexByte(s, ',') >= 0 {
 		s = strings.ReplaceAll(s, ",", "")
 	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return float64(i), true
+	// ParseInt only where it can succeed (a failure allocates its error,
+	// and Amazon's ratings are "5.0").
+	if isDecimalInt(s) {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return float64(i), true
+		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
 	return f, true
+}
+
+// isDecimalInt reports whether s is an optional sign and decimal digits,
+// the only strings strconv.ParseInt(s, 10, 64) accepts.
+func isDecimalInt(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // unixFromNumber converts an epoch number to seconds. Values beyond 1e11 are
@@ -206,14 +227,6 @@ func fixUTF8(s string) string {
 		i++
 	}
 	return b.String()
-}
-
-// fixUTF8Bytes is fixUTF8 for a byte slice.
-func fixUTF8Bytes(p []byte) string {
-	if utf8.Valid(p) {
-		return string(p)
-	}
-	return fixUTF8(string(p))
 }
 
 // lookupPath follows a dotted path ("user.id_str") through decoded JSON
