@@ -682,11 +682,26 @@ func FuzzMatchEmoticon(f *testing.F) {
 	})
 }
 
+// TestMaxAbbrevLen: isAbbrevBefore's ASCII path looks up no word longer
+// than maxAbbrevLen, so no abbreviation may be longer, or non-ASCII.
+func TestMaxAbbrevLen(t *testing.T) {
+	longest := 0
+	for w := range abbreviations {
+		if !isASCII(w) {
+			t.Errorf("abbreviation %q is not ASCII", w)
+		}
+		longest = max(longest, len(w))
+	}
+	if longest != maxAbbrevLen {
+		t.Errorf("longest abbreviation has %d bytes, maxAbbrevLen is %d", longest, maxAbbrevLen)
+	}
+}
+
 // FuzzIsAbbrevBefore holds isAbbrevBefore to its first form, with
 // strings.LastIndexFunc.
 func FuzzIsAbbrevBefore(f *testing.F) {
 	for _, s := range []string{"", "Mr", "see Dr", "(e.g", "a", " x", "\u00a0Mr", "\u2003etc", "word\u0085U.S", "Ä", "x\xff",
-		"\xffMr", "MR", "The end", "(vs", "St\tJ", "İnc", "ok\u3000e"} {
+		"\xffMr", "MR", "The end", "(vs", "St\tJ", "İnc", "ok\u3000e", "(APPROX", "approxi", "Approx", "X", "x7", "7", "Sept"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -163,6 +163,9 @@ var abbreviations = map[string]bool{
 	"inc": true, "ltd": true, "co": true, "mt": true, "ft": true,
 }
 
+// maxAbbrevLen is the length of the longest of abbreviations (all ASCII).
+const maxAbbrevLen = len("approx")
+
 // Sentences splits a text into sentences: at a run of . ! ? or … followed
 // by white space (closing quotes and brackets stay with the sentence), and at
 // line breaks. A period after a known abbreviation or a single letter does
@@ -277,6 +280,7 @@ func nextSentenceByte(text string, i int) int {
 // after s ends no sentence.
 func isAbbrevBefore(s string) bool {
 	k := len(s) // the word is s[k:]; strings.LastIndexFunc, a byte at a time
+	ascii := true
 	for k > 0 {
 		if c := s[k-1]; c < utf8.RuneSelf {
 			if c == '(' || asciiSpace[c] {
@@ -285,6 +289,7 @@ func isAbbrevBefore(s string) bool {
 			k--
 			continue
 		}
+		ascii = false
 		r, n := utf8.DecodeLastRuneInString(s[:k])
 		if unicode.IsSpace(r) {
 			// As s[LastIndexFunc+1:] was: the word starts at the second
@@ -293,6 +298,27 @@ func isAbbrevBefore(s string) bool {
 			break
 		}
 		k -= n
+	}
+	if ascii {
+		// Most words: lower-cased on the stack, where ToLower allocated
+		// for every word with a capital ("Mr", "Smith"). A word longer
+		// than every abbreviation is none.
+		w := s[k:]
+		switch {
+		case len(w) == 1:
+			return asciiLetter[w[0]]
+		case len(w) > maxAbbrevLen:
+			return false
+		}
+		var buf [maxAbbrevLen]byte
+		for i := 0; i < len(w); i++ {
+			c := w[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		return abbreviations[string(buf[:len(w)])]
 	}
 	w := strings.ToLower(s[k:])
 	if w == "" {
