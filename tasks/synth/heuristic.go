@@ -1177,8 +1177,29 @@ func thirdKey(p string) string {
 		}
 		buf[i] = c
 	}
+	if n := len(p); n == 0 || n > maxThirdKeyLen || thirdFilter[n][buf[0]&31]&(1<<(buf[n-1]&31)) == 0 {
+		return "" // no key has its length, first and last letter
+	}
 	return thirdKeys[string(buf[:len(p)])]
 }
+
+// maxThirdKeyLen is the length of the longest of thirdKeys, and
+// thirdFilter[n][a&31] has bit b&31 set for every key of n bytes that starts
+// with a and ends with b: most words ("the", "and", "it") are told apart
+// from every key by it, without a map lookup.
+var maxThirdKeyLen, thirdFilter = func() (int, *[17][32]uint32) {
+	var f [17][32]uint32
+	longest := 0
+	for k := range thirdKeys {
+		if n := len(k); n > 0 && n < len(f) {
+			longest = max(longest, n)
+			f[n][k[0]&31] |= 1 << (k[n-1] & 31)
+		} else {
+			panic("thirdKeys: key " + k + " out of thirdFilter's range")
+		}
+	}
+	return longest, &f
+}()
 
 // ThirdPerson rewrites a first-person sentence minimally into the third
 // person by pronoun substitution: I -> the user, my -> their, me -> them,
@@ -1202,6 +1223,11 @@ func ThirdPerson(s string) string {
 		lp := thirdKey(p)
 		before := prev
 		prev = lp
+		if lp == "" { // not a word that it changes, nor one after which it does
+			afterUser = false
+			b.WriteString(p)
+			continue
+		}
 		if afterUser {
 			afterUser = false
 			if v, ok := agree[lp]; ok {
