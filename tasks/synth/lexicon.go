@@ -27,7 +27,7 @@ type lexicon struct {
 	buf    []byte
 	// tokenize's words to look up, empty between uses
 	pending []pendingWord
-	counts  []int32 // mattrIDs' scratch, all zero between uses
+	counts  []uint8 // mattrIDs' scratch, all zero between uses
 
 	// Counters by id for the keywords and the topics, empty between uses:
 	// their slices grow to the lexicon's size once, not once per user.

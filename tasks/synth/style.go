@@ -623,7 +623,7 @@ func (a *styleAcc) features() StyleFeatures {
 	f.MeanTextWords = nw / float64(f.Texts)
 	f.ParagraphWords = nw / float64(max(a.paragraphs, 1))
 	if len(a.lx.counts) < len(a.lx.words) {
-		a.lx.counts = make([]int32, len(a.lx.words)+len(a.lx.words)/4)
+		a.lx.counts = make([]uint8, len(a.lx.words)+len(a.lx.words)/4)
 	}
 	f.MATTR = mattrIDs(a.lower, len(a.lx.words), MATTRWindow, a.lx.counts)
 	f.ExclaimPerSentence = float64(a.excl) / ns
@@ -809,13 +809,22 @@ func median(xs []int) float64 {
 
 // mattrIDs is mattr over word ids below nIDs: the same counts, kept in a
 // slice instead of a map. counts, if long enough, is scratch space that is
-// all zero and left so.
-func mattrIDs(tokens []int32, nIDs, w int, counts []int32) float64 {
-	if len(tokens) == 0 {
-		return 0
+// all zero and left so. A count never exceeds w (the tokens in a window),
+// so for w < 256 a byte holds it: the slice, indexed by lexicon id, is a
+// quarter of the size of int32 counts and stays in the cache.
+func mattrIDs(tokens []int32, nIDs, w int, counts []uint8) float64 {
+	if w > math.MaxUint8 {
+		return mattrCounts(tokens, w, make([]int32, nIDs))
 	}
 	if len(counts) < nIDs {
-		counts = make([]int32, nIDs)
+		counts = make([]uint8, nIDs)
+	}
+	return mattrCounts(tokens, w, counts)
+}
+
+func mattrCounts[C uint8 | int32](tokens []int32, w int, counts []C) float64 {
+	if len(tokens) == 0 {
+		return 0
 	}
 	defer func() {
 		for _, t := range tokens {
@@ -838,7 +847,9 @@ func mattrIDs(tokens []int32, nIDs, w int, counts []int32) float64 {
 		}
 		counts[t]++
 	}
-	sum := float64(distinct)
+	// The sum of the windows' distinct counts, an integer: float64 held
+	// every partial sum exactly when it was summed there.
+	sum := distinct
 	windows := 1
 	for i := w; i < len(tokens); i++ {
 		out := tokens[i-w]
@@ -850,10 +861,10 @@ func mattrIDs(tokens []int32, nIDs, w int, counts []int32) float64 {
 			distinct++
 		}
 		counts[tokens[i]]++
-		sum += float64(distinct)
+		sum += distinct
 		windows++
 	}
-	return sum / float64(windows) / float64(w)
+	return float64(sum) / float64(windows) / float64(w)
 }
 
 // styleScales are the differences at which a feature counts as entirely

@@ -2,7 +2,9 @@ package synth
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,6 +101,52 @@ func TestMATTR(t *testing.T) {
 	a, b := MeasureStyle([]string{text}), MeasureStyle([]string{text + text + text})
 	if math.Abs(a.MATTR-b.MATTR) > 0.02 {
 		t.Fatalf("MATTR depends on length: %v vs %v", a.MATTR, b.MATTR)
+	}
+}
+
+// TestMATTRCounts holds mattrIDs (byte counts below a window of 256, an
+// integer sum) to the moving average as first written: a map of counts
+// per window and a float64 sum, bit for bit, at windows where a count
+// reaches 255 and past it.
+func TestMATTRCounts(t *testing.T) {
+	oracle := func(tokens []int32, w int) float64 {
+		if len(tokens) <= w {
+			return float64(len(slices.Compact(slices.Sorted(slices.Values(tokens))))) / float64(len(tokens))
+		}
+		sum, windows := 0.0, 0
+		for i := 0; i+w <= len(tokens); i++ {
+			m := map[int32]bool{}
+			for _, id := range tokens[i : i+w] {
+				m[id] = true
+			}
+			sum += float64(len(m))
+			windows++
+		}
+		return sum / float64(windows) / float64(w)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	scratch := make([]uint8, 40)
+	for _, w := range []int{1, 7, 100, 255, 256, 300} {
+		for trial := 0; trial < 20; trial++ {
+			n := 1 + rng.IntN(3*w)
+			ids := 1 + rng.IntN(40)
+			if trial%5 == 0 {
+				ids = 1 // every token the same: a count reaches w
+			}
+			tokens := make([]int32, n)
+			for i := range tokens {
+				tokens[i] = int32(rng.IntN(ids))
+			}
+			got, want := mattrIDs(tokens, 40, w, scratch), oracle(tokens, w)
+			if got != want {
+				t.Fatalf("w=%d n=%d ids=%d: mattrIDs = %v, want %v", w, n, ids, got, want)
+			}
+			for _, c := range scratch {
+				if c != 0 {
+					t.Fatalf("w=%d: scratch left non-zero", w)
+				}
+			}
+		}
 	}
 }
 
