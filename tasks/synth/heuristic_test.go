@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -499,6 +500,32 @@ func TestFitWords(t *testing.T) {
 		maxWords := rng.IntN(12)
 		if got, want := fitWords(sents, maxWords), old(sents, maxWords); got != want {
 			t.Fatalf("fitWords(%q, %d) = %q, want %q", sents, maxWords, got, want)
+		}
+	}
+}
+
+// TestWordCounterTop holds wordCounter.top (a best-k selection that skips
+// a word by its count alone) to topWords over the same counts, with many
+// ties in count and more words than 4k (the selection) and fewer (a sort).
+func TestWordCounterTop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	lx := &lexicon{}
+	for trial := 0; trial < 200; trial++ {
+		var c wordCounter
+		counts, first := map[string]int{}, map[string]int{}
+		nWords := 1 + rng.IntN(120)
+		for pos := 0; pos < 3*nWords; pos++ {
+			w := fmt.Sprintf("w%d", rng.IntN(nWords))
+			if _, ok := counts[w]; !ok {
+				first[w] = pos
+			}
+			counts[w]++
+			c.add(lx.id(w), pos)
+		}
+		for _, k := range []int{1, 3, 12} {
+			if got, want := c.top(lx, k), topWords(counts, first, k); !reflect.DeepEqual(got, want) {
+				t.Fatalf("trial %d k=%d: top = %v, topWords %v", trial, k, got, want)
+			}
 		}
 	}
 }

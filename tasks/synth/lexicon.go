@@ -336,6 +336,9 @@ func (c *wordCounter) top(l *lexicon, k int) []wordFreq {
 		// Keep the best k in a small sorted slice.
 		best := make([]wordFreq, 0, k+1)
 		for _, id := range c.touched {
+			if len(best) == k && int(c.n[id]) < best[k-1].n {
+				continue // less by its count alone: no need to read its word
+			}
 			f := wordFreq{l.words[id], int(c.n[id]), int(c.first[id])}
 			if len(best) == k && !less(f, best[k-1]) {
 				continue
