@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -801,31 +802,36 @@ func (h *Heuristic) topics(u *tasks.User, lx *lexicon) []string {
 
 // normSpace is s lower-cased with its white space collapsed:
 // strings.ToLower(strings.Join(strings.Fields(s), " ")). An ASCII text (a
-// thought key, most scenarios) is built in one pass and one allocation.
+// thought key, most scenarios) is built in one pass into one allocation,
+// which the string is (string(b) copied it into a second one).
 func normSpace(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return strings.ToLower(strings.Join(strings.Fields(s), " "))
-		}
+	if !isASCII(s) {
+		return strings.ToLower(strings.Join(strings.Fields(s), " "))
 	}
-	b := make([]byte, 0, len(s))
+	b := make([]byte, len(s))
+	n := 0
 	space := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if fields.ASCIISpace[c] {
-			space = len(b) > 0
+			space = n > 0
 			continue
 		}
 		if space {
-			b = append(b, ' ')
+			b[n] = ' '
+			n++
 			space = false
 		}
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		b = append(b, c)
+		b[n] = c
+		n++
 	}
-	return string(b)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], n)
 }
 
 // normSpaceEqual is normSpace(a) == normSpace(b) without building either:
