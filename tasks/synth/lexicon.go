@@ -276,11 +276,17 @@ func (l *lexicon) add(lw string, h uint64) int32 {
 	return id
 }
 
-// trimmed returns the id of strings.TrimSuffix(word, "'s").
+// trimmed returns the id of strings.TrimSuffix(word, "'s"). It is small
+// enough to be inlined into the keyword loop (a call per word was most of
+// its cost); the first time for a word goes to trimSlow.
 func (l *lexicon) trimmed(id int32) int32 {
 	if t := l.trim[id]; t >= 0 {
 		return t
 	}
+	return l.trimSlow(id)
+}
+
+func (l *lexicon) trimSlow(id int32) int32 {
 	t := id
 	if lw := l.words[id]; strings.HasSuffix(lw, "'s") {
 		t = l.idLower(lw[:len(lw)-2])
