@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
 )
@@ -203,6 +204,43 @@ func FuzzFoldsToField(f *testing.F) {
 			if got := foldsToField([]byte(key), fields); got != want {
 				t.Fatalf("foldsToField(%q, %v) = %v, want %v", key, fields, got, want)
 			}
+		}
+	})
+}
+
+// parseTimeOracle is parseTime trying every layout in order.
+func parseTimeOracle(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	if c := s[0]; c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' {
+		if f, ok := parseNumber(s); ok && strings.IndexByte(s, ',') < 0 {
+			return unixFromNumber(f), true
+		}
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.Unix(), true
+		}
+	}
+	return 0, false
+}
+
+// FuzzParseTime holds parseTime (which tries only the layouts whose first
+// element can match the first byte) to trying them all.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"", "Tue Jun 13 20:44:06 +0000 2017", "2017-06-13T20:44:06Z", "2017-06-13 20:44:06",
+		"02 28, 2014", "2 28, 2014", "January 2, 2006", "Jan 2, 2006", "2 January 2006", "01/02/2006 15:04",
+		"2006/01/02", "Mon, 02 Jan 2006 15:04:05 -0700", "Monday, 02-Jan-06 15:04:05 MST", "Mon Jan  2 15:04:05 MST 2006",
+		"mon jan 2 15:04:05 2006", "1546302005", "+2017-06-13", " 2017-06-13 ", "_2 Jan", "٢٠١٧-06-13", "\xff2017"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, gok := parseTime(s)
+		w, wok := parseTimeOracle(s)
+		if g != w || gok != wok {
+			t.Fatalf("parseTime(%q) = %d %v, want %d %v", s, g, gok, w, wok)
 		}
 	})
 }
