@@ -36,7 +36,9 @@ type Record struct {
 	Rating    float64 `json:"rating,omitempty"`
 	// Meta holds source-specific attributes: author demographics (gender,
 	// age, industry, sign), account description, location, followers,
-	// score, num_comments, distinguished, retweet, ...
+	// score, num_comments, distinguished, retweet, ... Records may share
+	// one map (the posts of a Blogger file, a user's spilled records):
+	// treat it as read-only, and give a record a copy before changing it.
 	Meta map[string]string `json:"meta,omitempty"`
 	// File and Line locate the record in its input, for error messages and
 	// the report. Line is 1-based; for a JSON array it is the line where the

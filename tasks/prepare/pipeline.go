@@ -215,13 +215,20 @@ func (p *pipeline) produce(ctx context.Context, work chan<- *batch) error {
 	if err != nil {
 		return err
 	}
-	var br *bufio.Reader // one for all files, one after the other
+	var own *bufio.Reader // one for all compressed files, one after the other
 	err = source.Open(paths, func(in source.Input) error {
 		in.Name = p.displayName(in.Name)
-		if br == nil {
-			br = bufio.NewReaderSize(in.Reader, 256<<10)
-		} else {
-			br.Reset(in.Reader)
+		// An uncompressed file comes as Open's buffer, which the adapters'
+		// own buffering (bufio.NewReaderSize) then reads from in place;
+		// buffering it again copied every byte once more.
+		br, ok := in.Reader.(*bufio.Reader)
+		if !ok || br.Size() < source.OpenBuffer {
+			if own == nil {
+				own = bufio.NewReaderSize(in.Reader, source.OpenBuffer)
+			} else {
+				own.Reset(in.Reader)
+			}
+			br = own
 		}
 		head, _ := br.Peek(64 << 10)
 		a := forced
@@ -260,8 +267,7 @@ func (p *pipeline) produce(ctx context.Context, work chan<- *batch) error {
 				strictErr = fmt.Errorf("%s:%d: %w: %s", m.File, m.Line, ErrMalformed, m.Err)
 			}
 		}
-		cr := &countingReader{r: br}
-		err := a.Parse(ctx, source.Input{Reader: cr, Name: in.Name}, func(r tasks.Record) error {
+		err := a.Parse(ctx, source.Input{Reader: br, Name: in.Name}, func(r tasks.Record) error {
 			if strictErr != nil {
 				return strictErr
 			}
@@ -281,12 +287,6 @@ func (p *pipeline) produce(ctx context.Context, work chan<- *batch) error {
 	flush()
 	return err
 }
-
-// countingReader is a plain pass-through; kept so adapters see an io.Reader
-// that is not a *bufio.Reader they might type-assert on.
-type countingReader struct{ r io.Reader }
-
-func (c *countingReader) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 func (p *pipeline) sink(done <-chan *batch) error {
 	sw, err := newSpillWriter(p.spillDir, spillChunk)

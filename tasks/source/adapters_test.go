@@ -484,3 +484,18 @@ func TestEmitErrorStops(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// The parent cache matches a comment's parent_id "t3_<id>" with a
+// submission whose id is "<id>" or "t3_<id>", and nothing else.
+func TestRedditParentCacheKeys(t *testing.T) {
+	a := newRedditCache(16)
+	a.remember("p1", "one", "")
+	a.remember("t3_p2", "two", "")
+	a.remember("t3_t3_p3", "three", "")
+	for parent, want := range map[string]string{"t3_p1": "one", "t3_p2": "two", "t3_t3_p2": "", "t3_t3_p3": "three",
+		"t3_p3": "", "p1": "", "t1_p1": "", "t3_": "", "": ""} {
+		if got := a.lookup(parent); got != want {
+			t.Errorf("lookup(%q) = %q, want %q", parent, got, want)
+		}
+	}
+}

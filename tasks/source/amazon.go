@@ -80,11 +80,13 @@ var amazonFields = []string{"reviewerID", "user_id", "asin", "parent_asin", "rev
 // false, leaving j partly filled, when it cannot be sure of giving
 // encoding/json's result: invalid JSON, an escaped key, a key that matches
 // a field only case-insensitively, a "helpful" that is neither an array nor
-// null (a type error for encoding/json).
+// null (a type error for encoding/json). The values only parsed on the
+// spot (overall, rating, unixReviewTime, reviewTime, timestamp, helpful's
+// elements) are views of line, not copies: they must not outlive it.
 func (j *amazonJSON) decodeFast(line []byte) bool {
 	s := jsonScan{b: line}
 	return s.eachMember(func(key, raw []byte) bool {
-		var v *jv
+		var v, tmp *jv // tmp: a value only parsed while line lasts (see Parse)
 		switch string(key) {
 		case "reviewerID":
 			v = &j.ReviewerID
@@ -101,19 +103,19 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 		case "text":
 			v = &j.Text
 		case "overall":
-			v = &j.Overall
+			tmp = &j.Overall
 		case "rating":
-			v = &j.Rating
+			tmp = &j.Rating
 		case "summary":
 			v = &j.Summary
 		case "title":
 			v = &j.Title
 		case "unixReviewTime":
-			v = &j.UnixReviewTime
+			tmp = &j.UnixReviewTime
 		case "reviewTime":
-			v = &j.ReviewTime
+			tmp = &j.ReviewTime
 		case "timestamp":
-			v = &j.Timestamp
+			tmp = &j.Timestamp
 		case "vote":
 			v = &j.Vote
 		case "helpful_vote":
@@ -135,7 +137,7 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 				return eachElement(raw, func(e []byte) bool {
 					// Decoded in its place (a local jv escaped to the heap).
 					j.Helpful = append(j.Helpful, jv{})
-					return j.Helpful[len(j.Helpful)-1].UnmarshalJSON(e) == nil
+					return j.Helpful[len(j.Helpful)-1].view(e) == nil
 				})
 			}
 			return false
@@ -147,6 +149,9 @@ func (j *amazonJSON) decodeFast(line []byte) bool {
 			return j.Images.UnmarshalJSON(raw) == nil
 		default:
 			return !foldsToField(key, amazonFields)
+		}
+		if tmp != nil {
+			return tmp.view(raw) == nil
 		}
 		return v.UnmarshalJSON(raw) == nil
 	})

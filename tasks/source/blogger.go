@@ -7,7 +7,6 @@ import (
 	"github.com/humanllm/humanllm/internal/fields"
 	"html"
 	"io"
-	"maps"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -132,7 +131,9 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 				rec.Time, _ = parseBlogDate(date)
 			}
 			if len(meta) > 0 {
-				rec.Meta = maps.Clone(meta) // the table copied whole, not rehashed
+				// One map for the file's posts: they all carry the same
+				// author attributes, and a Record's Meta is read-only.
+				rec.Meta = meta
 			}
 			date, haveDate = "", false
 			if err := emit(rec); err != nil {

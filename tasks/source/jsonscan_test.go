@@ -3,14 +3,18 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/humanllm/humanllm/internal/sharedtest"
+	"github.com/humanllm/humanllm/tasks"
 )
 
 // fastDecoder is a record type with a checking fast-path decoder.
@@ -205,4 +209,82 @@ func FuzzFoldsToField(f *testing.F) {
 			}
 		}
 	})
+}
+
+// parseTimeOracle is parseTime trying every layout in order.
+func parseTimeOracle(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	if c := s[0]; c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' {
+		if f, ok := parseNumber(s); ok && strings.IndexByte(s, ',') < 0 {
+			return unixFromNumber(f), true
+		}
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.Unix(), true
+		}
+	}
+	return 0, false
+}
+
+// FuzzParseTime holds parseTime (which tries only the layouts whose first
+// element can match the first byte) to trying them all.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"", "Tue Jun 13 20:44:06 +0000 2017", "2017-06-13T20:44:06Z", "2017-06-13 20:44:06",
+		"02 28, 2014", "2 28, 2014", "January 2, 2006", "Jan 2, 2006", "2 January 2006", "01/02/2006 15:04",
+		"2006/01/02", "Mon, 02 Jan 2006 15:04:05 -0700", "Monday, 02-Jan-06 15:04:05 MST", "Mon Jan  2 15:04:05 MST 2006",
+		"mon jan 2 15:04:05 2006", "1546302005", "+2017-06-13", " 2017-06-13 ", "_2 Jan", "٢٠١٧-06-13", "\xff2017"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, gok := parseTime(s)
+		w, wok := parseTimeOracle(s)
+		if g != w || gok != wok {
+			t.Fatalf("parseTime(%q) = %d %v, want %d %v", s, g, gok, w, wok)
+		}
+	})
+}
+
+// The Amazon fields decodeFast only views in the line (rating, times,
+// helpful) leave nothing of it in the records: records parsed from a long
+// stream, whose line buffer is refilled many times, equal those parsed one
+// line at a time.
+func TestAmazonRecordsOwnTheirBytes(t *testing.T) {
+	var all bytes.Buffer
+	var lines []string
+	for i := range 600 {
+		l := fmt.Sprintf(`{"reviewerID": "U%d", "asin": "I%d", "reviewerName": "n%d", "helpful": [%d, %d], "reviewText": "text %d %s", "overall": %d.0, "summary": "s%d", "unixReviewTime": %d, "reviewTime": "0%d 2%d, 2014", "vote": "1,%03d", "verified": true}`,
+			i, i%7, i, i%5, i%3+i, i, strings.Repeat("w", i%50), i%5+1, i, 1393545600+i*86400, i%9+1, i%9, i)
+		if i%4 == 0 {
+			l = strings.Replace(l, `"unixReviewTime": `, `"unixReviewTimeX": `, 1) // the time from reviewTime
+		}
+		lines = append(lines, l)
+		all.WriteString(l + "\n")
+	}
+	parse := func(s string) []tasks.Record {
+		var recs []tasks.Record
+		err := mustByName(t, "amazon", Options{}).Parse(context.Background(), Input{Reader: strings.NewReader(s), Name: "a"},
+			func(r tasks.Record) error { recs = append(recs, r); return nil }, func(m tasks.Malformed) { t.Errorf("bad %v", m) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	got := parse(all.String())
+	if len(got) != len(lines) {
+		t.Fatalf("%d records", len(got))
+	}
+	for i, l := range lines {
+		want := parse(l + "\n")
+		want[0].Line = i + 1
+		if !reflect.DeepEqual(got[i], want[0]) {
+			t.Fatalf("line %d:\n got %+v\nwant %+v", i+1, got[i], want[0])
+		}
+		if got[i].Time == 0 || got[i].Rating == 0 || got[i].Meta["helpful"] == "" {
+			t.Fatalf("line %d: fields not read: %+v", i+1, got[i])
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -216,5 +217,47 @@ func TestOpenUnreadableAndBroken(t *testing.T) {
 	err = Open([]string{a, a}, func(Input) error { n++; return stop }, nil)
 	if err != stop || n != 1 {
 		t.Errorf("fn error: %v after %d", err, n)
+	}
+}
+
+// Open reads every file through one buffer: a plain file's Reader is that
+// *bufio.Reader, and what one file left unread (fn returned early) or a
+// compressed file in between does not leak into the next.
+func TestOpenSharedBuffer(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 3*OpenBuffer/16+5) // several fills
+	files := []string{
+		write(t, filepath.Join(dir, "a"), big),
+		write(t, filepath.Join(dir, "b"), []byte("short file\n")),
+		write(t, filepath.Join(dir, "c"), gz(t, big, 2)),
+		write(t, filepath.Join(dir, "d"), big[7:]),
+		write(t, filepath.Join(dir, "e"), []byte(ndjson3)),
+	}
+	want := []string{string(big[:10]), "short file\n", string(big), string(big[7:17]), ndjson3}
+	i := 0
+	err := Open(files, func(in Input) error {
+		plain := i != 2
+		if br, ok := in.Reader.(*bufio.Reader); ok != plain || ok && br.Size() != OpenBuffer {
+			t.Errorf("%s: reader %T", in.Name, in.Reader)
+		}
+		var got []byte
+		var err error
+		if len(want[i]) == 10 { // leave the rest unread
+			got = make([]byte, 10)
+			_, err = io.ReadFull(in, got)
+		} else {
+			got, err = io.ReadAll(in)
+		}
+		if err != nil {
+			return err
+		}
+		if string(got) != want[i] {
+			t.Errorf("%s: got %d bytes %.20q, want %d bytes %.20q", in.Name, len(got), got, len(want[i]), want[i])
+		}
+		i++
+		return nil
+	}, nil)
+	if err != nil || i != len(files) {
+		t.Fatal(i, err)
 	}
 }

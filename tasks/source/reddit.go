@@ -169,7 +169,7 @@ func (a *redditAdapter) remember(id, title, text string) {
 	if len(a.cur) >= half {
 		a.old, a.cur = a.cur, make(map[string]string, half/4+1)
 	}
-	a.cur[fullname(id)] = s
+	a.cur[strings.TrimPrefix(id, "t3_")] = s // keyed without "t3_" (no string built a submission)
 }
 
 func (a *redditAdapter) lookup(parent string) string {
@@ -178,10 +178,11 @@ func (a *redditAdapter) lookup(parent string) string {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if s, ok := a.cur[parent]; ok {
+	id := parent[len("t3_"):] // the cache's key: see remember
+	if s, ok := a.cur[id]; ok {
 		return s
 	}
-	return a.old[parent]
+	return a.old[id]
 }
 
 func fullname(id string) string {

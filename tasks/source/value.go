@@ -19,7 +19,14 @@ type jv struct {
 	ok bool   // present and not null
 }
 
-func (v *jv) UnmarshalJSON(b []byte) error {
+func (v *jv) UnmarshalJSON(b []byte) error { return v.decode(b, false) }
+
+// view is UnmarshalJSON for a value read only while b lasts (a number or
+// time parsed on the spot): a plain string or a literal is not copied but
+// viewed in b.
+func (v *jv) view(b []byte) error { return v.decode(b, true) }
+
+func (v *jv) decode(b []byte, view bool) error {
 	if len(b) == 0 {
 		return nil
 	}
@@ -30,14 +37,22 @@ func (v *jv) UnmarshalJSON(b []byte) error {
 	case '"':
 		inner := b[1 : len(b)-1]
 		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-			v.s = string(inner)
+			if view {
+				v.s = bytesView(inner)
+			} else {
+				v.s = string(inner)
+			}
 		} else if s, ok := unquoteJSON(b); ok {
 			v.s = s
 		} else if err := json.Unmarshal(b, &v.s); err != nil {
 			return err
 		}
 	default:
-		v.s = string(b)
+		if view {
+			v.s = bytesView(b)
+		} else {
+			v.s = string(b)
+		}
 	}
 	v.ok = true
 	return nil
@@ -160,7 +175,15 @@ func parseTime(s string) (int64, bool) {
 			return unixFromNumber(f), true
 		}
 	}
+	digit := s[0] >= '0' && s[0] <= '9'
 	for _, l := range timeLayouts {
+		// A layout that starts with a number (2006, 01, 1, 2) needs a
+		// digit first, one that starts with a name (Mon, Jan) a letter:
+		// the others are not tried (a Twitter time failed nine layouts,
+		// each failure an allocated error, before RubyDate).
+		if (l[0] >= '0' && l[0] <= '9') != digit {
+			continue
+		}
 		if t, err := time.Parse(l, s); err == nil {
 			return t.Unix(), true
 		}
