@@ -109,5 +109,6 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 		words += 1 + wordCount(strings.TrimSpace(r.Title)) // "Title:", the title
 	}
 	b.WriteString(" " + aboutWordsN(words))
+	w.noteTarget(u, i, target, text)
 	return task, b.String(), target
 }

@@ -56,15 +56,22 @@ func splitAfter(s string, k int) (head, rest string) {
 // text ends in " [...]". It stops scanning after word n+1 instead of
 // splitting the whole text (history records are long, the cut short).
 func cutWords(s string, n int) string {
+	c, _ := cutWordsMore(s, n)
+	return c
+}
+
+// cutWordsMore is cutWords, and whether s had more than n words (so that
+// what it returns is not strings.TrimSpace(s)).
+func cutWordsMore(s string, n int) (_ string, more bool) {
 	s = strings.TrimSpace(s)
 	if n <= 0 {
-		return s
+		return s, false
 	}
 	cut, more := fields.Prefix(s, n)
 	if !more {
-		return s // at most n words
+		return s, false // at most n words
 	}
-	return s[:cut] + " [...]"
+	return s[:cut] + " [...]", true
 }
 
 // roundWords is the "about {num} words" of the paper: n rounded to the
@@ -194,6 +201,14 @@ func formatRecord(r tasks.Record, num, maxWords int) string {
 // recordTail is formatRecord after "<noun> <num>": the only part of it
 // that depends on the record alone.
 func recordTail(r tasks.Record, maxWords int) string {
+	tail, _, _ := recordTailText(r, maxWords)
+	return tail
+}
+
+// recordTailText is recordTail, with where in it the record's text (cut to
+// maxWords) starts, and whether that text is the whole trimmed text (not
+// cut).
+func recordTailText(r tasks.Record, maxWords int) (tail string, text int, whole bool) {
 	var hdr []string
 	if d := formatDate(r.Time); d != "" {
 		hdr = append(hdr, d)
@@ -223,8 +238,10 @@ func recordTail(r tasks.Record, maxWords int) string {
 	if pt := strings.TrimSpace(r.ParentText); pt != "" {
 		b.WriteString("Replying to: " + oneLine(cutWords(pt, parentWords)) + "\n")
 	}
-	b.WriteString(cutWords(r.Text, maxWords))
-	return b.String()
+	cut, more := cutWordsMore(r.Text, maxWords)
+	text = b.Len()
+	b.WriteString(cut)
+	return b.String(), text, !more
 }
 
 // formatHistory renders past records, oldest first, numbered from 1.
@@ -242,11 +259,12 @@ type pastRecords struct {
 	recs     []tasks.Record
 	maxWords int
 	tails    []string // recordTail of each record, once made
+	texts    []int    // where the record's text starts in its tail, -1 when it was cut (recordTailText)
 	done     []bool
 }
 
 func newPastRecords(recs []tasks.Record) *pastRecords {
-	return &pastRecords{recs: recs, tails: make([]string, len(recs)), done: make([]bool, len(recs))}
+	return &pastRecords{recs: recs, tails: make([]string, len(recs)), texts: make([]int, len(recs)), done: make([]bool, len(recs))}
 }
 
 // format is formatHistory(p.recs[lo:hi], maxWords).
@@ -261,7 +279,12 @@ func (p *pastRecords) format(lo, hi, maxWords int) string {
 // after the header line (the record alone decides it, the window does
 // not): b's bytes [Off, End), keyed by the record's index, and always
 // between two '\n' (the tail's header line ends in one, and the next
-// record or what follows the history starts with one).
+// record or what follows the history starts with one). When the record's
+// text is shown whole (not cut), that part is two pieces: the lines
+// before the text (if any; keyed by the record's index) and the text,
+// under textKey, the key of the text as a target (see
+// userWork.noteTarget), so that the text is split, escaped and tested
+// once per user whether it is shown or written.
 func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]tasks.Piece) {
 	if maxWords != p.maxWords {
 		clear(p.done)
@@ -270,7 +293,11 @@ func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]
 	n := 0
 	for i := lo; i < hi; i++ {
 		if !p.done[i] {
-			p.tails[i], p.done[i] = recordTail(p.recs[i], maxWords), true
+			tail, text, whole := recordTailText(p.recs[i], maxWords)
+			if !whole || text == len(tail) {
+				text = -1
+			}
+			p.tails[i], p.texts[i], p.done[i] = tail, text, true
 		}
 		n += len("\n\nComment 1000") + len(p.tails[i])
 	}
@@ -288,7 +315,16 @@ func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]
 		b.WriteString(tail)
 		if pieces != nil {
 			if k := strings.IndexByte(tail, '\n'); k >= 0 && k+1 < len(tail) {
-				*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: b.Len(), Key: i})
+				if t := p.texts[i]; t >= 0 {
+					// The text follows a '\n' (the header line's or
+					// that of the line before it).
+					if t-1 > k+1 {
+						*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: off + t - 1, Key: i})
+					}
+					*pieces = append(*pieces, tasks.Piece{Off: off + t, End: b.Len(), Key: textKey(len(p.recs), i)})
+				} else {
+					*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: b.Len(), Key: i})
+				}
 			}
 		}
 	}
@@ -305,17 +341,34 @@ type userWork struct {
 	// descs are the description blocks made so far (descBlock of each
 	// desc drawn: at most the persona and the profile).
 	descs []descEntry
-	sent  []tasks.Piece // the pieces emit gets: the system prompt's, then pieces
+	sent  []tasks.Piece // the pieces emit gets: the system prompt's, then pieces, then target
+	// target is the piece of the target being built (noteTarget), when
+	// hasTarget.
+	target    tasks.Piece
+	hasTarget bool
 }
 
 type descEntry struct{ desc, block string }
 
 // The keys of the pieces other than past records (whose key is the
 // record's index): after the records' keys, so that within a user each
-// names one text.
+// names one text. textKey(n, i) names the trimmed text of record i of n.
 func systemKey(u *tasks.User) int      { return len(u.Records) }
 func styleDescKey(u *tasks.User) int   { return len(u.Records) + 1 }
-func descKey(u *tasks.User, k int) int { return len(u.Records) + 2 + k }
+func textKey(n, i int) int             { return n + 2 + i }
+func descKey(u *tasks.User, k int) int { return 2*len(u.Records) + 2 + k }
+
+// noteTarget notes that the target being built ends with the trimmed text
+// of record i of u (t is the target, text that text), after a '\n' or
+// alone: a piece under textKey, as the history shows it when it is not
+// cut.
+func (w *userWork) noteTarget(u *tasks.User, i int, t, text string) {
+	if text == "" {
+		return
+	}
+	w.target = tasks.Piece{Off: len(t) - len(text), End: len(t), Key: textKey(len(u.Records), i)}
+	w.hasTarget = true
+}
 
 // writeDesc appends descBlock(u, desc) to b, the builder of a whole prompt,
 // and notes the block, less the "\n\n" that ends it, as a piece of that
@@ -398,7 +451,8 @@ func FormulateAll(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *ra
 // pieces of its messages that recur in the user's other samples: the
 // system prompt, and in the prompt (the last message before the target)
 // the past records shown (see pastRecords.write), the description block
-// (writeDesc) and the style description. The slice is emit's only during
+// (writeDesc) and the style description, and in the target the text of a
+// record written whole (noteTarget). The slice is emit's only during
 // the call.
 func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample, []tasks.Piece)) {
 	var w userWork
@@ -415,8 +469,14 @@ func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, r
 			p.Msg = msg
 			w.sent = append(w.sent, p)
 		}
+		if w.hasTarget && msg >= 0 {
+			p := w.target
+			p.Msg = msg + 1
+			w.sent = append(w.sent, p)
+		}
 		emit(s, w.sent)
 		w.pieces = w.pieces[:0]
+		w.hasTarget = false
 	}
 	for _, f := range forms {
 		if s, ok := f.(sharingFormulator); ok {

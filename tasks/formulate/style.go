@@ -113,6 +113,7 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Write a new %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
+		w.noteTarget(u, i, text, text)
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
 		first := f.pastPosts(i, rng)
@@ -134,6 +135,7 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		w.notePiece(off, b.Len(), styleDescKey(u))
 		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Write a %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
+		w.noteTarget(u, i, text, text)
 		return f.sample(u, tasks.TaskStyle+"."+styleDescription, b.String(), text)
 	}
 }

@@ -78,8 +78,8 @@ func FuzzHasPIILines(f *testing.F) {
 // TestCheckerMatchesCheck builds users whose prompts repeat texts under
 // keys, as the formulators' past records do, and hands Checker both the
 // right pieces and wrong ones (a key reused for another text, offsets off
-// by one or not at a newline, overlapping, unordered, another message):
-// every answer must be Check's.
+// by one or not at a newline, overlapping, unordered, another message),
+// also for a text that ends the target: every answer must be Check's.
 func TestCheckerMatchesCheck(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	opts := DefaultOptions()
@@ -116,6 +116,25 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				}
 			}
 			prev = target
+			if rng.IntN(3) == 0 {
+				// The target ends with a text of the prompt's (a record's
+				// text, shown in other prompts), named as a piece too: as
+				// it is, under its key, or trimmed, under a key of its own.
+				k := rng.IntN(len(texts))
+				text, key := texts[k], k
+				if rng.IntN(2) == 0 {
+					text, key = strings.TrimSpace(text), len(texts)+k
+				}
+				target = []string{"", "Title: a@b.co\n\n", "Title: the quick brown\n\n", "x\n"}[rng.IntN(4)] + text
+				p := tasks.Piece{Msg: 2, Off: len(target) - len(text), End: len(target), Key: key}
+				switch rng.IntN(6) {
+				case 0:
+					p.Key = (p.Key + 1) % (2 * len(texts)) // another text's key
+				case 1:
+					p.Off++ // not at a newline
+				}
+				pieces = append(pieces, p)
+			}
 			task := "action"
 			if rng.IntN(5) == 0 {
 				task = tasks.TaskItemSelection // exempt from the leak check

@@ -495,8 +495,24 @@ func (sc *leakScratch) reset() {
 // which the language check counts: both need each word lower-cased, and
 // a word that recurs is looked up in enStop once.
 func (sc *leakScratch) addTarget(target string, long *longWords) (stops int) {
+	return sc.addTargetPieces(target, long, nil)
+}
+
+// addTargetPieces is addTarget given the keys of some parts of the target
+// already made (see Checker): pieces of the target, in order, not
+// overlapping, each between two '\n' (or an end of it). A word never
+// holds a '\n', so the target's words are those of the text between its
+// pieces and those of the pieces, in order.
+func (sc *leakScratch) addTargetPieces(target string, long *longWords, pieces []checkedPiece) (stops int) {
 	sc.reset()
-	sc.tkeys = sc.appendKeys(sc.tkeys[:0], target, long)
+	sc.tkeys = sc.tkeys[:0]
+	pos := 0
+	for _, p := range pieces {
+		sc.tkeys = sc.appendKeys(sc.tkeys, target[pos:p.off], long)
+		sc.tkeys = append(sc.tkeys, p.e.wordKeys(sc, target[p.off:p.end], long)...)
+		pos = p.end
+	}
+	sc.tkeys = sc.appendKeys(sc.tkeys, target[pos:], long)
 	for _, key := range sc.tkeys {
 		id := sc.vocabAdd(key)
 		sc.tids = append(sc.tids, id)

@@ -113,12 +113,24 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	var sc *leakScratch
 	var long *longWords
 	var stops int
+	var checked []checkedPiece
 	if c != nil {
 		sc, long = &c.sc, &c.long
+		checked = c.verify(s, pieces)
 		if c.tValid && c.tText == target {
 			stops = c.tStops // sc still holds the target's ids and n-grams
 		} else {
-			stops = sc.addTarget(t, long)
+			// The target's pieces (a record's text, also shown in other
+			// prompts) are at the end of checked; they are the trimmed
+			// target's when trimming left it as it is.
+			var tp []checkedPiece
+			if len(t) == len(target) {
+				tp = checked
+				for len(tp) > 0 && tp[0].msg < last {
+					tp = tp[1:]
+				}
+			}
+			stops = sc.addTargetPieces(t, long, tp)
 			c.tText, c.tStops, c.tValid, c.tPIIDone = target, stops, true, false
 		}
 	} else {
@@ -134,10 +146,6 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	if shortTarget(t, perKind(opts.MinTargetChars, kind), perKind(opts.MinTargetWords, kind)) {
 		return ReasonShortTarget
 	}
-	var checked []checkedPiece
-	if c != nil {
-		checked = c.verify(s, pieces)
-	}
 	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksSplit(sc, s.Messages[:last], opts.LeakShingle, checked, long) {
 		return ReasonTargetLeak
 	}
@@ -149,7 +157,8 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 				pii = HasPII(m.Content)
 			case mi == last: // the target, c.tText
 				if !c.tPIIDone {
-					c.tPII, c.tPIIDone = HasPII(m.Content), true
+					c.tPII, _ = c.messagePII(mi, m, checked)
+					c.tPIIDone = true
 				}
 				pii = c.tPII
 			default:
