@@ -35,14 +35,14 @@ func (f *actionFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifa
 	}
 	for _, i := range picked {
 		desc := pickDesc(a, rng)
-		task, prompt, target := f.build(w, u, i, desc)
+		task, prompt, target := f.build(w, u, a, i, desc)
 		emit(f.sample(u, task, prompt, target))
 	}
 }
 
 // build returns the task variant, the prompt and the target for record i.
 // The history is records [i-History, i): the target is never in it.
-func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string) (task, prompt, target string) {
+func (f *actionFormulator) build(w *userWork, u *tasks.User, a *tasks.Artifacts, i int, desc string) (task, prompt, target string) {
 	r := u.Records[i]
 	text := strings.TrimSpace(r.Text)
 	target = text
@@ -52,7 +52,7 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 	}
 
 	var b strings.Builder
-	w.writeDesc(&b, u, desc)
+	w.writeDesc(&b, u, a, desc)
 	lo := max(0, i-f.cfg.Action.History)
 	if hist := u.Records[lo:i]; len(hist) > 0 {
 		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n", plural(hist))

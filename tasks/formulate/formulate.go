@@ -352,37 +352,66 @@ type descEntry struct{ desc, block string }
 
 // The keys of the pieces other than past records (whose key is the
 // record's index): after the records' keys, so that within a user each
-// names one text. textKey(n, i) names the trimmed text of record i of n.
-func systemKey(u *tasks.User) int      { return len(u.Records) }
-func styleDescKey(u *tasks.User) int   { return len(u.Records) + 1 }
-func textKey(n, i int) int             { return n + 2 + i }
-func descKey(u *tasks.User, k int) int { return 2*len(u.Records) + 2 + k }
+// names one text. The persona and the profile (trimmed) have a key each,
+// as do the line before a description and the demographics; textKey(n, i)
+// names the trimmed text of record i of n.
+func systemKey(u *tasks.User) int    { return len(u.Records) }
+func styleDescKey(u *tasks.User) int { return len(u.Records) + 1 }
+func personaKey(u *tasks.User) int   { return len(u.Records) + 2 }
+func profileKey(u *tasks.User) int   { return len(u.Records) + 3 }
+func descHeadKey(u *tasks.User) int  { return len(u.Records) + 4 }
+func demoKey(u *tasks.User) int      { return len(u.Records) + 5 }
+func textKey(n, i int) int           { return n + 6 + i }
+
+// descHead is the line before the description in a descBlock.
+const descHead = "You are the person described here:"
 
 // noteTarget notes that the target being built ends with the trimmed text
 // of record i of u (t is the target, text that text), after a '\n' or
 // alone: a piece under textKey, as the history shows it when it is not
 // cut.
 func (w *userWork) noteTarget(u *tasks.User, i int, t, text string) {
+	w.noteTargetKey(t, text, textKey(len(u.Records), i))
+}
+
+// noteTargetKey notes that the target being built, t, ends with text
+// (after a '\n' or alone), a piece under key.
+func (w *userWork) noteTargetKey(t, text string, key int) {
 	if text == "" {
 		return
 	}
-	w.target = tasks.Piece{Off: len(t) - len(text), End: len(t), Key: textKey(len(u.Records), i)}
+	w.target = tasks.Piece{Off: len(t) - len(text), End: len(t), Key: key}
 	w.hasTarget = true
 }
 
-// writeDesc appends descBlock(u, desc) to b, the builder of a whole prompt,
-// and notes the block, less the "\n\n" that ends it, as a piece of that
-// prompt: one of at most two texts, in every action and thought prompt
-// (and some item prompts) of the user. The block is made once per desc.
-func (w *userWork) writeDesc(b *strings.Builder, u *tasks.User, desc string) {
-	k := w.desc(u, desc)
-	block := w.descs[k].block
+// writeDesc appends descBlock(u, desc) to b, the builder of a whole prompt
+// (at its start), and notes the lines of the block as pieces of that
+// prompt: descHead, the description (the persona or the profile, under
+// its own key: the profile formulator writes them too) and the
+// demographics, in every action and thought prompt (and some item
+// prompts) of the user. The block is made once per desc; desc is
+// pickDesc's.
+func (w *userWork) writeDesc(b *strings.Builder, u *tasks.User, a *tasks.Artifacts, desc string) {
+	block := w.descs[w.desc(u, desc)].block
 	if block == "" {
 		return
 	}
 	off := b.Len()
 	b.WriteString(block)
-	w.notePiece(off, b.Len()-len("\n\n"), descKey(u, k))
+	end := b.Len() - len("\n\n")
+	if desc != "" {
+		w.notePiece(off, off+len(descHead), descHeadKey(u))
+		off += len(descHead) + 1
+		key := personaKey(u)
+		if desc != strings.TrimSpace(a.Persona) {
+			key = profileKey(u)
+		}
+		w.notePiece(off, off+len(desc), key)
+		off += len(desc) + 1 // at the demographics' line, if any
+	}
+	if off < end {
+		w.notePiece(off, end, demoKey(u))
+	}
 }
 
 // desc returns the index in w.descs of descBlock(u, desc), made once.
@@ -539,7 +568,7 @@ func pickDesc(a *tasks.Artifacts, rng *rand.Rand) string {
 func descBlock(u *tasks.User, desc string) string {
 	var parts []string
 	if desc != "" {
-		parts = append(parts, "You are the person described here:\n"+desc)
+		parts = append(parts, descHead+"\n"+desc)
 	}
 	if d := demographics(u); d != "" {
 		parts = append(parts, d)

@@ -776,7 +776,7 @@ func TestFormulateAllPieces(t *testing.T) {
 			for _, p := range pieces {
 				last := len(s.Messages) - 1
 				if p.Msg < msg || p.Msg > last || p.Msg == msg && p.Off < end || !p.Usable(s.Messages[p.Msg].Content) ||
-					p.Msg == last && (p.End != len(s.Messages[last].Content) || p.Key < textKey(len(f.u.Records), 0) || p.Key >= descKey(f.u, 0)) {
+					p.Msg == last && (p.End != len(s.Messages[last].Content) || p.Key < textKey(len(f.u.Records), 0) && p.Key != profileKey(f.u)) {
 					t.Fatalf("%s %s: piece %+v out of place", f.name, s.Task, p)
 				}
 				text := s.Messages[p.Msg].Content[p.Off:p.End]
@@ -796,7 +796,7 @@ func TestFormulateAllPieces(t *testing.T) {
 						t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, k, k, text)
 					}
 					kinds["record"]++
-				case k >= textKey(len(f.u.Records), 0) && k < descKey(f.u, 0):
+				case k >= textKey(len(f.u.Records), 0):
 					i := k - textKey(len(f.u.Records), 0)
 					if text != strings.TrimSpace(f.u.Records[i].Text) {
 						t.Fatalf("%s: piece %+v is not the text of record %d: %q", f.name, p, i, text)
@@ -815,12 +815,30 @@ func TestFormulateAllPieces(t *testing.T) {
 						t.Fatalf("%s: style piece %q", f.name, text)
 					}
 					kinds["style"]++
-				default:
-					block := text + "\n\n"
-					if block != descBlock(f.u, strings.TrimSpace(f.a.Persona)) && block != descBlock(f.u, strings.TrimSpace(f.a.Profile)) || p.Off != 0 {
-						t.Fatalf("%s: piece %+v is no description block: %q", f.name, p, text)
+				case k == personaKey(f.u), k == profileKey(f.u):
+					want := f.a.Persona
+					if k == profileKey(f.u) {
+						want = f.a.Profile
+					}
+					if text != strings.TrimSpace(want) {
+						t.Fatalf("%s: piece %+v is not the persona or profile: %q", f.name, p, text)
 					}
 					kinds["desc"]++
+					if p.Msg == last {
+						kinds["profile"]++
+					}
+				case k == descHeadKey(f.u):
+					if text != descHead || p.Off != 0 {
+						t.Fatalf("%s: piece %+v is not the line before a description: %q", f.name, p, text)
+					}
+					kinds["head"]++
+				case k == demoKey(f.u):
+					if text != demographics(f.u) || !strings.HasSuffix(descBlock(f.u, ""), text+"\n\n") {
+						t.Fatalf("%s: piece %+v is not the demographics: %q", f.name, p, text)
+					}
+					kinds["demographics"]++
+				default:
+					t.Fatalf("%s: piece %+v has no key of the formulators'", f.name, p)
 				}
 				msg, end = p.Msg, p.End
 			}
@@ -829,7 +847,7 @@ func TestFormulateAllPieces(t *testing.T) {
 			t.Fatalf("%s: FormulateAllPieces gave other samples than FormulateAll", f.name)
 		}
 	}
-	for _, k := range []string{"record", "header", "text", "target", "system", "style", "desc"} {
+	for _, k := range []string{"record", "header", "text", "target", "system", "style", "desc", "profile", "head", "demographics"} {
 		if kinds[k] == 0 {
 			t.Fatalf("no %s pieces at all (%v)", k, kinds)
 		}

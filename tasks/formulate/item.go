@@ -119,7 +119,7 @@ func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifact
 	}
 	var b strings.Builder
 	if mode != "history" {
-		w.writeDesc(&b, u, desc)
+		w.writeDesc(&b, u, a, desc)
 	}
 	if mode != "desc" {
 		b.WriteString("Here are the products you bought and reviewed before, oldest first:\n")

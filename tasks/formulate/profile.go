@@ -35,12 +35,16 @@ func (f *profileFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artif
 		b.WriteString("\n\n")
 		fmt.Fprintf(&b, "Write a profile of this person in the third person: who they are, their interests, values and personality, and the experiences they mention. State only what the %s show. %s",
 			plural(hist), about)
+		w.noteTargetKey(profile, profile, profileKey(u))
 		emit(f.sample(u, tasks.TaskProfile+".history2profile", b.String(), profile))
 	}
 	if persona := strings.TrimSpace(a.Persona); persona != "" && !sameText(persona, profile) {
-		prompt := "Here is a short description of a person:\n" + persona + "\n\n" +
+		const head = "Here is a short description of a person:\n"
+		prompt := head + persona + "\n\n" +
 			"Expand it into a fuller profile of this person in the third person, covering their background, interests, values, personality and experiences. " +
 			about
+		w.notePiece(len(head), len(head)+len(persona), personaKey(u))
+		w.noteTargetKey(profile, profile, profileKey(u))
 		emit(f.sample(u, tasks.TaskProfile+".persona2profile", prompt, profile))
 	}
 }

@@ -56,7 +56,7 @@ func (f *thoughtFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artif
 		scenario := strings.TrimSpace(t.Scenario)
 		var b strings.Builder
 		b.Grow(w.descLen(u, desc) + len(situation) + len(scenario) + len("\n\n") + len(q))
-		w.writeDesc(&b, u, desc)
+		w.writeDesc(&b, u, a, desc)
 		b.WriteString(situation)
 		b.WriteString(scenario)
 		b.WriteString("\n\n")
