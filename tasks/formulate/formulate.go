@@ -284,7 +284,9 @@ func (p *pastRecords) format(lo, hi, maxWords int) string {
 // before the text (if any; keyed by the record's index) and the text,
 // under textKey, the key of the text as a target (see
 // userWork.noteTarget), so that the text is split, escaped and tested
-// once per user whether it is shown or written.
+// once per user whether it is shown or written. The header line after
+// "<noun> <num>", when it starts with a ' ' (" (date, ...):"), is a piece
+// too, under lineKey (see tasks.Piece).
 func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]tasks.Piece) {
 	if maxWords != p.maxWords {
 		clear(p.done)
@@ -314,7 +316,11 @@ func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]
 		tail := p.tails[i]
 		b.WriteString(tail)
 		if pieces != nil {
-			if k := strings.IndexByte(tail, '\n'); k >= 0 && k+1 < len(tail) {
+			k := strings.IndexByte(tail, '\n')
+			if k > 0 && tail[0] == ' ' {
+				*pieces = append(*pieces, tasks.Piece{Off: off, End: off + k, Key: lineKey(len(p.recs), i)})
+			}
+			if k >= 0 && k+1 < len(tail) {
 				if t := p.texts[i]; t >= 0 {
 					// The text follows a '\n' (the header line's or
 					// that of the line before it).
@@ -362,6 +368,7 @@ func profileKey(u *tasks.User) int   { return len(u.Records) + 3 }
 func descHeadKey(u *tasks.User) int  { return len(u.Records) + 4 }
 func demoKey(u *tasks.User) int      { return len(u.Records) + 5 }
 func textKey(n, i int) int           { return n + 6 + i }
+func lineKey(n, i int) int           { return 2*n + 6 + i }
 
 // descHead is the line before the description in a descBlock.
 const descHead = "You are the person described here:"

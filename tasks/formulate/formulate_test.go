@@ -796,6 +796,13 @@ func TestFormulateAllPieces(t *testing.T) {
 						t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, k, k, text)
 					}
 					kinds["record"]++
+				case k >= lineKey(len(f.u.Records), 0):
+					i := k - lineKey(len(f.u.Records), 0)
+					tail := recordTail(f.u.Records[i], cfg.HistoryWords)
+					if !strings.HasPrefix(tail, text+"\n") || text[0] != ' ' || !p.MidLine(s.Messages[p.Msg].Content) {
+						t.Fatalf("%s: piece %+v is not the header line of record %d: %q", f.name, p, i, text)
+					}
+					kinds["line"]++
 				case k >= textKey(len(f.u.Records), 0):
 					i := k - textKey(len(f.u.Records), 0)
 					if text != strings.TrimSpace(f.u.Records[i].Text) {
@@ -847,7 +854,7 @@ func TestFormulateAllPieces(t *testing.T) {
 			t.Fatalf("%s: FormulateAllPieces gave other samples than FormulateAll", f.name)
 		}
 	}
-	for _, k := range []string{"record", "header", "text", "target", "system", "style", "desc", "profile", "head", "demographics"} {
+	for _, k := range []string{"record", "header", "text", "target", "system", "style", "desc", "profile", "head", "demographics", "line"} {
 		if kinds[k] == 0 {
 			t.Fatalf("no %s pieces at all (%v)", k, kinds)
 		}

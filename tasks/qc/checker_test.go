@@ -60,6 +60,35 @@ func TestHasPIISplitsAtNewlines(t *testing.T) {
 	}
 }
 
+// TestHasPIISplitsAtSpace: a text split before a ' ' has PII when a part
+// has, or when the run of phone bytes across the split holds a phone
+// number (phoneAcross), as the Checker assumes of a piece that starts
+// mid-line; the texts put numbers on both sides of the ' '.
+func TestHasPIISplitsAtSpace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	across, hits := 0, 0
+	for range 30000 {
+		x := randomText(rng, rng.IntN(8))
+		y := []string{"", "(555) 123-4567", "123-4567", "555", "(2004-05-24, in x):", "4567 x"}[rng.IntN(6)]
+		y += randomText(rng, rng.IntN(8))
+		s := x + " " + y
+		a := phoneAcross(s, len(x))
+		got := HasPII(x) || HasPII(" "+y) || a
+		if want := HasPII(s); got != want || want != oracleHasPII(s) {
+			t.Fatalf("%q: by parts %v (across %v), whole %v, oracle %v", s, got, a, want, oracleHasPII(s))
+		}
+		if a && !HasPII(x) && !HasPII(" "+y) {
+			across++
+		}
+		if got {
+			hits++
+		}
+	}
+	if across < 50 || hits > 29000 {
+		t.Fatalf("%d texts with PII only across the split, %d with PII of 30000: the test does not exercise phoneAcross", across, hits)
+	}
+}
+
 // FuzzHasPIILines is TestHasPIISplitsAtNewlines on arbitrary texts.
 func FuzzHasPIILines(f *testing.F) {
 	for _, s := range []string{
@@ -98,8 +127,16 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				texts[k] = strings.Repeat([]string{"the quick brown fox jumps over the lazy dog ", "The Quickest brownish Foxes jumped over the EXTRAORDINARILY lazy dog; Straßenbahnhaltestelle "}[rng.IntN(2)], 1+rng.IntN(3))
 			}
 		}
+		header := "\nPost 1 (2004-05-24):\n"
+		if user%3 == 0 { // pieces that start mid-line, with a ' ', after a number
+			header = []string{"\n\nReview 55", "\n\nCall 555", "\n+1", "\nx"}[rng.IntN(4)]
+			for k := range texts { // texts without PII of their own, mostly
+				texts[k] = []string{" (2004-05-24):", " 123-4567", " (555) 123-4567 x", " "}[rng.IntN(4)] +
+					strings.Repeat(" the quick brown fox", 1+rng.IntN(4))
+			}
+		}
 		for range 1 + rng.IntN(8) {
-			prompt, pieces := piecetest.Prompt(rng, texts, 1, "\nPost 1 (2004-05-24):\n", func(n int) string { return randomText(rng, n) })
+			prompt, pieces := piecetest.Prompt(rng, texts, 1, header, func(n int) string { return randomText(rng, n) })
 			piecetest.Spoil(rng, pieces, len(texts), len(prompt))
 			target := randomText(rng, 3+rng.IntN(20))
 			switch rng.IntN(4) {
