@@ -89,6 +89,22 @@ func TestHasPIISplitsAtSpace(t *testing.T) {
 	}
 }
 
+// FuzzHasPIISplitsAtSpace is TestHasPIISplitsAtSpace on arbitrary texts.
+func FuzzHasPIISplitsAtSpace(f *testing.F) {
+	for _, s := range [][2]string{
+		{"Call 555", "123-4567"}, {"Review 12", "(2004-05-24, in x):"}, {"+44", "20 7946 0958"}, {"555 123", "4567"},
+		{"x", "(555) 123-4567"}, {"a@b.co", "x"}, {"www.x.com/?key=", "1234567"}, {"1 (555)", "123-4567"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, x, y string) {
+		s := x + " " + y
+		if got, want := HasPII(x) || HasPII(" "+y) || phoneAcross(s, len(x)), HasPII(s); got != want {
+			t.Fatalf("%q: by parts %v, whole %v", s, got, want)
+		}
+	})
+}
+
 // FuzzHasPIILines is TestHasPIISplitsAtNewlines on arbitrary texts.
 func FuzzHasPIILines(f *testing.F) {
 	for _, s := range []string{
