@@ -62,8 +62,12 @@ func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checked
 		}
 		n = tw
 	}
-	if !sc.indexed || sc.n != n {
-		sc.indexNgrams(n)
+	// The target's n-grams are indexed on the first window that needs
+	// them (most prompts have no run of n words all of them the target's).
+	index := func() {
+		if !sc.indexed || sc.n != n {
+			sc.indexNgrams(n)
+		}
 	}
 
 	// A leak is a window of n consecutive prompt words, all of them
@@ -107,6 +111,7 @@ func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checked
 			p = q + 1 // no window holding word q
 			continue
 		}
+		index()
 		h := gramHash(sc.pids[p : p+n])
 		if sc.hasNgram(sc.pids[p:p+n], h) {
 			return true
