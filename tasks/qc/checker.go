@@ -39,6 +39,7 @@ type Checker struct {
 	sc                     leakScratch
 	tText                  string
 	tStops                 int
+	tLetters               letterCount
 	tValid, tPIIDone, tPII bool
 	// sys is the last system message seen and sysPII its HasPII.
 	sys    string
@@ -60,6 +61,8 @@ type pieceEntry struct {
 	// phoneAcross), once leadDone.
 	leadDone, leadPlus bool
 	leadDigits         int
+	lettersDone        bool
+	letterCount        // of the text, once lettersDone
 }
 
 // hasPII is HasPII(text), text the piece's.
@@ -102,6 +105,26 @@ func (e *pieceEntry) phoneAcross(content string, off int, text string) bool {
 		return false
 	}
 	return phoneAcross(content, off)
+}
+
+// letters is letterCounts(text), text the piece's.
+func (e *pieceEntry) letters(text string) letterCount {
+	if !e.lettersDone {
+		e.letterCount, e.lettersDone = letterCounts(text), true
+	}
+	return e.letterCount
+}
+
+// targetLetters is letterCounts(t) given the pieces of t (see
+// leakScratch.addTargetPieces), whose counts are made once per user.
+func targetLetters(t string, pieces []checkedPiece) letterCount {
+	var n letterCount
+	pos := 0
+	for _, p := range pieces {
+		n = n.add(letterCounts(t[pos:p.off])).add(p.e.letters(t[p.off:p.end]))
+		pos = p.end
+	}
+	return n.add(letterCounts(t[pos:]))
 }
 
 // checkedPiece is a piece verified against the message it is in.

@@ -132,10 +132,17 @@ func TestCheckerMatchesCheck(t *testing.T) {
 	opts.MinTargetChars = map[string]int{"default": 1}
 	opts.Languages = nil
 	c := NewChecker(opts)
+	// cEn checks the same samples for English too (the letters of a
+	// target's pieces are counted once per user).
+	optsEn := opts
+	optsEn.Languages = []string{"en"}
+	optsEn.MinStopwordRate = 0.02
+	cEn := NewChecker(optsEn)
 	reasons := map[string]int{}
 	prev := "" // the last target, checked again now and then (the Checker keeps its words)
 	for user := range 300 {
 		c.Reset()
+		cEn.Reset()
 		texts := make([]string, 2+rng.IntN(8))
 		for k := range texts {
 			texts[k] = randomText(rng, 5+rng.IntN(60))
@@ -202,9 +209,14 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				t.Fatalf("user %d: Checker %q, Check %q\nprompt %q\npieces %+v\ntarget %q", user, got, want, prompt, pieces, target)
 			}
 			reasons[want]++
+			wantEn := Check(s, optsEn)
+			if got := cEn.Check(s, pieces); got != wantEn {
+				t.Fatalf("user %d, English only: Checker %q, Check %q\nprompt %q\npieces %+v\ntarget %q", user, got, wantEn, prompt, pieces, target)
+			}
+			reasons["en "+wantEn]++
 		}
 	}
-	for _, r := range []string{"", ReasonPII, ReasonTargetLeak} {
+	for _, r := range []string{"", ReasonPII, ReasonTargetLeak, "en " + ReasonLanguage, "en "} {
 		if reasons[r] < 20 {
 			t.Fatalf("answers %v: too few %q for the test to mean much", reasons, r)
 		}
