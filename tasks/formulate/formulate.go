@@ -39,6 +39,15 @@ func (b base) sample(u *tasks.User, task, prompt, target string) tasks.Sample {
 
 // ---- text helpers -------------------------------------------------------
 
+// writeStrings writes ss to b one after the other: what fmt.Fprintf wrote
+// with a format of %s verbs, without the formatting machinery (a prompt is
+// made of several of them).
+func writeStrings(b *strings.Builder, ss ...string) {
+	for _, s := range ss {
+		b.WriteString(s)
+	}
+}
+
 // wordCount is len(strings.Fields(s)).
 func wordCount(s string) int { return fields.Count(s) }
 

@@ -1,8 +1,8 @@
 package formulate
 
 import (
-	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/humanllm/humanllm/tasks"
@@ -129,13 +129,13 @@ func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifact
 	if mode != "desc" {
 		b.WriteString("Here are the products you bought and reviewed before, oldest first:\n")
 		for i, h := range hist {
-			fmt.Fprintf(&b, "%d. %s\n", i+1, h)
+			writeStrings(&b, strconv.Itoa(i+1), ". ", h, "\n")
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Which one of these %d products are you going to buy and review next?\n", len(cands))
+	writeStrings(&b, "Which one of these ", strconv.Itoa(len(cands)), " products are you going to buy and review next?\n")
 	for i, ca := range cands {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, ca)
+		writeStrings(&b, strconv.Itoa(i+1), ". ", ca, "\n")
 	}
 	b.WriteString("\nAnswer with the exact title of one product and nothing else.")
 	emit(f.sample(u, tasks.TaskItemSelection, b.String(), targetTitle))
