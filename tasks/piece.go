@@ -10,16 +10,27 @@ package tasks
 // A usable piece lies between two '\n' of its message (or an end of it),
 // so that a scan which treats '\n' as a separator (word splitting, the PII
 // patterns, JSON escaping, which goes rune by rune) gives the same over
-// the message as over the text around the piece and the piece apart.
+// the message as over the text around the piece and the piece apart. A
+// piece may also start with a ' ' in the middle of a line (the header of
+// a past record after its number): a ' ' separates words as a '\n' does,
+// and ends a match of every PII pattern but the phone numbers', which
+// whoever tests PII looks at across the piece's start (qc.Checker).
 type Piece struct {
 	Msg, Off, End, Key int
 }
 
 // Usable reports whether p is a non-empty part of content between two
-// '\n' (or an end of content), with a key a PieceCache keeps.
+// '\n' (or an end of content), or from a ' ' to a '\n' (or the end), with a
+// key a PieceCache keeps.
 func (p Piece) Usable(content string) bool {
 	return p.Key >= 0 && p.Key < MaxPieceKey && p.Off >= 0 && p.Off < p.End && p.End <= len(content) &&
-		(p.Off == 0 || content[p.Off-1] == '\n') && (p.End == len(content) || content[p.End] == '\n')
+		(p.Off == 0 || content[p.Off-1] == '\n' || content[p.Off] == ' ') && (p.End == len(content) || content[p.End] == '\n')
+}
+
+// MidLine reports whether usable piece p starts in the middle of a line of
+// content (with a ' ').
+func (p Piece) MidLine(content string) bool {
+	return p.Off > 0 && content[p.Off-1] != '\n'
 }
 
 // MaxPieceKey bounds the keys a PieceCache keeps.
@@ -53,6 +64,17 @@ func (c *PieceCache[T]) Reset() {
 		c.slots[k] = nil
 	}
 	c.used = c.used[:0]
+}
+
+// Peek returns the text kept under key and its value, ok false when key
+// has none since Reset. It changes nothing.
+func (c *PieceCache[T]) Peek(key int) (text string, v *T, ok bool) {
+	if key >= 0 && key < len(c.slots) {
+		if s := c.slots[key]; s != nil {
+			return s.text, &s.val, true
+		}
+	}
+	return "", nil, false
 }
 
 // Get returns the value kept for key when it was made from text; else

@@ -1,7 +1,6 @@
 package formulate
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 
@@ -35,14 +34,14 @@ func (f *actionFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifa
 	}
 	for _, i := range picked {
 		desc := pickDesc(a, rng)
-		task, prompt, target := f.build(w, u, i, desc)
+		task, prompt, target := f.build(w, u, a, i, desc)
 		emit(f.sample(u, task, prompt, target))
 	}
 }
 
 // build returns the task variant, the prompt and the target for record i.
 // The history is records [i-History, i): the target is never in it.
-func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string) (task, prompt, target string) {
+func (f *actionFormulator) build(w *userWork, u *tasks.User, a *tasks.Artifacts, i int, desc string) (task, prompt, target string) {
 	r := u.Records[i]
 	text := strings.TrimSpace(r.Text)
 	target = text
@@ -52,15 +51,15 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 	}
 
 	var b strings.Builder
-	w.writeDesc(&b, u, desc)
+	w.writeDesc(&b, u, a, desc)
 	lo := max(0, i-f.cfg.Action.History)
 	if hist := u.Records[lo:i]; len(hist) > 0 {
-		fmt.Fprintf(&b, "Here are your most recent %s, oldest first:\n\n", plural(hist))
+		writeStrings(&b, "Here are your most recent ", plural(hist), ", oldest first:\n\n")
 		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
 	}
 	if d := formatDate(r.Time); d != "" {
-		fmt.Fprintf(&b, "It is now %s.\n", d)
+		writeStrings(&b, "It is now ", d, ".\n")
 	}
 	titleHint := ""
 	if withTitle {
@@ -73,35 +72,35 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 	switch {
 	case strings.TrimSpace(r.ParentText) != "":
 		task = tasks.TaskAction + ".comment"
-		fmt.Fprintf(&b, "Here is a post you are replying to:\n%s\n\n", cutWords(r.ParentText, f.cfg.HistoryWords))
+		writeStrings(&b, "Here is a post you are replying to:\n", cutWords(r.ParentText, f.cfg.HistoryWords), "\n\n")
 		if !withTitle && strings.TrimSpace(r.Title) != "" {
-			fmt.Fprintf(&b, "It is in the thread \"%s\"%s. ", strings.TrimSpace(r.Title), where)
+			writeStrings(&b, "It is in the thread \"", strings.TrimSpace(r.Title), "\"", where, ". ")
 		} else if where != "" {
-			fmt.Fprintf(&b, "It was posted%s. ", where)
+			writeStrings(&b, "It was posted", where, ". ")
 		}
-		fmt.Fprintf(&b, "Write your reply%s.", titleHint)
+		writeStrings(&b, "Write your reply", titleHint, ".")
 	case r.Kind == tasks.KindReview || r.ItemID != "":
 		task = tasks.TaskAction + ".review"
 		b.WriteString("You bought ")
 		if it := itemName(r); it != "" {
-			fmt.Fprintf(&b, "\"%s\"", it)
+			writeStrings(&b, "\"", it, "\"")
 		} else {
 			b.WriteString("a product")
 		}
 		if c := strings.TrimSpace(r.Community); c != "" {
-			fmt.Fprintf(&b, " (category: %s)", c)
+			writeStrings(&b, " (category: ", c, ")")
 		}
 		if r.Rating > 0 {
-			fmt.Fprintf(&b, " and rated it %s out of 5 stars", formatRating(r.Rating))
+			writeStrings(&b, " and rated it ", formatRating(r.Rating), " out of 5 stars")
 		}
-		fmt.Fprintf(&b, ". Write your review%s.", titleHint)
+		writeStrings(&b, ". Write your review", titleHint, ".")
 	default:
 		task = tasks.TaskAction + ".post"
 		n := strings.ToLower(noun(r))
 		if r.Kind == tasks.KindComment && strings.TrimSpace(r.Title) != "" {
-			fmt.Fprintf(&b, "Write your next comment%s, in the thread \"%s\".", where, strings.TrimSpace(r.Title))
+			writeStrings(&b, "Write your next comment", where, ", in the thread \"", strings.TrimSpace(r.Title), "\".")
 		} else {
-			fmt.Fprintf(&b, "Write your next %s%s%s.", n, where, titleHint)
+			writeStrings(&b, "Write your next ", n, where, titleHint, ".")
 		}
 	}
 	words := w.wordCount(u, i) // of text
@@ -109,5 +108,6 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, i int, desc string)
 		words += 1 + wordCount(strings.TrimSpace(r.Title)) // "Title:", the title
 	}
 	b.WriteString(" " + aboutWordsN(words))
+	w.noteTarget(u, i, target, text)
 	return task, b.String(), target
 }

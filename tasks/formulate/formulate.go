@@ -39,6 +39,15 @@ func (b base) sample(u *tasks.User, task, prompt, target string) tasks.Sample {
 
 // ---- text helpers -------------------------------------------------------
 
+// writeStrings writes ss to b one after the other: what fmt.Fprintf wrote
+// with a format of %s verbs, without the formatting machinery (a prompt is
+// made of several of them).
+func writeStrings(b *strings.Builder, ss ...string) {
+	for _, s := range ss {
+		b.WriteString(s)
+	}
+}
+
 // wordCount is len(strings.Fields(s)).
 func wordCount(s string) int { return fields.Count(s) }
 
@@ -56,15 +65,22 @@ func splitAfter(s string, k int) (head, rest string) {
 // text ends in " [...]". It stops scanning after word n+1 instead of
 // splitting the whole text (history records are long, the cut short).
 func cutWords(s string, n int) string {
+	c, _ := cutWordsMore(s, n)
+	return c
+}
+
+// cutWordsMore is cutWords, and whether s had more than n words (so that
+// what it returns is not strings.TrimSpace(s)).
+func cutWordsMore(s string, n int) (_ string, more bool) {
 	s = strings.TrimSpace(s)
 	if n <= 0 {
-		return s
+		return s, false
 	}
 	cut, more := fields.Prefix(s, n)
 	if !more {
-		return s // at most n words
+		return s, false // at most n words
 	}
-	return s[:cut] + " [...]"
+	return s[:cut] + " [...]", true
 }
 
 // roundWords is the "about {num} words" of the paper: n rounded to the
@@ -194,6 +210,14 @@ func formatRecord(r tasks.Record, num, maxWords int) string {
 // recordTail is formatRecord after "<noun> <num>": the only part of it
 // that depends on the record alone.
 func recordTail(r tasks.Record, maxWords int) string {
+	tail, _, _ := recordTailText(r, maxWords)
+	return tail
+}
+
+// recordTailText is recordTail, with where in it the record's text (cut to
+// maxWords) starts, and whether that text is the whole trimmed text (not
+// cut).
+func recordTailText(r tasks.Record, maxWords int) (tail string, text int, whole bool) {
 	var hdr []string
 	if d := formatDate(r.Time); d != "" {
 		hdr = append(hdr, d)
@@ -223,8 +247,10 @@ func recordTail(r tasks.Record, maxWords int) string {
 	if pt := strings.TrimSpace(r.ParentText); pt != "" {
 		b.WriteString("Replying to: " + oneLine(cutWords(pt, parentWords)) + "\n")
 	}
-	b.WriteString(cutWords(r.Text, maxWords))
-	return b.String()
+	cut, more := cutWordsMore(r.Text, maxWords)
+	text = b.Len()
+	b.WriteString(cut)
+	return b.String(), text, !more
 }
 
 // formatHistory renders past records, oldest first, numbered from 1.
@@ -242,11 +268,12 @@ type pastRecords struct {
 	recs     []tasks.Record
 	maxWords int
 	tails    []string // recordTail of each record, once made
+	texts    []int    // where the record's text starts in its tail, -1 when it was cut (recordTailText)
 	done     []bool
 }
 
 func newPastRecords(recs []tasks.Record) *pastRecords {
-	return &pastRecords{recs: recs, tails: make([]string, len(recs)), done: make([]bool, len(recs))}
+	return &pastRecords{recs: recs, tails: make([]string, len(recs)), texts: make([]int, len(recs)), done: make([]bool, len(recs))}
 }
 
 // format is formatHistory(p.recs[lo:hi], maxWords).
@@ -261,7 +288,14 @@ func (p *pastRecords) format(lo, hi, maxWords int) string {
 // after the header line (the record alone decides it, the window does
 // not): b's bytes [Off, End), keyed by the record's index, and always
 // between two '\n' (the tail's header line ends in one, and the next
-// record or what follows the history starts with one).
+// record or what follows the history starts with one). When the record's
+// text is shown whole (not cut), that part is two pieces: the lines
+// before the text (if any; keyed by the record's index) and the text,
+// under textKey, the key of the text as a target (see
+// userWork.noteTarget), so that the text is split, escaped and tested
+// once per user whether it is shown or written. The header line after
+// "<noun> <num>", when it starts with a ' ' (" (date, ...):"), is a piece
+// too, under lineKey (see tasks.Piece).
 func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]tasks.Piece) {
 	if maxWords != p.maxWords {
 		clear(p.done)
@@ -270,7 +304,11 @@ func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]
 	n := 0
 	for i := lo; i < hi; i++ {
 		if !p.done[i] {
-			p.tails[i], p.done[i] = recordTail(p.recs[i], maxWords), true
+			tail, text, whole := recordTailText(p.recs[i], maxWords)
+			if !whole || text == len(tail) {
+				text = -1
+			}
+			p.tails[i], p.texts[i], p.done[i] = tail, text, true
 		}
 		n += len("\n\nComment 1000") + len(p.tails[i])
 	}
@@ -287,8 +325,21 @@ func (p *pastRecords) write(b *strings.Builder, lo, hi, maxWords int, pieces *[]
 		tail := p.tails[i]
 		b.WriteString(tail)
 		if pieces != nil {
-			if k := strings.IndexByte(tail, '\n'); k >= 0 && k+1 < len(tail) {
-				*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: b.Len(), Key: i})
+			k := strings.IndexByte(tail, '\n')
+			if k > 0 && tail[0] == ' ' {
+				*pieces = append(*pieces, tasks.Piece{Off: off, End: off + k, Key: lineKey(len(p.recs), i)})
+			}
+			if k >= 0 && k+1 < len(tail) {
+				if t := p.texts[i]; t >= 0 {
+					// The text follows a '\n' (the header line's or
+					// that of the line before it).
+					if t-1 > k+1 {
+						*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: off + t - 1, Key: i})
+					}
+					*pieces = append(*pieces, tasks.Piece{Off: off + t, End: b.Len(), Key: textKey(len(p.recs), i)})
+				} else {
+					*pieces = append(*pieces, tasks.Piece{Off: off + k + 1, End: b.Len(), Key: i})
+				}
 			}
 		}
 	}
@@ -305,31 +356,78 @@ type userWork struct {
 	// descs are the description blocks made so far (descBlock of each
 	// desc drawn: at most the persona and the profile).
 	descs []descEntry
-	sent  []tasks.Piece // the pieces emit gets: the system prompt's, then pieces
+	sent  []tasks.Piece // the pieces emit gets: the system prompt's, then pieces, then target
+	// target is the piece of the target being built (noteTarget), when
+	// hasTarget.
+	target    tasks.Piece
+	hasTarget bool
 }
 
 type descEntry struct{ desc, block string }
 
 // The keys of the pieces other than past records (whose key is the
 // record's index): after the records' keys, so that within a user each
-// names one text.
-func systemKey(u *tasks.User) int      { return len(u.Records) }
-func styleDescKey(u *tasks.User) int   { return len(u.Records) + 1 }
-func descKey(u *tasks.User, k int) int { return len(u.Records) + 2 + k }
+// names one text. The persona and the profile (trimmed) have a key each,
+// as do the line before a description and the demographics; textKey(n, i)
+// names the trimmed text of record i of n.
+func systemKey(u *tasks.User) int    { return len(u.Records) }
+func styleDescKey(u *tasks.User) int { return len(u.Records) + 1 }
+func personaKey(u *tasks.User) int   { return len(u.Records) + 2 }
+func profileKey(u *tasks.User) int   { return len(u.Records) + 3 }
+func descHeadKey(u *tasks.User) int  { return len(u.Records) + 4 }
+func demoKey(u *tasks.User) int      { return len(u.Records) + 5 }
+func textKey(n, i int) int           { return n + 6 + i }
+func lineKey(n, i int) int           { return 2*n + 6 + i }
 
-// writeDesc appends descBlock(u, desc) to b, the builder of a whole prompt,
-// and notes the block, less the "\n\n" that ends it, as a piece of that
-// prompt: one of at most two texts, in every action and thought prompt
-// (and some item prompts) of the user. The block is made once per desc.
-func (w *userWork) writeDesc(b *strings.Builder, u *tasks.User, desc string) {
-	k := w.desc(u, desc)
-	block := w.descs[k].block
+// descHead is the line before the description in a descBlock.
+const descHead = "You are the person described here:"
+
+// noteTarget notes that the target being built ends with the trimmed text
+// of record i of u (t is the target, text that text), after a '\n' or
+// alone: a piece under textKey, as the history shows it when it is not
+// cut.
+func (w *userWork) noteTarget(u *tasks.User, i int, t, text string) {
+	w.noteTargetKey(t, text, textKey(len(u.Records), i))
+}
+
+// noteTargetKey notes that the target being built, t, ends with text
+// (after a '\n' or alone), a piece under key.
+func (w *userWork) noteTargetKey(t, text string, key int) {
+	if text == "" {
+		return
+	}
+	w.target = tasks.Piece{Off: len(t) - len(text), End: len(t), Key: key}
+	w.hasTarget = true
+}
+
+// writeDesc appends descBlock(u, desc) to b, the builder of a whole prompt
+// (at its start), and notes the lines of the block as pieces of that
+// prompt: descHead, the description (the persona or the profile, under
+// its own key: the profile formulator writes them too) and the
+// demographics, in every action and thought prompt (and some item
+// prompts) of the user. The block is made once per desc; desc is
+// pickDesc's.
+func (w *userWork) writeDesc(b *strings.Builder, u *tasks.User, a *tasks.Artifacts, desc string) {
+	block := w.descs[w.desc(u, desc)].block
 	if block == "" {
 		return
 	}
 	off := b.Len()
 	b.WriteString(block)
-	w.notePiece(off, b.Len()-len("\n\n"), descKey(u, k))
+	end := b.Len() - len("\n\n")
+	if desc != "" {
+		w.notePiece(off, off+len(descHead), descHeadKey(u))
+		off += len(descHead) + 1
+		key := personaKey(u)
+		if desc != strings.TrimSpace(a.Persona) {
+			key = profileKey(u)
+		}
+		w.notePiece(off, off+len(desc), key)
+		off += len(desc) + 1 // at the demographics' line, if any
+	}
+	if off < end {
+		w.notePiece(off, end, demoKey(u))
+	}
 }
 
 // desc returns the index in w.descs of descBlock(u, desc), made once.
@@ -398,7 +496,8 @@ func FormulateAll(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *ra
 // pieces of its messages that recur in the user's other samples: the
 // system prompt, and in the prompt (the last message before the target)
 // the past records shown (see pastRecords.write), the description block
-// (writeDesc) and the style description. The slice is emit's only during
+// (writeDesc) and the style description, and in the target the text of a
+// record written whole (noteTarget). The slice is emit's only during
 // the call.
 func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample, []tasks.Piece)) {
 	var w userWork
@@ -415,8 +514,14 @@ func FormulateAllPieces(forms []Formulator, u *tasks.User, a *tasks.Artifacts, r
 			p.Msg = msg
 			w.sent = append(w.sent, p)
 		}
+		if w.hasTarget && msg >= 0 {
+			p := w.target
+			p.Msg = msg + 1
+			w.sent = append(w.sent, p)
+		}
 		emit(s, w.sent)
 		w.pieces = w.pieces[:0]
+		w.hasTarget = false
 	}
 	for _, f := range forms {
 		if s, ok := f.(sharingFormulator); ok {
@@ -479,7 +584,7 @@ func pickDesc(a *tasks.Artifacts, rng *rand.Rand) string {
 func descBlock(u *tasks.User, desc string) string {
 	var parts []string
 	if desc != "" {
-		parts = append(parts, "You are the person described here:\n"+desc)
+		parts = append(parts, descHead+"\n"+desc)
 	}
 	if d := demographics(u); d != "" {
 		parts = append(parts, d)

@@ -754,9 +754,11 @@ func TestTopicsOnDemand(t *testing.T) {
 }
 
 // TestFormulateAllPieces: FormulateAllPieces gives FormulateAll's samples,
-// and every piece it names lies in the prompt between two '\n', is the
-// tail of a record shown there, and has one text per key within a user
-// (what qc.Checker needs to use it; it also verifies all this itself).
+// and every piece it names lies in the prompt (or ends the target) between
+// two '\n', is what its key says (the tail of a record shown there or the
+// lines of it before its text, a record's whole text, the system prompt, a
+// description), and has one text per key within a user (what qc.Checker
+// needs to use it; it also verifies all this itself).
 func TestFormulateAllPieces(t *testing.T) {
 	fx := fixtures()
 	bu, ba := bigUser(40)
@@ -772,7 +774,9 @@ func TestFormulateAllPieces(t *testing.T) {
 			got = append(got, s)
 			msg, end := 0, 0
 			for _, p := range pieces {
-				if p.Msg < msg || p.Msg >= len(s.Messages)-1 || p.Msg == msg && p.Off < end || !p.Usable(s.Messages[p.Msg].Content) {
+				last := len(s.Messages) - 1
+				if p.Msg < msg || p.Msg > last || p.Msg == msg && p.Off < end || !p.Usable(s.Messages[p.Msg].Content) ||
+					p.Msg == last && (p.End != len(s.Messages[last].Content) || p.Key < textKey(len(f.u.Records), 0) && p.Key != profileKey(f.u)) {
 					t.Fatalf("%s %s: piece %+v out of place", f.name, s.Task, p)
 				}
 				text := s.Messages[p.Msg].Content[p.Off:p.End]
@@ -782,10 +786,32 @@ func TestFormulateAllPieces(t *testing.T) {
 				texts[p.Key] = text
 				switch k := p.Key; {
 				case k < len(f.u.Records):
-					if !strings.HasSuffix(recordTail(f.u.Records[p.Key], cfg.HistoryWords), "\n"+text) {
-						t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, p.Key, p.Key, text)
+					tail, at, whole := recordTailText(f.u.Records[k], cfg.HistoryWords)
+					if whole && at < len(tail) {
+						if !strings.HasSuffix(tail[:at], "\n"+text+"\n") {
+							t.Fatalf("%s: piece %d is not the lines before the text of record %d: %q", f.name, k, k, text)
+						}
+						kinds["header"]++
+					} else if !strings.HasSuffix(tail, "\n"+text) {
+						t.Fatalf("%s: piece %d is not the tail of record %d: %q", f.name, k, k, text)
 					}
 					kinds["record"]++
+				case k >= lineKey(len(f.u.Records), 0):
+					i := k - lineKey(len(f.u.Records), 0)
+					tail := recordTail(f.u.Records[i], cfg.HistoryWords)
+					if !strings.HasPrefix(tail, text+"\n") || text[0] != ' ' || !p.MidLine(s.Messages[p.Msg].Content) {
+						t.Fatalf("%s: piece %+v is not the header line of record %d: %q", f.name, p, i, text)
+					}
+					kinds["line"]++
+				case k >= textKey(len(f.u.Records), 0):
+					i := k - textKey(len(f.u.Records), 0)
+					if text != strings.TrimSpace(f.u.Records[i].Text) {
+						t.Fatalf("%s: piece %+v is not the text of record %d: %q", f.name, p, i, text)
+					}
+					kinds["text"]++
+					if p.Msg == last {
+						kinds["target"]++
+					}
 				case k == systemKey(f.u):
 					if p.Msg != 0 || text != cfg.SystemPrompt {
 						t.Fatalf("%s: system piece %+v: %q", f.name, p, text)
@@ -796,12 +822,30 @@ func TestFormulateAllPieces(t *testing.T) {
 						t.Fatalf("%s: style piece %q", f.name, text)
 					}
 					kinds["style"]++
-				default:
-					block := text + "\n\n"
-					if block != descBlock(f.u, strings.TrimSpace(f.a.Persona)) && block != descBlock(f.u, strings.TrimSpace(f.a.Profile)) || p.Off != 0 {
-						t.Fatalf("%s: piece %+v is no description block: %q", f.name, p, text)
+				case k == personaKey(f.u), k == profileKey(f.u):
+					want := f.a.Persona
+					if k == profileKey(f.u) {
+						want = f.a.Profile
+					}
+					if text != strings.TrimSpace(want) {
+						t.Fatalf("%s: piece %+v is not the persona or profile: %q", f.name, p, text)
 					}
 					kinds["desc"]++
+					if p.Msg == last {
+						kinds["profile"]++
+					}
+				case k == descHeadKey(f.u):
+					if text != descHead || p.Off != 0 {
+						t.Fatalf("%s: piece %+v is not the line before a description: %q", f.name, p, text)
+					}
+					kinds["head"]++
+				case k == demoKey(f.u):
+					if text != demographics(f.u) || !strings.HasSuffix(descBlock(f.u, ""), text+"\n\n") {
+						t.Fatalf("%s: piece %+v is not the demographics: %q", f.name, p, text)
+					}
+					kinds["demographics"]++
+				default:
+					t.Fatalf("%s: piece %+v has no key of the formulators'", f.name, p)
 				}
 				msg, end = p.Msg, p.End
 			}
@@ -810,7 +854,7 @@ func TestFormulateAllPieces(t *testing.T) {
 			t.Fatalf("%s: FormulateAllPieces gave other samples than FormulateAll", f.name)
 		}
 	}
-	for _, k := range []string{"record", "system", "style", "desc"} {
+	for _, k := range []string{"record", "header", "text", "target", "system", "style", "desc", "profile", "head", "demographics", "line"} {
 		if kinds[k] == 0 {
 			t.Fatalf("no %s pieces at all (%v)", k, kinds)
 		}

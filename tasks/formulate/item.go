@@ -1,8 +1,8 @@
 package formulate
 
 import (
-	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/humanllm/humanllm/tasks"
@@ -54,29 +54,29 @@ func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifact
 
 	// Everything the user ever reviewed is excluded from the negatives,
 	// by id and by title.
+	// (Each title is normalised once: norm[i] is record i's.)
 	ownIDs := map[string]bool{}
-	ownTitles := map[string]bool{normLower(targetTitle): true}
-	for _, r := range u.Records {
+	normTarget := normLower(targetTitle)
+	ownTitles := map[string]bool{normTarget: true}
+	norm := make([]string, len(u.Records))
+	for i, r := range u.Records {
 		if r.ItemID != "" {
 			ownIDs[r.ItemID] = true
-			ownTitles[normLower(f.title(r))] = true
+			norm[i] = normLower(f.title(r))
+			ownTitles[norm[i]] = true
 		}
 	}
 
 	// History: the distinct items reviewed before the target, oldest
 	// first, without the target item or its title.
 	var hist []string
-	seen := map[string]bool{normLower(targetTitle): true}
-	for _, r := range u.Records[:t] {
-		if r.ItemID == "" || r.ItemID == target.ItemID {
+	seen := map[string]bool{normTarget: true}
+	for i, r := range u.Records[:t] {
+		if r.ItemID == "" || r.ItemID == target.ItemID || seen[norm[i]] {
 			continue
 		}
-		ti := f.title(r)
-		if seen[normLower(ti)] {
-			continue
-		}
-		seen[normLower(ti)] = true
-		hist = append(hist, ti)
+		seen[norm[i]] = true
+		hist = append(hist, f.title(r))
 	}
 	if len(hist) < c.MinHistory || len(hist) == 0 {
 		return
@@ -87,8 +87,13 @@ func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifact
 	need := c.Candidates - 1
 	var neg []string
 	picked := map[string]bool{}
+	var nt []byte // a drawn title, normalised (the map look-up does not copy it)
 	exclude := func(id string) bool {
-		return ownIDs[id] || picked[id] || ownTitles[normLower(f.cat.Title(id))]
+		if ownIDs[id] || picked[id] {
+			return true
+		}
+		nt = appendNormLower(nt[:0], f.cat.Title(id))
+		return ownTitles[string(nt)]
 	}
 	for round := 0; round < 3 && len(neg) < need; round++ {
 		for _, id := range f.cat.Sample(rng, target.Community, need-len(neg), exclude) {
@@ -119,18 +124,18 @@ func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifact
 	}
 	var b strings.Builder
 	if mode != "history" {
-		w.writeDesc(&b, u, desc)
+		w.writeDesc(&b, u, a, desc)
 	}
 	if mode != "desc" {
 		b.WriteString("Here are the products you bought and reviewed before, oldest first:\n")
 		for i, h := range hist {
-			fmt.Fprintf(&b, "%d. %s\n", i+1, h)
+			writeStrings(&b, strconv.Itoa(i+1), ". ", h, "\n")
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Which one of these %d products are you going to buy and review next?\n", len(cands))
+	writeStrings(&b, "Which one of these ", strconv.Itoa(len(cands)), " products are you going to buy and review next?\n")
 	for i, ca := range cands {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, ca)
+		writeStrings(&b, strconv.Itoa(i+1), ". ", ca, "\n")
 	}
 	b.WriteString("\nAnswer with the exact title of one product and nothing else.")
 	emit(f.sample(u, tasks.TaskItemSelection, b.String(), targetTitle))

@@ -1,7 +1,6 @@
 package formulate
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 
@@ -30,17 +29,20 @@ func (f *profileFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artif
 		lo := max(0, n-c.History)
 		hist := u.Records[lo:]
 		var b strings.Builder
-		fmt.Fprintf(&b, "Here are %s written by one person, oldest first:\n\n", plural(hist))
+		writeStrings(&b, "Here are ", plural(hist), " written by one person, oldest first:\n\n")
 		w.writeHistory(&b, u, lo, n, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
-		fmt.Fprintf(&b, "Write a profile of this person in the third person: who they are, their interests, values and personality, and the experiences they mention. State only what the %s show. %s",
-			plural(hist), about)
+		writeStrings(&b, "Write a profile of this person in the third person: who they are, their interests, values and personality, and the experiences they mention. State only what the ", plural(hist), " show. ", about)
+		w.noteTargetKey(profile, profile, profileKey(u))
 		emit(f.sample(u, tasks.TaskProfile+".history2profile", b.String(), profile))
 	}
 	if persona := strings.TrimSpace(a.Persona); persona != "" && !sameText(persona, profile) {
-		prompt := "Here is a short description of a person:\n" + persona + "\n\n" +
+		const head = "Here is a short description of a person:\n"
+		prompt := head + persona + "\n\n" +
 			"Expand it into a fuller profile of this person in the third person, covering their background, interests, values, personality and experiences. " +
 			about
+		w.notePiece(len(head), len(head)+len(persona), personaKey(u))
+		w.noteTargetKey(profile, profile, profileKey(u))
 		emit(f.sample(u, tasks.TaskProfile+".persona2profile", prompt, profile))
 	}
 }

@@ -1,7 +1,6 @@
 package formulate
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 
@@ -109,10 +108,11 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 	switch v {
 	case styleImitation:
 		lo := f.pastPosts(i, rng)
-		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n", plural(u.Records[lo:i]))
+		writeStrings(&b, "Here are some of your past ", plural(u.Records[lo:i]), ", oldest first:\n\n")
 		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
-		fmt.Fprintf(&b, "Write a new %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
+		writeStrings(&b, "Write a new ", what, where, " on this topic: ", topic(a, i), "\n", aboutWordsN(w.wordCount(u, i)))
+		w.noteTarget(u, i, text, text)
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
 		first := f.pastPosts(i, rng)
@@ -120,12 +120,12 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		lo, hi, _ := splitRange(n, f.cfg.Style.MinWords, f.cfg.Style.MaxWords)
 		k := lo + rng.IntN(hi-lo+1)
 		head, rest := splitAfter(text, k)
-		fmt.Fprintf(&b, "Here are some of your past %s, oldest first:\n\n", plural(u.Records[first:i]))
+		writeStrings(&b, "Here are some of your past ", plural(u.Records[first:i]), ", oldest first:\n\n")
 		w.writeHistory(&b, u, first, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
-		fmt.Fprintf(&b, "Here is the beginning of your next %s%s:\n%s\n\n", what, where, head)
+		writeStrings(&b, "Here is the beginning of your next ", what, where, ":\n", head, "\n\n")
 		// rest's words are those of text after word k.
-		fmt.Fprintf(&b, "Continue it from where it stops, without repeating the beginning. %s", aboutWordsN(n-k))
+		writeStrings(&b, "Continue it from where it stops, without repeating the beginning. ", aboutWordsN(n-k))
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)
 	default:
 		b.WriteString("Here is a description of how you write:\n")
@@ -133,7 +133,8 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		b.WriteString(strings.TrimSpace(a.Style))
 		w.notePiece(off, b.Len(), styleDescKey(u))
 		b.WriteString("\n\n")
-		fmt.Fprintf(&b, "Write a %s%s on this topic: %s\n%s", what, where, topic(a, i), aboutWordsN(w.wordCount(u, i)))
+		writeStrings(&b, "Write a ", what, where, " on this topic: ", topic(a, i), "\n", aboutWordsN(w.wordCount(u, i)))
+		w.noteTarget(u, i, text, text)
 		return f.sample(u, tasks.TaskStyle+"."+styleDescription, b.String(), text)
 	}
 }

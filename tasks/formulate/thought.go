@@ -30,23 +30,29 @@ func (f *thoughtFormulator) Formulate(u *tasks.User, a *tasks.Artifacts, rng *ra
 }
 
 func (f *thoughtFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifacts, rng *rand.Rand, emit func(tasks.Sample)) {
-	idx := make([]int, 0, len(a.Thoughts))
-	var nsc, nth []byte // normLower of a scenario and a thought, reused
+	// The thoughts with a scenario and a thought, latest records first
+	// (ties keep the artifact order), then the first MaxPerUser of them
+	// whose scenario does not hold the thought: the order of the others
+	// does not depend on which are dropped, so only those up to the last
+	// one kept are normalised and compared.
+	all := make([]int, 0, len(a.Thoughts))
 	for i, t := range a.Thoughts {
-		sc, th := strings.TrimSpace(t.Scenario), strings.TrimSpace(t.Thought)
-		if sc == "" || th == "" {
-			continue
+		if strings.TrimSpace(t.Scenario) != "" && strings.TrimSpace(t.Thought) != "" {
+			all = append(all, i)
 		}
-		nsc, nth = appendNormLower(nsc[:0], sc), appendNormLower(nth[:0], th)
-		if bytes.Contains(nsc, nth) {
-			continue
-		}
-		idx = append(idx, i)
 	}
-	// Thoughts of the latest records first; ties keep the artifact order.
-	sort.SliceStable(idx, func(x, y int) bool { return a.Thoughts[idx[x]].Record > a.Thoughts[idx[y]].Record })
-	if len(idx) > f.cfg.Thought.MaxPerUser {
-		idx = idx[:f.cfg.Thought.MaxPerUser]
+	sort.SliceStable(all, func(x, y int) bool { return a.Thoughts[all[x]].Record > a.Thoughts[all[y]].Record })
+	idx := all[:0]
+	var nsc, nth []byte // normLower of a scenario and a thought, reused
+	for _, i := range all {
+		if len(idx) >= f.cfg.Thought.MaxPerUser {
+			break
+		}
+		t := a.Thoughts[i]
+		nsc, nth = appendNormLower(nsc[:0], strings.TrimSpace(t.Scenario)), appendNormLower(nth[:0], strings.TrimSpace(t.Thought))
+		if !bytes.Contains(nsc, nth) {
+			idx = append(idx, i)
+		}
 	}
 	for _, i := range idx {
 		t := a.Thoughts[i]
@@ -56,7 +62,7 @@ func (f *thoughtFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artif
 		scenario := strings.TrimSpace(t.Scenario)
 		var b strings.Builder
 		b.Grow(w.descLen(u, desc) + len(situation) + len(scenario) + len("\n\n") + len(q))
-		w.writeDesc(&b, u, desc)
+		w.writeDesc(&b, u, a, desc)
 		b.WriteString(situation)
 		b.WriteString(scenario)
 		b.WriteString("\n\n")

@@ -93,14 +93,19 @@ func TestSampleJSONPieces(t *testing.T) {
 		return b.String()
 	}
 	used := 0
-	for range 200 {
+	for user := range 200 {
 		var pc tasks.PieceCache[pieceJSON]
 		texts := make([]string, 1+rng.IntN(6))
+		header := "\nPost 1:\n"
 		for k := range texts {
 			texts[k] = text(1 + rng.IntN(30))
+			if user%2 == 0 { // pieces that start mid-line with a ' ' (tasks.Piece), after a word
+				texts[k] = " " + texts[k]
+				header = "\nPost 12"
+			}
 		}
 		for range 1 + rng.IntN(6) {
-			prompt, pieces := piecetest.Prompt(rng, texts, 1, "\nPost 1:\n", text)
+			prompt, pieces := piecetest.Prompt(rng, texts, 1, header, text)
 			piecetest.Spoil(rng, pieces, len(texts), len(prompt))
 			s := tasks.Sample{Messages: []tasks.Message{
 				{Role: "system", Content: text(3)}, {Role: "user", Content: prompt}, {Role: "assistant", Content: text(5)},

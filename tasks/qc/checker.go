@@ -22,7 +22,10 @@ import (
 //   - no match of the PII patterns holds a '\n', and one that ends (or
 //     starts) at a '\n' needs only a non-word character there, as it does
 //     at the end (start) of a text: HasPII(x + "\n" + y) == HasPII(x) ||
-//     HasPII("\n" + y) (TestHasPIISplitsAtNewlines).
+//     HasPII("\n" + y) (TestHasPIISplitsAtNewlines);
+//   - a piece may also start with a ' ' mid-line (tasks.Piece): a ' ' ends
+//     every match but a phone number's in the same way, so HasPII(x + " " +
+//     y) == HasPII(x) || HasPII(" " + y) || phoneAcross (TestHasPIISplitsAtSpace).
 //
 // A Checker is not safe for concurrent use; use one per worker.
 type Checker struct {
@@ -36,11 +39,15 @@ type Checker struct {
 	sc                     leakScratch
 	tText                  string
 	tStops                 int
+	tLetters               letterCount
 	tValid, tPIIDone, tPII bool
 	// sys is the last system message seen and sysPII its HasPII.
 	sys    string
 	sysPII bool
 	sysSet bool
+	// stamp numbers the samples verified: an entry whose stamp is the
+	// current one is used by a piece of the sample being checked.
+	stamp uint64
 }
 
 // pieceEntry is what a Checker keeps of the text of one piece.
@@ -48,6 +55,14 @@ type pieceEntry struct {
 	piiDone, pii bool
 	keysDone     bool
 	keys         []uint64 // the keys of the words of text (leakScratch.appendKeys)
+	stamp        uint64   // Checker.stamp of the last sample that used it
+	// The digits of the run of phoneByte that starts the text, and
+	// whether it has a '+' (for a piece that starts mid-line: see
+	// phoneAcross), once leadDone.
+	leadDone, leadPlus bool
+	leadDigits         int
+	lettersDone        bool
+	letterCount        // of the text, once lettersDone
 }
 
 // hasPII is HasPII(text), text the piece's.
@@ -68,22 +83,54 @@ func (e *pieceEntry) wordKeys(sc *leakScratch, text string, long *longWords) []u
 	return e.keys
 }
 
+// phoneAcross is phoneAcross(content, off) for content[off:] starting
+// with text, the entry's. A phone number has a '+' or at least ten digits
+// (see phoneRe), all in its run of phone bytes; the run that starts text
+// is counted once per user, so the regexp runs only when the run across
+// off (the bytes before off and that one) has what a number needs.
+func (e *pieceEntry) phoneAcross(content string, off int, text string) bool {
+	if !phoneByte[content[off-1]] {
+		return false
+	}
+	if !e.leadDone {
+		e.leadDigits, e.leadPlus = phoneDigits(text[:phoneRun(text)])
+		e.leadDone = true
+	}
+	i := off - 1
+	for i > 0 && phoneByte[content[i-1]] {
+		i--
+	}
+	d, plus := phoneDigits(content[i:off])
+	if !plus && !e.leadPlus && d+e.leadDigits < 10 {
+		return false
+	}
+	return phoneAcross(content, off)
+}
+
+// letters is letterCounts(text), text the piece's.
+func (e *pieceEntry) letters(text string) letterCount {
+	if !e.lettersDone {
+		e.letterCount, e.lettersDone = letterCounts(text), true
+	}
+	return e.letterCount
+}
+
+// targetLetters is letterCounts(t) given the pieces of t (see
+// leakScratch.addTargetPieces), whose counts are made once per user.
+func targetLetters(t string, pieces []checkedPiece) letterCount {
+	var n letterCount
+	pos := 0
+	for _, p := range pieces {
+		n = n.add(letterCounts(t[pos:p.off])).add(p.e.letters(t[p.off:p.end]))
+		pos = p.end
+	}
+	return n.add(letterCounts(t[pos:]))
+}
+
 // checkedPiece is a piece verified against the message it is in.
 type checkedPiece struct {
 	msg, off, end, key int
 	e                  *pieceEntry
-}
-
-// keyTaken reports whether a piece already checked in this sample has
-// key with a text other than text: the entry of key is that text's until
-// the sample is checked.
-func (c *Checker) keyTaken(key int, text string, s tasks.Sample) bool {
-	for _, q := range c.checked {
-		if q.key == key && s.Messages[q.msg].Content[q.off:q.end] != text {
-			return true
-		}
-	}
-	return false
 }
 
 var checkerPool = sync.Pool{New: func() any { return new(Checker) }}
@@ -122,6 +169,7 @@ func (c *Checker) Check(s tasks.Sample, pieces []tasks.Piece) string {
 // holding their text.
 func (c *Checker) verify(s tasks.Sample, pieces []tasks.Piece) []checkedPiece {
 	c.checked = c.checked[:0]
+	c.stamp++
 	lastMsg, lastEnd := -1, 0
 	for _, p := range pieces {
 		if p.Msg < 0 || p.Msg >= len(s.Messages) || p.Msg < lastMsg || p.Msg == lastMsg && p.Off < lastEnd {
@@ -132,13 +180,14 @@ func (c *Checker) verify(s tasks.Sample, pieces []tasks.Piece) []checkedPiece {
 			continue
 		}
 		text := content[p.Off:p.End]
-		if c.keyTaken(p.Key, text, s) {
+		if t, e, ok := c.cache.Peek(p.Key); ok && e.stamp == c.stamp && t != text {
 			continue // its entry is another text's in this very sample
 		}
 		e, fresh := c.cache.Get(p.Key, text)
 		if fresh {
 			*e = pieceEntry{keys: e.keys[:0]}
 		}
+		e.stamp = c.stamp
 		c.checked = append(c.checked, checkedPiece{msg: p.Msg, off: p.Off, end: p.End, key: p.Key, e: e})
 		lastMsg, lastEnd = p.Msg, p.End
 	}
@@ -164,7 +213,8 @@ func (c *Checker) messagePII(mi int, m tasks.Message, checked []checkedPiece) (b
 	pos := 0
 	for ; len(checked) > 0 && checked[0].msg == mi; checked = checked[1:] {
 		p := checked[0]
-		if HasPII(content[pos:p.off]) || p.e.hasPII(content[p.off:p.end]) {
+		if HasPII(content[pos:p.off]) || p.e.hasPII(content[p.off:p.end]) ||
+			p.off > 0 && content[p.off-1] != '\n' && p.e.phoneAcross(content, p.off, content[p.off:p.end]) {
 			return true, checked // Check stops at the first PII
 		}
 		pos = p.end

@@ -60,6 +60,51 @@ func TestHasPIISplitsAtNewlines(t *testing.T) {
 	}
 }
 
+// TestHasPIISplitsAtSpace: a text split before a ' ' has PII when a part
+// has, or when the run of phone bytes across the split holds a phone
+// number (phoneAcross), as the Checker assumes of a piece that starts
+// mid-line; the texts put numbers on both sides of the ' '.
+func TestHasPIISplitsAtSpace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	across, hits := 0, 0
+	for range 30000 {
+		x := randomText(rng, rng.IntN(8))
+		y := []string{"", "(555) 123-4567", "123-4567", "555", "(2004-05-24, in x):", "4567 x"}[rng.IntN(6)]
+		y += randomText(rng, rng.IntN(8))
+		s := x + " " + y
+		a := phoneAcross(s, len(x))
+		got := HasPII(x) || HasPII(" "+y) || a
+		if want := HasPII(s); got != want || want != oracleHasPII(s) {
+			t.Fatalf("%q: by parts %v (across %v), whole %v, oracle %v", s, got, a, want, oracleHasPII(s))
+		}
+		if a && !HasPII(x) && !HasPII(" "+y) {
+			across++
+		}
+		if got {
+			hits++
+		}
+	}
+	if across < 50 || hits > 29000 {
+		t.Fatalf("%d texts with PII only across the split, %d with PII of 30000: the test does not exercise phoneAcross", across, hits)
+	}
+}
+
+// FuzzHasPIISplitsAtSpace is TestHasPIISplitsAtSpace on arbitrary texts.
+func FuzzHasPIISplitsAtSpace(f *testing.F) {
+	for _, s := range [][2]string{
+		{"Call 555", "123-4567"}, {"Review 12", "(2004-05-24, in x):"}, {"+44", "20 7946 0958"}, {"555 123", "4567"},
+		{"x", "(555) 123-4567"}, {"a@b.co", "x"}, {"www.x.com/?key=", "1234567"}, {"1 (555)", "123-4567"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, x, y string) {
+		s := x + " " + y
+		if got, want := HasPII(x) || HasPII(" "+y) || phoneAcross(s, len(x)), HasPII(s); got != want {
+			t.Fatalf("%q: by parts %v, whole %v", s, got, want)
+		}
+	})
+}
+
 // FuzzHasPIILines is TestHasPIISplitsAtNewlines on arbitrary texts.
 func FuzzHasPIILines(f *testing.F) {
 	for _, s := range []string{
@@ -78,8 +123,8 @@ func FuzzHasPIILines(f *testing.F) {
 // TestCheckerMatchesCheck builds users whose prompts repeat texts under
 // keys, as the formulators' past records do, and hands Checker both the
 // right pieces and wrong ones (a key reused for another text, offsets off
-// by one or not at a newline, overlapping, unordered, another message):
-// every answer must be Check's.
+// by one or not at a newline, overlapping, unordered, another message),
+// also for a text that ends the target: every answer must be Check's.
 func TestCheckerMatchesCheck(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	opts := DefaultOptions()
@@ -87,10 +132,17 @@ func TestCheckerMatchesCheck(t *testing.T) {
 	opts.MinTargetChars = map[string]int{"default": 1}
 	opts.Languages = nil
 	c := NewChecker(opts)
+	// cEn checks the same samples for English too (the letters of a
+	// target's pieces are counted once per user).
+	optsEn := opts
+	optsEn.Languages = []string{"en"}
+	optsEn.MinStopwordRate = 0.02
+	cEn := NewChecker(optsEn)
 	reasons := map[string]int{}
 	prev := "" // the last target, checked again now and then (the Checker keeps its words)
 	for user := range 300 {
 		c.Reset()
+		cEn.Reset()
 		texts := make([]string, 2+rng.IntN(8))
 		for k := range texts {
 			texts[k] = randomText(rng, 5+rng.IntN(60))
@@ -98,8 +150,16 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				texts[k] = strings.Repeat([]string{"the quick brown fox jumps over the lazy dog ", "The Quickest brownish Foxes jumped over the EXTRAORDINARILY lazy dog; Straßenbahnhaltestelle "}[rng.IntN(2)], 1+rng.IntN(3))
 			}
 		}
+		header := "\nPost 1 (2004-05-24):\n"
+		if user%3 == 0 { // pieces that start mid-line, with a ' ', after a number
+			header = []string{"\n\nReview 55", "\n\nCall 555", "\n+1", "\nx"}[rng.IntN(4)]
+			for k := range texts { // texts without PII of their own, mostly
+				texts[k] = []string{" (2004-05-24):", " 123-4567", " (555) 123-4567 x", " "}[rng.IntN(4)] +
+					strings.Repeat(" the quick brown fox", 1+rng.IntN(4))
+			}
+		}
 		for range 1 + rng.IntN(8) {
-			prompt, pieces := piecetest.Prompt(rng, texts, 1, "\nPost 1 (2004-05-24):\n", func(n int) string { return randomText(rng, n) })
+			prompt, pieces := piecetest.Prompt(rng, texts, 1, header, func(n int) string { return randomText(rng, n) })
 			piecetest.Spoil(rng, pieces, len(texts), len(prompt))
 			target := randomText(rng, 3+rng.IntN(20))
 			switch rng.IntN(4) {
@@ -116,6 +176,25 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				}
 			}
 			prev = target
+			if rng.IntN(3) == 0 {
+				// The target ends with a text of the prompt's (a record's
+				// text, shown in other prompts), named as a piece too: as
+				// it is, under its key, or trimmed, under a key of its own.
+				k := rng.IntN(len(texts))
+				text, key := texts[k], k
+				if rng.IntN(2) == 0 {
+					text, key = strings.TrimSpace(text), len(texts)+k
+				}
+				target = []string{"", "Title: a@b.co\n\n", "Title: the quick brown\n\n", "x\n"}[rng.IntN(4)] + text
+				p := tasks.Piece{Msg: 2, Off: len(target) - len(text), End: len(target), Key: key}
+				switch rng.IntN(6) {
+				case 0:
+					p.Key = (p.Key + 1) % (2 * len(texts)) // another text's key
+				case 1:
+					p.Off++ // not at a newline
+				}
+				pieces = append(pieces, p)
+			}
 			task := "action"
 			if rng.IntN(5) == 0 {
 				task = tasks.TaskItemSelection // exempt from the leak check
@@ -130,9 +209,14 @@ func TestCheckerMatchesCheck(t *testing.T) {
 				t.Fatalf("user %d: Checker %q, Check %q\nprompt %q\npieces %+v\ntarget %q", user, got, want, prompt, pieces, target)
 			}
 			reasons[want]++
+			wantEn := Check(s, optsEn)
+			if got := cEn.Check(s, pieces); got != wantEn {
+				t.Fatalf("user %d, English only: Checker %q, Check %q\nprompt %q\npieces %+v\ntarget %q", user, got, wantEn, prompt, pieces, target)
+			}
+			reasons["en "+wantEn]++
 		}
 	}
-	for _, r := range []string{"", ReasonPII, ReasonTargetLeak} {
+	for _, r := range []string{"", ReasonPII, ReasonTargetLeak, "en " + ReasonLanguage, "en "} {
 		if reasons[r] < 20 {
 			t.Fatalf("answers %v: too few %q for the test to mean much", reasons, r)
 		}

@@ -62,8 +62,12 @@ func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checked
 		}
 		n = tw
 	}
-	if !sc.indexed || sc.n != n {
-		sc.indexNgrams(n)
+	// The target's n-grams are indexed on the first window that needs
+	// them (most prompts have no run of n words all of them the target's).
+	index := func() {
+		if !sc.indexed || sc.n != n {
+			sc.indexNgrams(n)
+		}
 	}
 
 	// A leak is a window of n consecutive prompt words, all of them
@@ -107,6 +111,7 @@ func leaksSplit(sc *leakScratch, prompt []tasks.Message, n int, pieces []checked
 			p = q + 1 // no window holding word q
 			continue
 		}
+		index()
 		h := gramHash(sc.pids[p : p+n])
 		if sc.hasNgram(sc.pids[p:p+n], h) {
 			return true
@@ -495,8 +500,24 @@ func (sc *leakScratch) reset() {
 // which the language check counts: both need each word lower-cased, and
 // a word that recurs is looked up in enStop once.
 func (sc *leakScratch) addTarget(target string, long *longWords) (stops int) {
+	return sc.addTargetPieces(target, long, nil)
+}
+
+// addTargetPieces is addTarget given the keys of some parts of the target
+// already made (see Checker): pieces of the target, in order, not
+// overlapping, each between two '\n' (or an end of it). A word never
+// holds a '\n', so the target's words are those of the text between its
+// pieces and those of the pieces, in order.
+func (sc *leakScratch) addTargetPieces(target string, long *longWords, pieces []checkedPiece) (stops int) {
 	sc.reset()
-	sc.tkeys = sc.appendKeys(sc.tkeys[:0], target, long)
+	sc.tkeys = sc.tkeys[:0]
+	pos := 0
+	for _, p := range pieces {
+		sc.tkeys = sc.appendKeys(sc.tkeys, target[pos:p.off], long)
+		sc.tkeys = append(sc.tkeys, p.e.wordKeys(sc, target[p.off:p.end], long)...)
+		pos = p.end
+	}
+	sc.tkeys = sc.appendKeys(sc.tkeys, target[pos:], long)
 	for _, key := range sc.tkeys {
 		id := sc.vocabAdd(key)
 		sc.tids = append(sc.tids, id)

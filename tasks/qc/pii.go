@@ -106,6 +106,48 @@ func hasPhone(s string) bool {
 	return false
 }
 
+// phoneAcross reports whether hasPhone(s) finds a match in the run of
+// phoneByte that holds s[k-1] and s[k], s[k] a ' ' (then s[:k] and s[k:]
+// split s as HasPII needs: HasPII(s) == HasPII(s[:k]) || HasPII(s[k:]) ||
+// phoneAcross(s, k)). Neither part alone sees that run whole; every other
+// match of the patterns is one of a part's (a ' ' ends an e-mail, a URL
+// and a match's context as the end of a text does, and no phone match's
+// core starts with it).
+func phoneAcross(s string, k int) bool {
+	if k == 0 || !phoneByte[s[k-1]] {
+		return false
+	}
+	i, j := k-1, k
+	for i > 0 && phoneByte[s[i-1]] {
+		i--
+	}
+	for j < len(s) && phoneByte[s[j]] {
+		j++
+	}
+	return phoneTrigger(s[i:j]) && phoneRe.MatchString(s[max(i-1, 0):min(j+1, len(s))])
+}
+
+// phoneRun is the length of the run of phoneByte that starts s.
+func phoneRun(s string) int {
+	n := 0
+	for n < len(s) && phoneByte[s[n]] {
+		n++
+	}
+	return n
+}
+
+// phoneDigits counts the digits of s and reports a '+' in it.
+func phoneDigits(s string) (digits int, plus bool) {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			digits++
+		} else if s[i] == '+' {
+			plus = true
+		}
+	}
+	return digits, plus
+}
+
 // phoneTrigger reports \+\d or \d{3}[ .-]?\d{4} in s.
 func phoneTrigger(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -113,13 +113,27 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 	var sc *leakScratch
 	var long *longWords
 	var stops int
+	var letters letterCount
+	var checked []checkedPiece
 	if c != nil {
 		sc, long = &c.sc, &c.long
+		checked = c.verify(s, pieces)
 		if c.tValid && c.tText == target {
-			stops = c.tStops // sc still holds the target's ids and n-grams
+			stops, letters = c.tStops, c.tLetters // sc still holds the target's ids and n-grams
 		} else {
-			stops = sc.addTarget(t, long)
-			c.tText, c.tStops, c.tValid, c.tPIIDone = target, stops, true, false
+			// The target's pieces (a record's text, also shown in other
+			// prompts) are at the end of checked; they are the trimmed
+			// target's when trimming left it as it is.
+			var tp []checkedPiece
+			if len(t) == len(target) {
+				tp = checked
+				for len(tp) > 0 && tp[0].msg < last {
+					tp = tp[1:]
+				}
+			}
+			stops = sc.addTargetPieces(t, long, tp)
+			letters = targetLetters(t, tp)
+			c.tText, c.tStops, c.tLetters, c.tValid, c.tPIIDone = target, stops, letters, true, false
 		}
 	} else {
 		sc = leakPool.Get().(*leakScratch)
@@ -127,16 +141,13 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 		long = &sc.long
 		long.reset()
 		stops = sc.addTarget(t, long)
+		letters = letterCounts(t)
 	}
-	if englishOnly(opts.Languages) && !isEnglishCounted(t, len(sc.tids), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
+	if englishOnly(opts.Languages) && !isEnglishLetters(letters, len(sc.tids), stops, opts.MinASCIILetterShare, opts.MinStopwordRate) {
 		return ReasonLanguage
 	}
 	if shortTarget(t, perKind(opts.MinTargetChars, kind), perKind(opts.MinTargetWords, kind)) {
 		return ReasonShortTarget
-	}
-	var checked []checkedPiece
-	if c != nil {
-		checked = c.verify(s, pieces)
 	}
 	if opts.LeakShingle > 0 && !slices.Contains(opts.LeakExempt, kind) && leaksSplit(sc, s.Messages[:last], opts.LeakShingle, checked, long) {
 		return ReasonTargetLeak
@@ -149,7 +160,8 @@ func check(s tasks.Sample, opts Options, c *Checker, pieces []tasks.Piece) strin
 				pii = HasPII(m.Content)
 			case mi == last: // the target, c.tText
 				if !c.tPIIDone {
-					c.tPII, c.tPIIDone = HasPII(m.Content), true
+					c.tPII, _ = c.messagePII(mi, m, checked)
+					c.tPIIDone = true
 				}
 				pii = c.tPII
 			default:
@@ -289,6 +301,32 @@ const (
 // asciiShare is the first test of IsEnglish: whether s has letters and at
 // least minASCII of them are ASCII.
 func asciiShare(s string, minASCII float64) int {
+	return letterShare(letterCounts(s), minASCII)
+}
+
+// letterShare is asciiShare of a text with the letter counts n.
+func letterShare(n letterCount, minASCII float64) int {
+	if n.letters == 0 {
+		return noLetters
+	}
+	if float64(n.ascii)/float64(n.letters) < minASCII {
+		return fewASCII
+	}
+	return enoughASCII
+}
+
+// letterCount is how many letters a text has (letters) and how many of
+// them are ASCII. The counts of a text are the sums of those of its parts
+// split between runes (a Checker keeps a piece's).
+type letterCount struct{ letters, ascii int }
+
+func (n letterCount) add(m letterCount) letterCount {
+	return letterCount{n.letters + m.letters, n.ascii + m.ascii}
+}
+
+// letterCounts counts the letters of s: every rune unicode.IsLetter
+// reports (an invalid byte is U+FFFD, none).
+func letterCounts(s string) letterCount {
 	letters, ascii := 0, 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
@@ -313,14 +351,7 @@ func asciiShare(s string, minASCII float64) int {
 		}
 		i += n
 	}
-	letters += ascii
-	if letters == 0 {
-		return noLetters
-	}
-	if float64(ascii)/float64(letters) < minASCII {
-		return fewASCII
-	}
-	return enoughASCII
+	return letterCount{letters + ascii, ascii}
 }
 
 // isEnglishStop is the second test of IsEnglish: texts of 8 or more
@@ -351,7 +382,12 @@ func isEnglishStop(s string, minStop float64) bool {
 // function words (isStopword): the leak check splits the target and
 // lower-cases its words once for both (leakScratch.addTarget).
 func isEnglishCounted(s string, words, stops int, minASCII, minStop float64) bool {
-	switch asciiShare(s, minASCII) {
+	return isEnglishLetters(letterCounts(s), words, stops, minASCII, minStop)
+}
+
+// isEnglishLetters is isEnglishCounted given the text's letterCounts.
+func isEnglishLetters(n letterCount, words, stops int, minASCII, minStop float64) bool {
+	switch letterShare(n, minASCII) {
 	case noLetters:
 		return true
 	case fewASCII:
