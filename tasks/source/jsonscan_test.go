@@ -178,16 +178,29 @@ func parseNumberOracle(s string) (float64, bool) {
 }
 
 // FuzzParseNumber holds parseNumber (which skips ParseInt where it must
-// fail) to the oracle.
+// fail) to the oracle, bit for bit.
 func FuzzParseNumber(f *testing.F) {
-	for _, s := range []string{"", "5.0", "42", "-7", "+3", "1,234", " 9 ", "1e9", "0x10", "1_000", "9223372036854775808", "-", "+", "NaN", "inf", "١٢"} {
+	bits := func(parse func(string) (float64, bool)) func(string) (uint64, bool) {
+		return func(s string) (uint64, bool) {
+			v, ok := parse(s)
+			return math.Float64bits(v), ok
+		}
+	}
+	fuzzOracle(f, "parseNumber", bits(parseNumber), bits(parseNumberOracle),
+		"", "5.0", "42", "-7", "+3", "1,234", " 9 ", "1e9", "0x10", "1_000", "9223372036854775808", "-", "+", "NaN", "inf", "١٢")
+}
+
+// fuzzOracle fuzzes a parser of strings against its oracle (the code it
+// replaced), from the seeds.
+func fuzzOracle[T comparable](f *testing.F, name string, got, want func(string) (T, bool), seeds ...string) {
+	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		g, gok := parseNumber(s)
-		w, wok := parseNumberOracle(s)
-		if gok != wok || math.Float64bits(g) != math.Float64bits(w) {
-			t.Fatalf("parseNumber(%q) = %v %v, want %v %v", s, g, gok, w, wok)
+		g, gok := got(s)
+		w, wok := want(s)
+		if g != w || gok != wok {
+			t.Fatalf("%s(%q) = %v %v, want %v %v", name, s, g, gok, w, wok)
 		}
 	})
 }
@@ -233,19 +246,11 @@ func parseTimeOracle(s string) (int64, bool) {
 // FuzzParseTime holds parseTime (which tries only the layouts whose first
 // element can match the first byte) to trying them all.
 func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"", "Tue Jun 13 20:44:06 +0000 2017", "2017-06-13T20:44:06Z", "2017-06-13 20:44:06",
+	fuzzOracle(f, "parseTime", parseTime, parseTimeOracle,
+		"", "Tue Jun 13 20:44:06 +0000 2017", "2017-06-13T20:44:06Z", "2017-06-13 20:44:06",
 		"02 28, 2014", "2 28, 2014", "January 2, 2006", "Jan 2, 2006", "2 January 2006", "01/02/2006 15:04",
 		"2006/01/02", "Mon, 02 Jan 2006 15:04:05 -0700", "Monday, 02-Jan-06 15:04:05 MST", "Mon Jan  2 15:04:05 MST 2006",
-		"mon jan 2 15:04:05 2006", "1546302005", "+2017-06-13", " 2017-06-13 ", "_2 Jan", "٢٠١٧-06-13", "\xff2017"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		g, gok := parseTime(s)
-		w, wok := parseTimeOracle(s)
-		if g != w || gok != wok {
-			t.Fatalf("parseTime(%q) = %d %v, want %d %v", s, g, gok, w, wok)
-		}
-	})
+		"mon jan 2 15:04:05 2006", "1546302005", "+2017-06-13", " 2017-06-13 ", "_2 Jan", "٢٠١٧-06-13", "\xff2017")
 }
 
 // The Amazon fields decodeFast only views in the line (rating, times,
