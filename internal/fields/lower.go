@@ -24,8 +24,10 @@ func ToLowerInto(buf []byte, s string) string {
 		}
 		buf[i] = c
 	}
-	if len(s) == 0 {
-		return ""
-	}
-	return unsafe.String(&buf[0], len(s))
+	return View(buf[:len(s)])
 }
+
+// View is b as a string without a copy. The string must not outlive b's
+// contents: b must not be written to while the string is in use (a view
+// into a reused read buffer is only looked at, or cloned to keep).
+func View(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

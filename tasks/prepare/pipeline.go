@@ -18,8 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 	"github.com/humanllm/humanllm/tasks/filter"
 	"github.com/humanllm/humanllm/tasks/formulate"
@@ -514,7 +514,7 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 			}
 			counts.in++
 			if string(src) == tasks.SourceAmazon {
-				itemID := unsafe.String(unsafe.SliceData(item), len(item)) // only looked up
+				itemID := fields.View(item) // only looked up
 				if !top[itemID] {
 					counts.dropped[filter.ReasonAmazonItemNotTop]++
 					continue

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/humanllm/humanllm/internal/fields"
 	"html"
 	"io"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/humanllm/humanllm/internal/fields"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -114,7 +115,7 @@ func (a *bloggerAdapter) Parse(ctx context.Context, in Input, emit Emit, bad Bad
 				pos = end + len("</date>")
 			}
 			// A view of the file's bytes: only parsed, below.
-			date, haveDate = bytesView(bytes.TrimSpace(data[start:end])), true
+			date, haveDate = fields.View(bytes.TrimSpace(data[start:end])), true
 		case hasTagAt(data, i, "<post>"):
 			if n&255 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -272,7 +273,7 @@ func (c *lineCounter) at(off int) int {
 // that is still a piece of raw is copied out of it, which is read into a
 // reused buffer.
 func cleanBlogText(raw []byte) string {
-	s := bytesView(raw)
+	s := fields.View(raw)
 	s = fixUTF8(s)
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
@@ -482,10 +483,6 @@ var months = func() map[string]time.Month {
 	add(time.December, "december", "dec", "décembre", "decembre", "diciembre", "dicembre", "dezember", "dezembro")
 	return m
 }()
-
-// bytesView is b as a string without a copy; it must not outlive b's
-// contents.
-func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // parseBlogDate reads "31,May,2004" as unix seconds at 00:00 UTC. The
 // parts are cut out of s and an ASCII month is lower-cased on the stack

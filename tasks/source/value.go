@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // jv is a flexible JSON scalar: it accepts a string, a number, a boolean or
@@ -38,7 +40,7 @@ func (v *jv) decode(b []byte, view bool) error {
 		inner := b[1 : len(b)-1]
 		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 			if view {
-				v.s = bytesView(inner)
+				v.s = fields.View(inner)
 			} else {
 				v.s = string(inner)
 			}
@@ -49,7 +51,7 @@ func (v *jv) decode(b []byte, view bool) error {
 		}
 	default:
 		if view {
-			v.s = bytesView(b)
+			v.s = fields.View(b)
 		} else {
 			v.s = string(b)
 		}

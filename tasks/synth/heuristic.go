@@ -3,7 +3,6 @@ package synth
 import (
 	"context"
 	"fmt"
-	"github.com/humanllm/humanllm/internal/fields"
 	"math"
 	"regexp"
 	"slices"
@@ -14,7 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
+
+	"github.com/humanllm/humanllm/internal/fields"
 
 	"github.com/humanllm/humanllm/tasks"
 )
@@ -828,10 +828,7 @@ func normSpace(s string) string {
 		b[n] = c
 		n++
 	}
-	if n == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], n)
+	return fields.View(b[:n])
 }
 
 // normSpaceEqual is normSpace(a) == normSpace(b) without building either:
