@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unsafe"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 )
 
@@ -358,7 +358,7 @@ func decodeSpilled(b []byte, src string, s *spilled, mr *metaReuse) error {
 		mr.same = false
 		if mr.m != nil && bytes.Equal(d.b, mr.enc) {
 			r.Meta, mr.same = mr.m, true
-			return nil
+			return d.err
 		}
 		mr.enc, mr.m = d.b, nil
 	}
@@ -485,8 +485,8 @@ type shardDecoder struct {
 
 func newShardDecoder(b []byte, owned bool) *shardDecoder {
 	d := &shardDecoder{b: b, own: map[string]string{}}
-	if owned && len(b) > 0 {
-		d.src = unsafe.String(&b[0], len(b))
+	if owned {
+		d.src = fields.View(b)
 	}
 	return d
 }
@@ -527,22 +527,6 @@ func (d *shardDecoder) intern(s string) string {
 		d.own[v] = v
 	}
 	return v
-}
-
-// decodeAll decodes every record of a loaded shard, in order.
-func decodeAll(b []byte, owned bool) ([]spilled, error) {
-	keys, err := indexShard(b)
-	if err != nil {
-		return nil, err
-	}
-	d := newShardDecoder(b, owned)
-	out := make([]spilled, len(keys))
-	for i, k := range keys {
-		if err := d.decode(k, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // readSpill streams every record of one spill file.

@@ -222,3 +222,19 @@ func TestEncodeMetaOrder(t *testing.T) {
 		t.Fatalf("decoded Meta %v, %v", s.rec.Meta, err)
 	}
 }
+
+// decodeAll decodes every record of a loaded shard, in order.
+func decodeAll(b []byte, owned bool) ([]spilled, error) {
+	keys, err := indexShard(b)
+	if err != nil {
+		return nil, err
+	}
+	d := newShardDecoder(b, owned)
+	out := make([]spilled, len(keys))
+	for i, k := range keys {
+		if err := d.decode(k, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
