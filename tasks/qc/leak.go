@@ -151,11 +151,13 @@ func (sc *leakScratch) appendKeys(keys []uint64, s string, long *longWords) []ui
 					if !in {
 						start = k
 					} else {
-						// asciiKey(s, start, k), written out to inline.
+						// asciiKey(s, start, k), written out here: asciiKey
+						// is past the inlining budget (TestAppendKeys holds
+						// both to the reference keys).
 						key := uint64(0)
 						if n := k - start; n <= 8 && k >= 8 {
 							if x := fields.Load8(s, k-8) >> ((64 - 8*n) & 63); x&fields.High == 0 {
-								key = x | (x+(0x7f-'A'+1)*ones8)&^(x+(0x7f-'Z')*ones8)&fields.High>>2
+								key = x | fields.Between(x, 'A', 'Z')>>2
 							}
 						}
 						if key == 0 {
@@ -196,8 +198,6 @@ func (sc *leakScratch) appendKeys(keys []uint64, s string, long *longWords) []ui
 // asciiKey is wordKey(s, start, end) for a word of at most eight ASCII
 // bytes ending at or after byte 8 of s: lower-cased and packed from one
 // eight-byte load; ok is false for other words. No key is 0.
-const ones8 = 0x0101010101010101
-
 func asciiKey(s string, start, end int) (key uint64, ok bool) {
 	if n := end - start; n <= 8 && end >= 8 {
 		if x := fields.Load8(s, end-8) >> ((64 - 8*n) & 63); x&fields.High == 0 { // n >= 1: the mask only tells the compiler the shift is < 64
