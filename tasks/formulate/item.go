@@ -98,8 +98,9 @@ func (f *itemFormulator) formulate(w *userWork, u *tasks.User, a *tasks.Artifact
 	for round := 0; round < 3 && len(neg) < need; round++ {
 		for _, id := range f.cat.Sample(rng, target.Community, need-len(neg), exclude) {
 			picked[id] = true
-			if ti := f.cat.Title(id); !ownTitles[normLower(ti)] {
-				ownTitles[normLower(ti)] = true
+			ti := f.cat.Title(id)
+			if k := normLower(ti); !ownTitles[k] {
+				ownTitles[k] = true
 				neg = append(neg, ti)
 			}
 		}
