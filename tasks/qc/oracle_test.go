@@ -517,3 +517,9 @@ func (d *longWords) words() map[uint64]string {
 	}
 	return m
 }
+
+// isEnglishCounted is isEnglishLetters over s's own letterCounts: the
+// form the tests hold to oracleIsEnglish.
+func isEnglishCounted(s string, words, stops int, minASCII, minStop float64) bool {
+	return isEnglishLetters(letterCounts(s), words, stops, minASCII, minStop)
+}

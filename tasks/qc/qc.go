@@ -377,15 +377,9 @@ func isEnglishStop(s string, minStop float64) bool {
 	return float64(hit)/float64(nw) >= minStop
 }
 
-// isEnglishCounted is IsEnglish(s, minASCII, minStop) given how many
-// words s has (those of wordIter) and how many of them are English
-// function words (isStopword): the leak check splits the target and
-// lower-cases its words once for both (leakScratch.addTarget).
-func isEnglishCounted(s string, words, stops int, minASCII, minStop float64) bool {
-	return isEnglishLetters(letterCounts(s), words, stops, minASCII, minStop)
-}
-
-// isEnglishLetters is isEnglishCounted given the text's letterCounts.
+// isEnglishLetters is IsEnglish(s, minASCII, minStop) given how many
+// words s has (those of wordIter), how many of them are English function
+// words (isStopword) and the text's letterCounts.
 func isEnglishLetters(n letterCount, words, stops int, minASCII, minStop float64) bool {
 	switch letterShare(n, minASCII) {
 	case noLetters:
