@@ -1164,26 +1164,14 @@ var thirdKeys = func() map[string]string {
 // word with a capital.
 func thirdKey(p string) string {
 	var buf [16]byte
-	if len(p) > len(buf) {
-		if isASCII(p) {
-			return "" // longer than any key
-		}
-		return thirdKeys[strings.ToLower(normApos(p))]
+	if len(p) > len(buf) && isASCII(p) {
+		return "" // longer than any key
 	}
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c >= utf8.RuneSelf {
-			return thirdKeys[strings.ToLower(normApos(p))]
-		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	if n := len(p); n == 0 || n > maxThirdKeyLen || thirdFilter[n][buf[0]&31]&(1<<(buf[n-1]&31)) == 0 {
+	lp := fields.ToLowerInto(buf[:], normApos(p))
+	if n := len(lp); n == 0 || n > maxThirdKeyLen || thirdFilter[n][lp[0]&31]&(1<<(lp[n-1]&31)) == 0 {
 		return "" // no key has its length, first and last letter
 	}
-	return thirdKeys[string(buf[:len(p)])]
+	return thirdKeys[lp]
 }
 
 // maxThirdKeyLen is the length of the longest of thirdKeys, and

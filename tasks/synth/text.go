@@ -1,11 +1,12 @@
 package synth
 
 import (
-	"github.com/humanllm/humanllm/internal/fields"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/humanllm/humanllm/internal/fields"
 )
 
 // Words splits s into word tokens. URLs are skipped. Apostrophes (' and ’)
@@ -311,14 +312,7 @@ func isAbbrevBefore(s string) bool {
 			return false
 		}
 		var buf [maxAbbrevLen]byte
-		for i := 0; i < len(w); i++ {
-			c := w[i]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf[i] = c
-		}
-		return abbreviations[string(buf[:len(w)])]
+		return abbreviations[fields.ToLowerInto(buf[:], w)]
 	}
 	w := strings.ToLower(s[k:])
 	if w == "" {
