@@ -1,0 +1,258 @@
+package dio
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Open opens name for reading, in direct mode where the file is regular
+// and its file system allows it.
+func Open(name string) (*os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if isRegular(f) {
+		SetDirect(f, true)
+	}
+	return f, nil
+}
+
+// readBlock reads from f into b[:cap(b)] until b is full or the file ends,
+// and returns the bytes read; io.EOF only when none were. A direct read
+// that comes back short of a block leaves the next offset unaligned: the
+// file goes on in ordinary mode (at the end of a file that is just the
+// read that returns 0).
+func readBlock(f *os.File, b []byte) (int, error) {
+	b = b[:cap(b)]
+	n := 0
+	retried := false
+	for n < len(b) {
+		k, err := f.Read(b[n:])
+		if err != nil && k == 0 && !retried && errors.Is(err, errInval) && !SetDirect(f, false) {
+			retried = true
+			continue // refused direct read: again, through the page cache
+		}
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			break
+		}
+		if n%Align != 0 {
+			SetDirect(f, false)
+		}
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// ReadFull reads the whole of f (size bytes, from its start) into buf,
+// which it grows when needed, and returns buf[:size]. buf comes from Buf
+// (or is nil).
+func ReadFull(f *os.File, size int, buf []byte) ([]byte, error) {
+	if cap(buf) < AlignUp(size) || !aligned(buf) {
+		buf = Buf(size)
+	}
+	b := buf[:AlignUp(size)]
+	n := 0
+	for n < size {
+		k, err := readBlock(f, b[n:])
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, fmt.Errorf("read %s: %w", f.Name(), err)
+		}
+	}
+	if n != size {
+		return buf, fmt.Errorf("read %s: %d bytes, want %d", f.Name(), n, size)
+	}
+	return buf[:size], nil
+}
+
+// Prefetcher reads a list of files one after the other in a background
+// goroutine, ahead of the consumer, into a bounded pool of blocks: while
+// the consumer parses one block, the next ones (of this file or the files
+// after it) are already coming from the device. Next returns the files in
+// list order.
+type Prefetcher struct {
+	chunks chan chunk
+	free   chan []byte
+	stop   chan struct{}
+	done   chan struct{}
+	cur    *FileReader
+}
+
+// chunk is one block of one file; the last chunk of a file has eof set
+// (and possibly no bytes), or err.
+type chunk struct {
+	b   []byte
+	eof bool
+	err error
+}
+
+// NewPrefetcher starts reading names with depth (at least 2) blocks of
+// block bytes (a multiple of Align).
+func NewPrefetcher(names []string, block, depth int) *Prefetcher {
+	if block <= 0 || block%Align != 0 {
+		panic(fmt.Sprintf("dio: block %d is not a positive multiple of %d", block, Align))
+	}
+	depth = max(depth, 2)
+	p := &Prefetcher{
+		chunks: make(chan chunk, depth),
+		free:   make(chan []byte, depth),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	for range depth {
+		p.free <- Buf(block)
+	}
+	go p.run(names)
+	return p
+}
+
+func (p *Prefetcher) run(names []string) {
+	defer close(p.done)
+	defer close(p.chunks)
+	send := func(c chunk) bool {
+		select {
+		case p.chunks <- c:
+			return true
+		case <-p.stop:
+			return false
+		}
+	}
+	for _, name := range names {
+		if !p.readFile(name, send) {
+			return
+		}
+	}
+}
+
+// readFile sends name's chunks and reports whether to go on.
+func (p *Prefetcher) readFile(name string, send func(chunk) bool) bool {
+	f, err := Open(name)
+	if err != nil {
+		send(chunk{err: err})
+		return false
+	}
+	defer f.Close()
+	for {
+		var b []byte
+		select {
+		case b = <-p.free:
+		case <-p.stop:
+			return false
+		}
+		n, err := readBlock(f, b)
+		switch {
+		case err == io.EOF:
+			return send(chunk{b: b[:0], eof: true})
+		case err != nil:
+			send(chunk{b: b[:0], err: err})
+			return false
+		}
+		// A short block is the file's end: say so now, saving the
+		// consumer a wait for an empty one.
+		last := n < cap(b)
+		if !send(chunk{b: b[:n], eof: last}) {
+			return false
+		}
+		if last {
+			return true
+		}
+	}
+}
+
+// Next returns a reader of the next file in the list, or the error opening
+// it. The previous reader must not be used after (what it left unread is
+// skipped).
+func (p *Prefetcher) Next() (*FileReader, error) {
+	if p.cur != nil {
+		if err := p.cur.skipRest(); err != nil {
+			return nil, err
+		}
+		p.cur = nil
+	}
+	c, ok := <-p.chunks
+	if !ok {
+		return nil, errors.New("dio: no more files to prefetch")
+	}
+	if c.err != nil && c.b == nil {
+		return nil, c.err // the open failed
+	}
+	p.cur = &FileReader{p: p, c: c, buf: c.b}
+	return p.cur, nil
+}
+
+// Close stops the reading goroutine and waits for it.
+func (p *Prefetcher) Close() {
+	close(p.stop)
+	<-p.done
+}
+
+// FileReader is an io.Reader of one file's bytes from a Prefetcher.
+type FileReader struct {
+	p    *Prefetcher
+	c    chunk // the current chunk; c.b is what is left of it
+	buf  []byte
+	done bool // the last chunk is taken and consumed
+}
+
+// Read copies from the prefetched blocks.
+func (r *FileReader) Read(b []byte) (int, error) {
+	for len(r.c.b) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		if err := r.advance(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(b, r.c.b)
+	r.c.b = r.c.b[n:]
+	return n, nil
+}
+
+// advance gives the consumed block back and takes the next chunk; done is
+// set when the consumed one was the file's last.
+func (r *FileReader) advance() error {
+	if r.c.err != nil {
+		return r.c.err
+	}
+	if r.buf != nil {
+		r.p.free <- r.buf[:0]
+		r.buf = nil
+	}
+	if r.c.eof {
+		r.done = true
+		return nil
+	}
+	c, ok := <-r.p.chunks
+	if !ok {
+		return errors.New("dio: prefetch stopped")
+	}
+	r.c, r.buf = c, c.b
+	return nil
+}
+
+// skipRest consumes the rest of the file.
+func (r *FileReader) skipRest() error {
+	for !r.done {
+		r.c.b = nil
+		if err := r.advance(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

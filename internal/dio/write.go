@@ -1,0 +1,180 @@
+package dio
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// Queue writes blocks to files in one background goroutine, in the order
+// they were submitted, so the caller goes on filling the next block while
+// the device takes the last. Blocks come from and go back to a bounded
+// pool: at most depth blocks are in flight, and Submit waits when all are.
+type Queue struct {
+	block int
+	jobs  chan writeJob
+	free  chan []byte
+	done  chan struct{}
+
+	mu  sync.Mutex
+	err error
+}
+
+type writeJob struct {
+	f *os.File
+	b []byte
+}
+
+// NewQueue starts a queue of blocks of block bytes (a multiple of Align)
+// with at most depth of them submitted and not yet written.
+func NewQueue(block, depth int) *Queue {
+	if block <= 0 || block%Align != 0 {
+		panic(fmt.Sprintf("dio: block %d is not a positive multiple of %d", block, Align))
+	}
+	if depth < 1 {
+		depth = 1
+	}
+	q := &Queue{
+		block: block,
+		jobs:  make(chan writeJob, depth),
+		free:  make(chan []byte, depth),
+		done:  make(chan struct{}),
+	}
+	go q.run()
+	return q
+}
+
+// BlockSize returns the size of the queue's blocks.
+func (q *Queue) BlockSize() int { return q.block }
+
+func (q *Queue) run() {
+	defer close(q.done)
+	for j := range q.jobs {
+		if q.Err() == nil {
+			if err := writeAll(j.f, j.b); err != nil {
+				q.mu.Lock()
+				q.err = fmt.Errorf("write %s: %w", j.f.Name(), err)
+				q.mu.Unlock()
+			}
+		}
+		select {
+		case q.free <- j.b[:0]:
+		default:
+		}
+	}
+}
+
+// writeAll writes b at f's offset. A direct write the file system refuses
+// (EINVAL: a file system that accepted O_DIRECT at open but not for this
+// write) is retried with ordinary I/O.
+func writeAll(f *os.File, b []byte) error {
+	n, err := f.Write(b)
+	if err != nil && n == 0 && errors.Is(err, errInval) && !SetDirect(f, false) {
+		_, err = f.Write(b)
+	}
+	return err
+}
+
+// Get returns an empty block to fill: a written one back from the device
+// when there is one, else a new one.
+func (q *Queue) Get() []byte {
+	select {
+	case b := <-q.free:
+		return b
+	default:
+		return Buf(q.block)[:0]
+	}
+}
+
+// Submit hands b (a block from Get, filled to its full length when f is in
+// direct mode) to the writer and returns the first write error so far. b
+// must not be used after.
+func (q *Queue) Submit(f *os.File, b []byte) error {
+	if err := q.Err(); err != nil {
+		return err
+	}
+	q.jobs <- writeJob{f: f, b: b}
+	return nil
+}
+
+// Err returns the first write error so far.
+func (q *Queue) Err() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.err
+}
+
+// Close waits for every submitted block to be written and returns the
+// first error. The queue cannot be used after.
+func (q *Queue) Close() error {
+	close(q.jobs)
+	<-q.done
+	return q.Err()
+}
+
+// Finish writes tail, the bytes after the last full block, to f with
+// ordinary I/O (a direct write needs a whole block) once every block
+// submitted for f is written: call it after Close.
+func Finish(f *os.File, tail []byte) error {
+	if len(tail) == 0 {
+		return nil
+	}
+	SetDirect(f, false)
+	if _, err := f.Write(tail); err != nil {
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// Writer is an io.Writer to one file through its own Queue: whole blocks
+// go to the device directly (when the file system allows) from a
+// background goroutine; Close writes the rest. It does not close, sync or
+// rename the file: the caller does.
+type Writer struct {
+	f   *os.File
+	q   *Queue
+	cur []byte
+}
+
+// NewWriter turns O_DIRECT on for f (a file opened for writing, at an
+// offset that is a multiple of Align: a new file) where it can and returns
+// a Writer of blocks of block bytes, depth in flight.
+func NewWriter(f *os.File, block, depth int) *Writer {
+	if isRegular(f) {
+		SetDirect(f, true)
+	}
+	q := NewQueue(block, depth)
+	return &Writer{f: f, q: q, cur: q.Get()}
+}
+
+// Write copies p into blocks and submits each one as it fills.
+func (w *Writer) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := copy(w.cur[len(w.cur):cap(w.cur)], p)
+		w.cur = w.cur[:len(w.cur)+k]
+		p = p[k:]
+		n += k
+		if len(w.cur) == cap(w.cur) {
+			if err := w.q.Submit(w.f, w.cur); err != nil {
+				return n, err
+			}
+			w.cur = w.q.Get()
+		}
+	}
+	return n, nil
+}
+
+// Close waits for the submitted blocks and writes the last partial one.
+func (w *Writer) Close() error {
+	if w.q == nil {
+		return errors.New("dio: Writer closed twice")
+	}
+	err := w.q.Close()
+	w.q = nil
+	if err != nil {
+		return err
+	}
+	return Finish(w.f, w.cur)
+}
