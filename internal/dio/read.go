@@ -91,6 +91,7 @@ type Prefetcher struct {
 	stop   chan struct{}
 	done   chan struct{}
 	cur    *FileReader
+	all    [][]byte // every block, freed by Close
 }
 
 // chunk is one block of one file; the last chunk of a file has eof set
@@ -115,7 +116,9 @@ func NewPrefetcher(names []string, block, depth int) *Prefetcher {
 		done:   make(chan struct{}),
 	}
 	for range depth {
-		p.free <- Buf(block)
+		b := Alloc(block)
+		p.all = append(p.all, b)
+		p.free <- b
 	}
 	go p.run(names)
 	return p
@@ -195,10 +198,16 @@ func (p *Prefetcher) Next() (*FileReader, error) {
 	return p.cur, nil
 }
 
-// Close stops the reading goroutine and waits for it.
+// Close stops the reading goroutine, waits for it and frees the blocks:
+// no FileReader of p may be used after.
 func (p *Prefetcher) Close() {
 	close(p.stop)
 	<-p.done
+	for _, b := range p.all {
+		Free(b)
+	}
+	p.all = nil
+	p.cur = nil
 }
 
 // FileReader is an io.Reader of one file's bytes from a Prefetcher.

@@ -43,3 +43,27 @@ func isRegular(f *os.File) bool {
 }
 
 var errInval error = unix.EINVAL
+
+// Alloc returns n bytes (capacity n rounded up to Align), page-aligned,
+// mapped outside the Go heap: the collector neither scans nor counts them,
+// so I/O blocks do not raise its heap target (prepare lets the heap grow
+// to several times the live heap). Free returns them; nothing may refer
+// to them after. It falls back to Buf when the mapping fails.
+func Alloc(n int) []byte {
+	c := AlignUp(max(n, 1))
+	b, err := unix.Mmap(-1, 0, c, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return Buf(n)
+	}
+	return b[:n:c]
+}
+
+// Free unmaps a block from Alloc (a Buf fallback is left to the collector).
+func Free(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	// x/sys/unix unmaps only what its Mmap mapped (it keeps a table): a
+	// Buf from the fallback gets EINVAL and stays with the collector.
+	_ = unix.Munmap(b[:cap(b)])
+}

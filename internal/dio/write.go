@@ -14,11 +14,11 @@ import (
 type Queue struct {
 	block int
 	jobs  chan writeJob
-	free  chan []byte
 	done  chan struct{}
 
-	mu  sync.Mutex
-	err error
+	mu   sync.Mutex
+	err  error
+	free [][]byte // written blocks, for Get
 }
 
 type writeJob struct {
@@ -26,11 +26,13 @@ type writeJob struct {
 	b []byte
 }
 
-// NewQueue starts a queue of blocks of block bytes (a multiple of Align)
-// with at most depth of them submitted and not yet written.
+// NewQueue starts a queue of blocks of block bytes with at most depth of
+// them submitted and not yet written. Only a block size that is a multiple
+// of Align keeps files in direct mode (any other is written, correctly,
+// through the page cache: see writeAll).
 func NewQueue(block, depth int) *Queue {
-	if block <= 0 || block%Align != 0 {
-		panic(fmt.Sprintf("dio: block %d is not a positive multiple of %d", block, Align))
+	if block <= 0 {
+		panic(fmt.Sprintf("dio: block size %d", block))
 	}
 	if depth < 1 {
 		depth = 1
@@ -38,7 +40,6 @@ func NewQueue(block, depth int) *Queue {
 	q := &Queue{
 		block: block,
 		jobs:  make(chan writeJob, depth),
-		free:  make(chan []byte, depth),
 		done:  make(chan struct{}),
 	}
 	go q.run()
@@ -51,23 +52,23 @@ func (q *Queue) BlockSize() int { return q.block }
 func (q *Queue) run() {
 	defer close(q.done)
 	for j := range q.jobs {
+		var err error
 		if q.Err() == nil {
-			if err := writeAll(j.f, j.b); err != nil {
-				q.mu.Lock()
-				q.err = fmt.Errorf("write %s: %w", j.f.Name(), err)
-				q.mu.Unlock()
-			}
+			err = writeAll(j.f, j.b)
 		}
-		select {
-		case q.free <- j.b[:0]:
-		default:
+		q.mu.Lock()
+		if err != nil {
+			q.err = fmt.Errorf("write %s: %w", j.f.Name(), err)
 		}
+		q.free = append(q.free, j.b[:0])
+		q.mu.Unlock()
 	}
 }
 
-// writeAll writes b at f's offset. A direct write the file system refuses
-// (EINVAL: a file system that accepted O_DIRECT at open but not for this
-// write) is retried with ordinary I/O.
+// writeAll writes b at f's offset. A direct write the kernel refuses
+// (EINVAL: a length or offset off the alignment, or a file system that
+// accepted O_DIRECT at open but not for this write) is retried with
+// ordinary I/O, which the file keeps from then on.
 func writeAll(f *os.File, b []byte) error {
 	n, err := f.Write(b)
 	if err != nil && n == 0 && errors.Is(err, errInval) && !SetDirect(f, false) {
@@ -76,15 +77,18 @@ func writeAll(f *os.File, b []byte) error {
 	return err
 }
 
-// Get returns an empty block to fill: a written one back from the device
-// when there is one, else a new one.
+// Get returns an empty block to fill (capacity the block size): a written
+// one back from the device when there is one, else a new one (from Alloc).
+// The caller gives it back by Submit, or frees it with Free.
 func (q *Queue) Get() []byte {
-	select {
-	case b := <-q.free:
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if n := len(q.free); n > 0 {
+		b := q.free[n-1]
+		q.free = q.free[:n-1]
 		return b
-	default:
-		return Buf(q.block)[:0]
 	}
+	return Alloc(q.block)[:0:q.block]
 }
 
 // Submit hands b (a block from Get, filled to its full length when f is in
@@ -110,7 +114,13 @@ func (q *Queue) Err() error {
 func (q *Queue) Close() error {
 	close(q.jobs)
 	<-q.done
-	return q.Err()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, b := range q.free {
+		Free(b)
+	}
+	q.free = nil
+	return q.err
 }
 
 // Finish writes tail, the bytes after the last full block, to f with
@@ -173,8 +183,10 @@ func (w *Writer) Close() error {
 	}
 	err := w.q.Close()
 	w.q = nil
-	if err != nil {
-		return err
+	if err == nil {
+		err = Finish(w.f, w.cur)
 	}
-	return Finish(w.f, w.cur)
+	Free(w.cur)
+	w.cur = nil
+	return err
 }
