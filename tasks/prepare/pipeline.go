@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/humanllm/humanllm/internal/dio"
 	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/tasks"
 	"github.com/humanllm/humanllm/tasks/filter"
@@ -899,9 +900,16 @@ func b2i(b bool) int {
 type splitWriter struct {
 	dir   string
 	files [2]*os.File
-	bufs  [2]*bufio.Writer
+	bufs  [2]*dio.Writer
 	n     [2]int64
 }
+
+// Output goes to the device in blocks of outBlock bytes from a background
+// goroutine, outDepth blocks in flight per file (see package dio).
+const (
+	outBlock = 1 << 20
+	outDepth = 2
+)
 
 var splitNames = [2]string{"train.jsonl", "test.jsonl"}
 
@@ -914,7 +922,7 @@ func newSplitWriter(dir string) (*splitWriter, error) {
 			return nil, fmt.Errorf("out %s: %w", dir, err)
 		}
 		w.files[i] = f
-		w.bufs[i] = bufio.NewWriterSize(f, 256<<10)
+		w.bufs[i] = dio.NewWriter(f, outBlock, outDepth)
 	}
 	return w, nil
 }
@@ -934,7 +942,9 @@ func (w *splitWriter) writeLines(lines [2][]byte) error {
 
 func (w *splitWriter) commit() error {
 	for i, f := range w.files {
-		if err := w.bufs[i].Flush(); err != nil {
+		err := w.bufs[i].Close()
+		w.bufs[i] = nil
+		if err != nil {
 			return err
 		}
 		if err := f.Sync(); err != nil {
@@ -955,6 +965,10 @@ func (w *splitWriter) commit() error {
 
 func (w *splitWriter) abort() {
 	for i, f := range w.files {
+		if w.bufs[i] != nil {
+			w.bufs[i].Close() // its goroutine ends; the file goes anyway
+			w.bufs[i] = nil
+		}
 		if f != nil {
 			f.Close()
 			os.Remove(f.Name())
