@@ -21,9 +21,14 @@ func randBytes(rng *rand.Rand, n int) []byte {
 	return b
 }
 
-// both runs f with direct I/O allowed and with it disabled.
+// both runs f with direct I/O through the ring, with direct I/O by plain
+// system calls, and with direct I/O disabled.
 func both(t *testing.T, f func(t *testing.T)) {
 	t.Run("direct", f)
+	t.Run("direct-syscalls", func(t *testing.T) {
+		setRingOff(t)
+		f(t)
+	})
 	t.Run("buffered", func(t *testing.T) {
 		old := disabled
 		disabled = true
@@ -149,7 +154,7 @@ func TestQueueManyFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, f := range files {
-			if err := Finish(f, cur[i]); err != nil {
+			if err := q.Finish(f, cur[i]); err != nil {
 				t.Fatal(err)
 			}
 			f.Close()

@@ -20,20 +20,19 @@ func Open(name string) (*os.File, error) {
 	return f, nil
 }
 
-// readBlock reads from f into b[:cap(b)] until b is full or the file ends,
-// and returns the bytes read; io.EOF only when none were. A direct read
-// that comes back short of a block leaves the next offset unaligned: the
-// file goes on in ordinary mode (at the end of a file that is just the
-// read that returns 0).
-func readBlock(f *os.File, b []byte) (int, error) {
+// readBlock reads from f at off into b[:cap(b)] until b is full or the
+// file ends, and returns the bytes read; io.EOF only when none were. A
+// direct read the kernel refuses (EINVAL: after a short read the next
+// offset is off the alignment, or the file system takes O_DIRECT at open
+// but not for reads) is retried through the page cache, which the file
+// keeps from then on.
+func readBlock(f *os.File, b []byte, off int64) (int, error) {
 	b = b[:cap(b)]
 	n := 0
-	retried := false
 	for n < len(b) {
-		k, err := f.Read(b[n:])
-		if err != nil && k == 0 && !retried && errors.Is(err, errInval) && !SetDirect(f, false) {
-			retried = true
-			continue // refused direct read: again, through the page cache
+		k, err := pread(f, b[n:], off+int64(n))
+		if err != nil && errors.Is(err, errInval) && !SetDirect(f, false) {
+			k, err = pread(f, b[n:], off+int64(n))
 		}
 		n += k
 		if err == io.EOF {
@@ -41,12 +40,6 @@ func readBlock(f *os.File, b []byte) (int, error) {
 		}
 		if err != nil {
 			return n, err
-		}
-		if k == 0 {
-			break
-		}
-		if n%Align != 0 {
-			SetDirect(f, false)
 		}
 	}
 	if n == 0 {
@@ -62,17 +55,9 @@ func ReadFull(f *os.File, size int, buf []byte) ([]byte, error) {
 	if cap(buf) < AlignUp(size) || !aligned(buf) {
 		buf = Buf(size)
 	}
-	b := buf[:AlignUp(size)]
-	n := 0
-	for n < size {
-		k, err := readBlock(f, b[n:])
-		n += k
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return buf, fmt.Errorf("read %s: %w", f.Name(), err)
-		}
+	n, err := readBlock(f, buf[:AlignUp(size)], 0)
+	if err != nil && err != io.EOF {
+		return buf, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
 	if n != size {
 		return buf, fmt.Errorf("read %s: %d bytes, want %d", f.Name(), n, size)
@@ -150,14 +135,15 @@ func (p *Prefetcher) readFile(name string, send func(chunk) bool) bool {
 		return false
 	}
 	defer f.Close()
-	for {
+	for off := int64(0); ; {
 		var b []byte
 		select {
 		case b = <-p.free:
 		case <-p.stop:
 			return false
 		}
-		n, err := readBlock(f, b)
+		n, err := readBlock(f, b, off)
+		off += int64(n)
 		switch {
 		case err == io.EOF:
 			return send(chunk{b: b[:0], eof: true})

@@ -3,6 +3,7 @@ package dio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 )
@@ -19,6 +20,8 @@ type Queue struct {
 	mu   sync.Mutex
 	err  error
 	free [][]byte // written blocks, for Get
+
+	offs map[*os.File]int64 // where each file's next block goes
 }
 
 type writeJob struct {
@@ -41,6 +44,7 @@ func NewQueue(block, depth int) *Queue {
 		block: block,
 		jobs:  make(chan writeJob, depth),
 		done:  make(chan struct{}),
+		offs:  map[*os.File]int64{},
 	}
 	go q.run()
 	return q
@@ -54,7 +58,7 @@ func (q *Queue) run() {
 	for j := range q.jobs {
 		var err error
 		if q.Err() == nil {
-			err = writeAll(j.f, j.b)
+			err = q.writeAll(j.f, j.b)
 		}
 		q.mu.Lock()
 		if err != nil {
@@ -65,16 +69,33 @@ func (q *Queue) run() {
 	}
 }
 
-// writeAll writes b at f's offset. A direct write the kernel refuses
-// (EINVAL: a length or offset off the alignment, or a file system that
-// accepted O_DIRECT at open but not for this write) is retried with
-// ordinary I/O, which the file keeps from then on.
-func writeAll(f *os.File, b []byte) error {
-	n, err := f.Write(b)
-	if err != nil && n == 0 && errors.Is(err, errInval) && !SetDirect(f, false) {
-		_, err = f.Write(b)
+// writeAll writes b after the blocks written to f before (from f's offset
+// when it first sees f). A direct write the kernel refuses (EINVAL: a
+// length or offset off the alignment, or a file system that accepted
+// O_DIRECT at open but not for this write) is retried with ordinary I/O,
+// which the file keeps from then on.
+func (q *Queue) writeAll(f *os.File, b []byte) error {
+	off, ok := q.offs[f]
+	if !ok {
+		var err error
+		if off, err = f.Seek(0, io.SeekCurrent); err != nil {
+			return err
+		}
 	}
-	return err
+	retried := false
+	for len(b) > 0 {
+		n, err := pwrite(f, b, off)
+		if err != nil && n == 0 && !retried && errors.Is(err, errInval) && !SetDirect(f, false) {
+			retried = true
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	q.offs[f] = off
+	return nil
 }
 
 // Get returns an empty block to fill (capacity the block size): a written
@@ -124,14 +145,25 @@ func (q *Queue) Close() error {
 }
 
 // Finish writes tail, the bytes after the last full block, to f with
-// ordinary I/O (a direct write needs a whole block) once every block
-// submitted for f is written: call it after Close.
-func Finish(f *os.File, tail []byte) error {
-	if len(tail) == 0 {
-		return nil
+// ordinary I/O (a direct write needs a whole block) after the blocks
+// submitted for f, and leaves f's offset at its end: call it after Close.
+func (q *Queue) Finish(f *os.File, tail []byte) error {
+	off, ok := q.offs[f]
+	if !ok {
+		var err error
+		if off, err = f.Seek(0, io.SeekCurrent); err != nil {
+			return err
+		}
 	}
-	SetDirect(f, false)
-	if _, err := f.Write(tail); err != nil {
+	if len(tail) > 0 {
+		SetDirect(f, false)
+		if _, err := f.WriteAt(tail, off); err != nil {
+			return fmt.Errorf("write %s: %w", f.Name(), err)
+		}
+		off += int64(len(tail))
+	}
+	q.offs[f] = off
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return fmt.Errorf("write %s: %w", f.Name(), err)
 	}
 	return nil
@@ -182,10 +214,10 @@ func (w *Writer) Close() error {
 		return errors.New("dio: Writer closed twice")
 	}
 	err := w.q.Close()
-	w.q = nil
 	if err == nil {
-		err = Finish(w.f, w.cur)
+		err = w.q.Finish(w.f, w.cur)
 	}
+	w.q = nil
 	Free(w.cur)
 	w.cur = nil
 	return err

@@ -130,9 +130,10 @@ func (w *spillWriter) submit(i int) error {
 // blocks that are unmapped). Every block is freed.
 func (w *spillWriter) close() error {
 	var first error
-	if w.q != nil {
-		first = w.q.Close()
-		w.q = nil
+	q := w.q
+	w.q = nil
+	if q != nil {
+		first = q.Close()
 	}
 	for i := range w.tails {
 		t := &w.tails[i]
@@ -145,7 +146,7 @@ func (w *spillWriter) close() error {
 		} else {
 			t.buf = nil
 			if first == nil {
-				if err := dio.Finish(t.f, block); err != nil {
+				if err := q.Finish(t.f, block); err != nil {
 					first = fmt.Errorf("spill: %w", err)
 				}
 			}
