@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // Open opens name for reading, in direct mode where the file is regular
@@ -65,19 +66,32 @@ func ReadFull(f *os.File, size int, buf []byte) ([]byte, error) {
 	return buf[:size], nil
 }
 
-// Prefetcher reads a list of files one after the other in a background
-// goroutine, ahead of the consumer, into a bounded pool of blocks: while
-// the consumer parses one block, the next ones (of this file or the files
-// after it) are already coming from the device. Next returns the files in
-// list order.
+// Prefetcher reads a list of files ahead of the consumer, in background
+// goroutines, into bounded pools of blocks: while the consumer parses one
+// block, the next ones (of this file and the files after it) are already
+// coming from the device. The files are dealt round-robin to
+// prefetchLanes lanes, each reading its files in order with its own
+// blocks, so that several small files are in flight at once (a Blogger
+// dump is tens of thousands of files of ~75 KB: one at a time, the device's
+// latency per file added up to seconds). Next returns the files in list
+// order.
 type Prefetcher struct {
+	lanes []*lane // file i is read by lanes[i%len(lanes)]
+	next  int     // the file Next returns next
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	cur   *FileReader
+	all   [][]byte // every block, freed by Close
+}
+
+// lane is one reading goroutine's output and blocks.
+type lane struct {
 	chunks chan chunk
 	free   chan []byte
-	stop   chan struct{}
-	done   chan struct{}
-	cur    *FileReader
-	all    [][]byte // every block, freed by Close
 }
+
+// prefetchLanes is the number of files a Prefetcher reads at once.
+const prefetchLanes = 4
 
 // chunk is one block of one file; the last chunk of a file has eof set
 // (and possibly no bytes), or err.
@@ -88,47 +102,51 @@ type chunk struct {
 }
 
 // NewPrefetcher starts reading names with depth (at least 2) blocks of
-// block bytes (a multiple of Align).
+// block bytes (a multiple of Align) per lane.
 func NewPrefetcher(names []string, block, depth int) *Prefetcher {
 	if block <= 0 || block%Align != 0 {
 		panic(fmt.Sprintf("dio: block %d is not a positive multiple of %d", block, Align))
 	}
 	depth = max(depth, 2)
-	p := &Prefetcher{
-		chunks: make(chan chunk, depth),
-		free:   make(chan []byte, depth),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+	p := &Prefetcher{stop: make(chan struct{})}
+	for l := range min(prefetchLanes, max(len(names), 1)) {
+		ln := &lane{chunks: make(chan chunk, depth), free: make(chan []byte, depth)}
+		for range depth {
+			b := Alloc(block)
+			p.all = append(p.all, b)
+			ln.free <- b
+		}
+		p.lanes = append(p.lanes, ln)
+		var mine []string
+		for i := l; i < len(names); i += prefetchLanes {
+			mine = append(mine, names[i])
+		}
+		p.wg.Add(1)
+		go p.run(ln, mine)
 	}
-	for range depth {
-		b := Alloc(block)
-		p.all = append(p.all, b)
-		p.free <- b
-	}
-	go p.run(names)
 	return p
 }
 
-func (p *Prefetcher) run(names []string) {
-	defer close(p.done)
-	defer close(p.chunks)
-	send := func(c chunk) bool {
-		select {
-		case p.chunks <- c:
-			return true
-		case <-p.stop:
-			return false
-		}
-	}
+func (p *Prefetcher) run(ln *lane, names []string) {
+	defer p.wg.Done()
+	defer close(ln.chunks)
 	for _, name := range names {
-		if !p.readFile(name, send) {
+		if !p.readFile(ln, name) {
 			return
 		}
 	}
 }
 
-// readFile sends name's chunks and reports whether to go on.
-func (p *Prefetcher) readFile(name string, send func(chunk) bool) bool {
+// readFile sends name's chunks to the lane and reports whether to go on.
+func (p *Prefetcher) readFile(ln *lane, name string) bool {
+	send := func(c chunk) bool {
+		select {
+		case ln.chunks <- c:
+			return true
+		case <-p.stop:
+			return false
+		}
+	}
 	f, err := Open(name)
 	if err != nil {
 		send(chunk{err: err})
@@ -138,7 +156,7 @@ func (p *Prefetcher) readFile(name string, send func(chunk) bool) bool {
 	for off := int64(0); ; {
 		var b []byte
 		select {
-		case b = <-p.free:
+		case b = <-ln.free:
 		case <-p.stop:
 			return false
 		}
@@ -173,22 +191,24 @@ func (p *Prefetcher) Next() (*FileReader, error) {
 		}
 		p.cur = nil
 	}
-	c, ok := <-p.chunks
+	ln := p.lanes[p.next%len(p.lanes)]
+	p.next++
+	c, ok := <-ln.chunks
 	if !ok {
 		return nil, errors.New("dio: no more files to prefetch")
 	}
 	if c.err != nil && c.b == nil {
 		return nil, c.err // the open failed
 	}
-	p.cur = &FileReader{p: p, c: c, buf: c.b}
+	p.cur = &FileReader{ln: ln, c: c, buf: c.b}
 	return p.cur, nil
 }
 
-// Close stops the reading goroutine, waits for it and frees the blocks:
-// no FileReader of p may be used after.
+// Close stops the reading goroutines, waits for them and frees the
+// blocks: no FileReader of p may be used after.
 func (p *Prefetcher) Close() {
 	close(p.stop)
-	<-p.done
+	p.wg.Wait()
 	for _, b := range p.all {
 		Free(b)
 	}
@@ -198,7 +218,7 @@ func (p *Prefetcher) Close() {
 
 // FileReader is an io.Reader of one file's bytes from a Prefetcher.
 type FileReader struct {
-	p    *Prefetcher
+	ln   *lane
 	c    chunk // the current chunk; c.b is what is left of it
 	buf  []byte
 	done bool // the last chunk is taken and consumed
@@ -226,14 +246,14 @@ func (r *FileReader) advance() error {
 		return r.c.err
 	}
 	if r.buf != nil {
-		r.p.free <- r.buf[:0]
+		r.ln.free <- r.buf[:0]
 		r.buf = nil
 	}
 	if r.c.eof {
 		r.done = true
 		return nil
 	}
-	c, ok := <-r.p.chunks
+	c, ok := <-r.ln.chunks
 	if !ok {
 		return errors.New("dio: prefetch stopped")
 	}

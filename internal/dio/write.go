@@ -8,45 +8,52 @@ import (
 	"sync"
 )
 
-// Queue writes blocks to files in one background goroutine, in the order
-// they were submitted, so the caller goes on filling the next block while
-// the device takes the last. Blocks come from and go back to a bounded
-// pool: at most depth blocks are in flight, and Submit waits when all are.
+// Queue writes blocks to files from background goroutines, so the caller
+// goes on filling the next block while the device takes the last ones.
+// Each block's place in its file is fixed when it is submitted (after the
+// blocks submitted to that file before), and up to queueWriters of them
+// are written at once: the device works on several requests in parallel.
+// At most depth blocks are submitted and not yet written; Submit waits
+// when all are.
 type Queue struct {
 	block int
 	jobs  chan writeJob
-	done  chan struct{}
+	wg    sync.WaitGroup
 
 	mu   sync.Mutex
 	err  error
 	free [][]byte // written blocks, for Get
 
-	offs map[*os.File]int64 // where each file's next block goes
+	offs map[*os.File]int64 // where each file's next block goes (the caller's)
 }
 
 type writeJob struct {
-	f *os.File
-	b []byte
+	f   *os.File
+	b   []byte
+	off int64
 }
+
+// queueWriters is the number of writes a Queue has in flight at most.
+const queueWriters = 4
 
 // NewQueue starts a queue of blocks of block bytes with at most depth of
 // them submitted and not yet written. Only a block size that is a multiple
 // of Align keeps files in direct mode (any other is written, correctly,
-// through the page cache: see writeAll).
+// through the page cache: see writeAt).
 func NewQueue(block, depth int) *Queue {
 	if block <= 0 {
 		panic(fmt.Sprintf("dio: block size %d", block))
 	}
-	if depth < 1 {
-		depth = 1
-	}
+	depth = max(depth, 1)
 	q := &Queue{
 		block: block,
 		jobs:  make(chan writeJob, depth),
-		done:  make(chan struct{}),
 		offs:  map[*os.File]int64{},
 	}
-	go q.run()
+	for range min(depth, queueWriters) {
+		q.wg.Add(1)
+		go q.run()
+	}
 	return q
 }
 
@@ -54,14 +61,14 @@ func NewQueue(block, depth int) *Queue {
 func (q *Queue) BlockSize() int { return q.block }
 
 func (q *Queue) run() {
-	defer close(q.done)
+	defer q.wg.Done()
 	for j := range q.jobs {
 		var err error
 		if q.Err() == nil {
-			err = q.writeAll(j.f, j.b)
+			err = writeAt(j.f, j.b, j.off)
 		}
 		q.mu.Lock()
-		if err != nil {
+		if err != nil && q.err == nil {
 			q.err = fmt.Errorf("write %s: %w", j.f.Name(), err)
 		}
 		q.free = append(q.free, j.b[:0])
@@ -69,19 +76,11 @@ func (q *Queue) run() {
 	}
 }
 
-// writeAll writes b after the blocks written to f before (from f's offset
-// when it first sees f). A direct write the kernel refuses (EINVAL: a
-// length or offset off the alignment, or a file system that accepted
-// O_DIRECT at open but not for this write) is retried with ordinary I/O,
-// which the file keeps from then on.
-func (q *Queue) writeAll(f *os.File, b []byte) error {
-	off, ok := q.offs[f]
-	if !ok {
-		var err error
-		if off, err = f.Seek(0, io.SeekCurrent); err != nil {
-			return err
-		}
-	}
+// writeAt writes all of b at off. A direct write the kernel refuses
+// (EINVAL: a length or offset off the alignment, or a file system that
+// accepted O_DIRECT at open but not for this write) is retried with
+// ordinary I/O, which the file keeps from then on.
+func writeAt(f *os.File, b []byte, off int64) error {
 	retried := false
 	for len(b) > 0 {
 		n, err := pwrite(f, b, off)
@@ -94,8 +93,16 @@ func (q *Queue) writeAll(f *os.File, b []byte) error {
 		}
 		b, off = b[n:], off+int64(n)
 	}
-	q.offs[f] = off
 	return nil
+}
+
+// offset returns where f's next block goes: after the blocks submitted
+// before, or f's offset when it is new to the queue.
+func (q *Queue) offset(f *os.File) (int64, error) {
+	if off, ok := q.offs[f]; ok {
+		return off, nil
+	}
+	return f.Seek(0, io.SeekCurrent)
 }
 
 // Get returns an empty block to fill (capacity the block size): a written
@@ -119,7 +126,12 @@ func (q *Queue) Submit(f *os.File, b []byte) error {
 	if err := q.Err(); err != nil {
 		return err
 	}
-	q.jobs <- writeJob{f: f, b: b}
+	off, err := q.offset(f)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	q.offs[f] = off + int64(len(b))
+	q.jobs <- writeJob{f: f, b: b, off: off}
 	return nil
 }
 
@@ -134,7 +146,7 @@ func (q *Queue) Err() error {
 // first error. The queue cannot be used after.
 func (q *Queue) Close() error {
 	close(q.jobs)
-	<-q.done
+	q.wg.Wait()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, b := range q.free {
@@ -148,12 +160,9 @@ func (q *Queue) Close() error {
 // ordinary I/O (a direct write needs a whole block) after the blocks
 // submitted for f, and leaves f's offset at its end: call it after Close.
 func (q *Queue) Finish(f *os.File, tail []byte) error {
-	off, ok := q.offs[f]
-	if !ok {
-		var err error
-		if off, err = f.Seek(0, io.SeekCurrent); err != nil {
-			return err
-		}
+	off, err := q.offset(f)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", f.Name(), err)
 	}
 	if len(tail) > 0 {
 		SetDirect(f, false)
