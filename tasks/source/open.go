@@ -225,12 +225,12 @@ func Open(paths []string, fn func(in Input) error, rawBytes *atomic.Int64) error
 // OpenBuffer is the size of the buffer Open reads files through.
 const OpenBuffer = 256 << 10
 
-// Open reads ahead in prefetchDepth blocks of prefetchBlock bytes: at
-// least that many files of a corpus of small files (a Blogger dump) are
-// on their way while one is parsed.
+// Open reads ahead in prefetchDepth blocks of prefetchBlock bytes per lane
+// of the prefetcher (see dio.Prefetcher): several files of a corpus of
+// small files (a Blogger dump) are on their way while one is parsed.
 const (
 	prefetchBlock = 1 << 20
-	prefetchDepth = 4
+	prefetchDepth = 2
 )
 
 func openOne(p string, fn func(in Input) error, rawBytes *atomic.Int64, br *bufio.Reader, pf *dio.Prefetcher) error {
