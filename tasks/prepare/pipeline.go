@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/humanllm/humanllm/internal/dio"
@@ -377,10 +378,14 @@ func shardOf(h, n uint64) uint64 {
 // ---- phase 2+3: per-user stages --------------------------------------
 
 type userJob struct {
-	idx  int
-	user *tasks.User // nil: a marker that only carries counts
-	// counts of the spill file the user came from, on its first job: the
-	// collector adds them to the report (see loadCounts).
+	idx int
+	// shard and keys: the user's records, which the worker decodes into
+	// user (see decodeUser)
+	shard *loadedShard
+	keys  []spillKey
+	user  *tasks.User
+	// what decoding the user adds to the report: the collector adds it
+	// (see loadCounts)
 	counts *loadCounts
 	// outputs: the kept samples, already encoded as the lines of
 	// train.jsonl (out[0]) and test.jsonl (out[1]) in sample order, and
@@ -444,8 +449,8 @@ func (p *pipeline) synthesizer() (synth.Synthesizer, error) {
 	return synth.NewHeuristic(p.cfg.Synth.Heuristic), nil
 }
 
-// loadCounts is what loading one spill file adds to the report: the
-// user_filter stage's input and drops, and the users per source. loadUsers
+// loadCounts is what decoding one user adds to the report: the
+// user_filter stage's input and drops, and the user's source. decodeUser
 // runs beside the collector, which owns the report, so it counts here and
 // the collector adds the counts in.
 type loadCounts struct {
@@ -465,18 +470,33 @@ func (p *pipeline) addLoadCounts(c *loadCounts, stage *StageReport) {
 	}
 }
 
-// loadUsers reads one spill shard and groups it by user, in hash order;
-// a user's records are ordered by time, then input order.
-func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *loadCounts, error) {
-	data, owned, err := p.spill.load(path)
+// loadedShard is one spill shard in memory, grouped by user. The loader
+// reads and sorts it; the workers decode its users (decodeUser), so that
+// decoding, most of a shard's loading, runs in parallel. A shard read into
+// a lent buffer gives the buffer back when its last user is decoded.
+type loadedShard struct {
+	path   string
+	data   []byte
+	owned  bool
+	buf    []byte        // the lent buffer data is in; nil when owned
+	bufs   chan<- []byte // where buf goes back
+	left   atomic.Int64  // users not yet decoded
+	groups [][]spillKey  // the users' records, in hash order
+}
+
+// loadShard reads one spill shard into *buf (see spillWriter.load) and
+// groups it by user, in hash order; a user's records are ordered by time,
+// then input order.
+func (p *pipeline) loadShard(path string, buf *[]byte) (*loadedShard, error) {
+	data, owned, err := p.spill.load(path, buf)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	keys, err := indexShard(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("spill %s: %w", path, err)
+		return nil, fmt.Errorf("spill %s: %w", path, err)
 	}
-	// Sort the small keys, then decode each record straight into its
+	// Sort the small keys; each record is then decoded straight into its
 	// user: (hash, time, seq) is a total order (seq is unique), the same
 	// as grouping by hash and sorting each group stably by time.
 	slices.SortFunc(keys, func(a, b spillKey) int {
@@ -488,79 +508,106 @@ func (p *pipeline) loadUsers(path string, top map[string]bool) ([]*tasks.User, *
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-	dec := newShardDecoder(data, owned)
-	var s spilled
-	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
-	var users []*tasks.User
+	sh := &loadedShard{path: path, data: data, owned: owned}
 	for len(keys) > 0 {
-		h := keys[0].hash
 		n := 1
-		for n < len(keys) && keys[n].hash == h {
+		for n < len(keys) && keys[n].hash == keys[0].hash {
 			n++
 		}
-		g := keys[:n]
+		sh.groups = append(sh.groups, keys[:n:n])
 		keys = keys[n:]
-		u := &tasks.User{ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
-		metaIn := false
-		for j, k := range g {
-			// The source and item decide the Amazon drops (most of the
-			// Amazon reviews): read them first, and decode only the
-			// records kept.
-			src, item, err := peekSourceItem(data, k)
-			if err != nil {
-				return nil, nil, fmt.Errorf("spill %s: %w", path, err)
-			}
-			if j == 0 {
-				u.Source = dec.internBytes(src)
-			}
-			counts.in++
-			if string(src) == tasks.SourceAmazon {
-				itemID := fields.View(item) // only looked up
-				if !top[itemID] {
-					counts.dropped[filter.ReasonAmazonItemNotTop]++
-					continue
-				}
-				if !p.kcore.KeepUser(h) || !p.kcore.KeepItem(itemID) {
-					counts.dropped[filter.ReasonAmazonKCore]++
-					continue
-				}
-			}
-			if err := dec.decode(k, &s); err != nil {
-				return nil, nil, fmt.Errorf("spill %s: %w", path, err)
-			}
-			r := &s.rec
-			if r.UserName != "" {
-				u.Name = r.UserName
-			}
-			if !dec.meta.same || !metaIn {
-				for k, v := range r.Meta {
-					u.Meta[k] = v
-				}
-			}
-			metaIn = true // the last record's Meta is in u.Meta
-			r.User = u.ID // the raw id never leaves this function
-			if u.Records == nil {
-				u.Records = make([]tasks.Record, 0, len(g))
-			}
-			u.Records = append(u.Records, *r)
-		}
-		if n := len(u.Records) - p.cfg.MaxUserRecords; n > 0 {
-			counts.dropped["user_record_cap"] += int64(n)
-			u.Records = u.Records[n:]
-		}
-		counts.users[u.Source]++
-		users = append(users, u)
 	}
-	return users, counts, nil
+	sh.left.Store(int64(len(sh.groups)))
+	return sh, nil
 }
+
+// decodeUser decodes the records of one user of a loaded shard (g, one
+// of its groups), dropping the Amazon reviews of items outside the top
+// or the k-core, and returns the user with what it adds to the report.
+// It runs in the workers, concurrently: it only reads the shard, top and
+// the k-core.
+func (p *pipeline) decodeUser(sh *loadedShard, g []spillKey, top map[string]bool) (*tasks.User, *loadCounts, error) {
+	data, path := sh.data, sh.path
+	dec := newShardDecoder(data, sh.owned)
+	var s spilled
+	counts := &loadCounts{dropped: map[string]int64{}, users: map[string]int64{}}
+	h := g[0].hash
+	u := &tasks.User{ID: fmt.Sprintf("%016x", h), Meta: map[string]string{}}
+	metaIn := false
+	for j, k := range g {
+		// The source and item decide the Amazon drops (most of the
+		// Amazon reviews): read them first, and decode only the
+		// records kept.
+		src, item, err := peekSourceItem(data, k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("spill %s: %w", path, err)
+		}
+		if j == 0 {
+			u.Source = dec.internBytes(src)
+		}
+		counts.in++
+		if string(src) == tasks.SourceAmazon {
+			itemID := fields.View(item) // only looked up
+			if !top[itemID] {
+				counts.dropped[filter.ReasonAmazonItemNotTop]++
+				continue
+			}
+			if !p.kcore.KeepUser(h) || !p.kcore.KeepItem(itemID) {
+				counts.dropped[filter.ReasonAmazonKCore]++
+				continue
+			}
+		}
+		if err := dec.decode(k, &s); err != nil {
+			return nil, nil, fmt.Errorf("spill %s: %w", path, err)
+		}
+		r := &s.rec
+		if r.UserName != "" {
+			u.Name = r.UserName
+		}
+		if !dec.meta.same || !metaIn {
+			for k, v := range r.Meta {
+				u.Meta[k] = v
+			}
+		}
+		metaIn = true // the last record's Meta is in u.Meta
+		r.User = u.ID // the raw id never leaves this function
+		if u.Records == nil {
+			u.Records = make([]tasks.Record, 0, len(g))
+		}
+		u.Records = append(u.Records, *r)
+	}
+	if n := len(u.Records) - p.cfg.MaxUserRecords; n > 0 {
+		counts.dropped["user_record_cap"] += int64(n)
+		u.Records = u.Records[n:]
+	}
+	counts.users[u.Source]++
+	return u, counts, nil
+}
+
+// release gives the shard's lent buffer back once its last user is
+// decoded.
+func (sh *loadedShard) release() {
+	if sh.left.Add(-1) == 0 && sh.buf != nil {
+		sh.bufs <- sh.buf
+		sh.buf = nil
+	}
+}
+
+// shardBufs is the number of spill shards on disk that can be in memory at
+// once (see runUsers): a shard's buffer is free again when all its users
+// are decoded.
+const shardBufs = 3
 
 // runUsers loads the spill files one after the other, in order, and runs
 // every user through one pool of workers, collecting the results in input
-// order. The files are read by the goroutine that hands out the jobs: while
-// it loads the next file, the workers finish the last users of the one
-// before. (The pool used to be drained at the end of every file, leaving
-// workers idle behind each file's slowest user.) At most a bounded window
-// of users is in flight, so memory stays about one spill file.
+// order. The files are read and sorted by the goroutine that hands out the
+// jobs; the workers decode their users' records from the shard (see
+// loadedShard). While it loads the next file, the workers finish the last
+// users of the one before. (The pool used to be drained at the end of
+// every file, leaving workers idle behind each file's slowest user; and
+// the loader used to decode every record itself, which at two threads
+// left the workers waiting for it.) At most a bounded window of users is
+// in flight, so memory stays about two spill files.
 func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]bool, syn synth.Synthesizer, forms []formulate.Formulator, stage *StageReport, out *splitWriter) error {
 	nw := p.cfg.workers()
 	if p.cfg.Synth.Backend == "llm" {
@@ -569,16 +616,28 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 	// stop ends the loading and the remaining work after a failure.
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	jobs := make(chan *userJob)
+	// The loader queues a whole shard's users at once and goes on to read
+	// the next shard while the workers take them (with an unbuffered
+	// channel it could only start reading when the workers were about to
+	// run dry, and they waited for every shard's read, index and sort).
+	// The window bounds the jobs handed out and not yet collected; the
+	// shard buffers bound the users loaded but not yet decoded.
+	const window = 1024
+	jobs := make(chan *userJob, window*nw)
 	results := make(chan *userJob, nw)
-	window := make(chan struct{}, 16*nw) // jobs handed out, not yet collected
+	inFlight := make(chan struct{}, window*nw)
 	var wg sync.WaitGroup
 	for w := 0; w < nw; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if j.user != nil {
+				if j.shard != nil {
+					j.user, j.counts, j.err = p.decodeUser(j.shard, j.keys, top)
+					j.shard.release()
+					j.shard, j.keys = nil, nil
+				}
+				if j.user != nil && j.err == nil {
 					p.runUser(runCtx, j, syn, forms)
 				}
 				results <- j
@@ -586,18 +645,27 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 		}()
 	}
 	var loadErr error // set by the dispatcher before results is closed
+	// The buffers shards are read into: the loader reads the next shard
+	// while the workers still decode users of the ones before.
+	bufs := make(chan []byte, shardBufs)
+	for range shardBufs {
+		bufs <- nil
+	}
 	go func() {
 		defer func() {
 			close(jobs)
 			wg.Wait()
 			close(results)
+			for range shardBufs {
+				dio.Free(<-bufs) // every shard has given its buffer back
+			}
 		}()
 		idx := 0
 		send := func(j *userJob) bool {
 			j.idx = idx
 			idx++
 			select {
-			case window <- struct{}{}:
+			case inFlight <- struct{}{}:
 			case <-runCtx.Done():
 				return false
 			}
@@ -639,21 +707,29 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 					continue
 				}
 			}
-			users, counts, err := p.loadUsers(f, top)
+			var buf []byte
+			select {
+			case buf = <-bufs:
+			case <-runCtx.Done():
+				return
+			}
+			sh, err := p.loadShard(f, &buf)
 			if err != nil {
+				bufs <- buf
 				loadErr = err
 				return
 			}
-			p.prog.total.Add(int64(len(users)))
-			if len(users) == 0 && !send(&userJob{counts: counts}) {
-				return
+			if sh.owned || len(sh.groups) == 0 {
+				bufs <- buf
+			} else {
+				sh.buf, sh.bufs = buf, bufs
 			}
-			for i, u := range users {
-				j := &userJob{user: u}
-				if i == 0 {
-					j.counts = counts
-				}
-				if !send(j) {
+			p.prog.total.Add(int64(len(sh.groups)))
+			for i, g := range sh.groups {
+				if !send(&userJob{shard: sh, keys: g}) {
+					for range sh.groups[i:] {
+						sh.release() // the users never sent
+					}
 					return
 				}
 			}
@@ -671,11 +747,11 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 			}
 			delete(pending, next)
 			next++
-			<-window
+			<-inFlight
 			if j.counts != nil {
 				p.addLoadCounts(j.counts, stage)
 			}
-			if j.user == nil {
+			if j.user == nil && j.err == nil {
 				continue
 			}
 			p.prog.users.Add(1)

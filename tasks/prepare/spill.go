@@ -55,7 +55,6 @@ type spillWriter struct {
 	q     *dio.Queue // from the first block to disk until close
 	tails [1 << spillBits]spillTail
 	enc   []byte // one record, encoded
-	rbuf  []byte // load's read buffer (from dio.Buf)
 }
 
 type spillTail struct {
@@ -225,10 +224,11 @@ func (w *spillWriter) toDisk(name string) error {
 // load returns all the encoded records of a shard and forgets it (its file
 // is removed). A shard held in memory comes back as its own buffer (owned:
 // never written again, so its records' strings can be cut out of it); one
-// on disk is read in one go into a buffer that the next load reuses (the
-// records must be copied out: a fresh buffer per shard, tens of MB on large
-// inputs, was paid for in page faults).
-func (w *spillWriter) load(name string) (b []byte, owned bool, err error) {
+// on disk is read in one go into *buf, a block from dio.Alloc that load
+// replaces with a larger one when the shard does not fit (the records must
+// be copied out before *buf is used again: a fresh buffer per shard, tens
+// of MB on large inputs, was paid for in page faults).
+func (w *spillWriter) load(name string, buf *[]byte) (b []byte, owned bool, err error) {
 	i := w.shardIndex(name)
 	if i >= 0 && w.tails[i].f == nil {
 		t := &w.tails[i]
@@ -245,10 +245,11 @@ func (w *spillWriter) load(name string) (b []byte, owned bool, err error) {
 		return nil, false, err
 	}
 	defer f.Close()
-	if cap(w.rbuf) < dio.AlignUp(int(size)) {
-		w.rbuf = dio.Buf(int(size + size/8)) // room for the next, larger, shard
+	if cap(*buf) < dio.AlignUp(int(size)) {
+		dio.Free(*buf)
+		*buf = dio.Alloc(int(size + size/8)) // room for the next, larger, shard
 	}
-	if b, err = dio.ReadFull(f, int(size), w.rbuf); err != nil {
+	if b, err = dio.ReadFull(f, int(size), *buf); err != nil {
 		return nil, false, fmt.Errorf("spill %s: %w", name, err)
 	}
 	if i >= 0 {

@@ -62,8 +62,9 @@ func TestSpillRoundTrip(t *testing.T) {
 		// The larger shard first: the smaller one is then read into the
 		// same buffer, which must not change the records already decoded.
 		var got []spilled
+		var buf []byte
 		for j := len(names) - 1; j >= 0; j-- {
-			b, owned, err := w.load(names[j])
+			b, owned, err := w.load(names[j], &buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +124,8 @@ func TestSpillSplit(t *testing.T) {
 	if n, err := w.size(parts[0]); err != nil || n != int64(len(encodeAll(want...))) {
 		t.Errorf("part size %d %v", n, err)
 	}
-	b, owned, err := w.load(parts[0])
+	var buf []byte
+	b, owned, err := w.load(parts[0], &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
