@@ -325,3 +325,90 @@ func TestPrefetcherCloseEarly(t *testing.T) {
 	}
 	pf.Close()
 }
+
+// TestTmpfs runs the writer, ReadFull and the prefetcher on a tmpfs
+// (/dev/shm): before Linux 6.6 it refuses O_DIRECT and everything takes
+// the ordinary path, from 6.6 on it takes it; the data must be the same.
+func TestTmpfs(t *testing.T) {
+	st, err := os.Stat("/dev/shm")
+	if err != nil || !st.IsDir() {
+		t.Skip("no /dev/shm here")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "dio-test-")
+	if err != nil {
+		t.Skipf("/dev/shm not writable: %v", err)
+	}
+	defer os.RemoveAll(dir)
+	f, err := os.Create(filepath.Join(dir, "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t.Logf("O_DIRECT on tmpfs: %v", SetDirect(f, true))
+	rng := rand.New(rand.NewPCG(9, 10))
+	want := randBytes(rng, 3*64<<10+123)
+	w := NewWriter(f, 64<<10, 2)
+	if _, err := w.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := ReadFull(r, len(want), nil)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadFull on tmpfs: %v, equal %v", err, bytes.Equal(got, want))
+	}
+	pf := NewPrefetcher([]string{f.Name(), f.Name()}, Align, 2)
+	defer pf.Close()
+	for range 2 {
+		fr, err := pf.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(fr); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("prefetch on tmpfs: %v, equal %v", err, bytes.Equal(got, want))
+		}
+	}
+}
+
+// TestUnalignedBlocks: blocks whose size is not a multiple of Align, on a
+// file in direct mode, are refused by the kernel (EINVAL) and written again
+// through the page cache (the spill's tests use such blocks too).
+func TestUnalignedBlocks(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "u"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	direct := SetDirect(f, true)
+	q := NewQueue(100, 3)
+	var want []byte
+	for i := range 10 {
+		b := q.Get()
+		b = b[:cap(b)]
+		for j := range b {
+			b[j] = byte(i*7 + j)
+		}
+		want = append(want, b...)
+		if err := q.Submit(f, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Finish(f, []byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "tail"...)
+	got, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("file: %v, %d bytes, want %d", err, len(got), len(want))
+	}
+	t.Logf("file was in direct mode: %v", direct)
+}
