@@ -11,26 +11,41 @@ import (
 // Open opens name for reading, in direct mode where the file is regular
 // and its file system allows it.
 func Open(name string) (*os.File, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if isRegular(f) {
-		SetDirect(f, true)
-	}
-	return f, nil
+	f, _, err := openSized(name)
+	return f, err
 }
 
-// readBlock reads from f at off into b[:cap(b)] until b is full or the
-// file ends, and returns the bytes read; io.EOF only when none were. A
-// direct read the kernel refuses (EINVAL: after a short read the next
-// offset is off the alignment, or the file system takes O_DIRECT at open
-// but not for reads) is retried through the page cache, which the file
-// keeps from then on.
-func readBlock(f *os.File, b []byte, off int64) (int, error) {
-	b = b[:cap(b)]
+// openSized is Open that also returns the file's size when it opened it,
+// or -1 for a file that is not regular.
+func openSized(name string) (*os.File, int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return f, -1, nil
+	}
+	SetDirect(f, true)
+	return f, st.Size(), nil
+}
+
+// readBlock reads from f at off into b until it has want bytes (at most
+// len(b)) or the file ends, and returns the bytes read; io.EOF only when
+// none were. A direct read
+// the kernel refuses (EINVAL: after a short read the next offset is off
+// the alignment, or the file system takes O_DIRECT at open but not for
+// reads) is retried through the page cache, which the file keeps from then
+// on.
+//
+// A direct read past the end of a file costs: the kernel zero-fills the
+// part of the buffer beyond the end (iomap_dio_hole_iter) before it cuts
+// the count. Reading 26,520 Blogger files of ~75 KB into 1 MB blocks spent
+// a third of its system time there. Callers that know the size pass b no
+// longer than the size rounded up to Align (see sized).
+func readBlock(f *os.File, b []byte, off int64, want int) (int, error) {
 	n := 0
-	for n < len(b) {
+	for n < want {
 		k, err := pread(f, b[n:], off+int64(n))
 		if err != nil && errors.Is(err, errInval) && !SetDirect(f, false) {
 			k, err = pread(f, b[n:], off+int64(n))
@@ -49,6 +64,18 @@ func readBlock(f *os.File, b []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// sized cuts a read buffer b at off to what is left of a file of size
+// bytes (size < 0: not known), rounded up to Align, and returns it with
+// the bytes to read into it: knowing where the file ends also saves the
+// read that would find it.
+func sized(b []byte, off, size int64) ([]byte, int) {
+	if size >= 0 && int64(len(b)) > size-off {
+		left := int(max(size-off, 0))
+		return b[:AlignUp(left)], left
+	}
+	return b, len(b)
+}
+
 // ReadFull reads the whole of f (size bytes, from its start) into buf,
 // which it grows when needed, and returns buf[:size]. buf comes from Buf
 // (or is nil).
@@ -56,7 +83,7 @@ func ReadFull(f *os.File, size int, buf []byte) ([]byte, error) {
 	if cap(buf) < AlignUp(size) || !aligned(buf) {
 		buf = Buf(size)
 	}
-	n, err := readBlock(f, buf[:AlignUp(size)], 0)
+	n, err := readBlock(f, buf[:AlignUp(size)], 0, size) // (not past AlignUp(size): see readBlock)
 	if err != nil && err != io.EOF {
 		return buf, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
@@ -147,7 +174,7 @@ func (p *Prefetcher) readFile(ln *lane, name string) bool {
 			return false
 		}
 	}
-	f, err := Open(name)
+	f, size, err := openSized(name)
 	if err != nil {
 		send(chunk{err: err})
 		return false
@@ -160,7 +187,8 @@ func (p *Prefetcher) readFile(ln *lane, name string) bool {
 		case <-p.stop:
 			return false
 		}
-		n, err := readBlock(f, b, off)
+		rb, want := sized(b[:cap(b)], off, size)
+		n, err := readBlock(f, rb, off, want)
 		off += int64(n)
 		switch {
 		case err == io.EOF:
@@ -170,8 +198,9 @@ func (p *Prefetcher) readFile(ln *lane, name string) bool {
 			return false
 		}
 		// A short block is the file's end: say so now, saving the
-		// consumer a wait for an empty one.
-		last := n < cap(b)
+		// consumer a wait for an empty one. (A file is read up to the
+		// size it had when it was opened.)
+		last := n < cap(b) || size >= 0 && off >= size
 		if !send(chunk{b: b[:n], eof: last}) {
 			return false
 		}
