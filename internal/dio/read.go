@@ -64,6 +64,17 @@ func readBlock(f *os.File, b []byte, off int64, want int) (int, error) {
 	return n, nil
 }
 
+// readStream fills b from a file that is not regular (a FIFO, a
+// /dev/fd/N of a shell's process substitution): plain sequential reads,
+// which have no offset to give pread.
+func readStream(f *os.File, b []byte) (int, error) {
+	n, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
 // sized cuts a read buffer b at off to what is left of a file of size
 // bytes (size < 0: not known), rounded up to Align, and returns it with
 // the bytes to read into it: knowing where the file ends also saves the
@@ -187,8 +198,13 @@ func (p *Prefetcher) readFile(ln *lane, name string) bool {
 		case <-p.stop:
 			return false
 		}
-		rb, want := sized(b[:cap(b)], off, size)
-		n, err := readBlock(f, rb, off, want)
+		var n int
+		if size >= 0 {
+			rb, want := sized(b[:cap(b)], off, size)
+			n, err = readBlock(f, rb, off, want)
+		} else {
+			n, err = readStream(f, b[:cap(b)])
+		}
 		off += int64(n)
 		switch {
 		case err == io.EOF:
@@ -198,8 +214,9 @@ func (p *Prefetcher) readFile(ln *lane, name string) bool {
 			return false
 		}
 		// A short block is the file's end: say so now, saving the
-		// consumer a wait for an empty one. (A file is read up to the
-		// size it had when it was opened.)
+		// consumer a wait for an empty one. (A regular file is read up
+		// to the size it had when it was opened: one still growing is
+		// cut there.)
 		last := n < cap(b) || size >= 0 && off >= size
 		if !send(chunk{b: b[:n], eof: last}) {
 			return false

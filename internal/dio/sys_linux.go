@@ -2,6 +2,8 @@ package dio
 
 import (
 	"os"
+	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,15 +57,32 @@ func Alloc(n int) []byte {
 	if err != nil {
 		return Buf(n)
 	}
+	mapped.Lock()
+	mapped.m[unsafe.SliceData(b)] = b
+	mapped.Unlock()
 	return b[:n:c]
 }
 
-// Free unmaps a block from Alloc (a Buf fallback is left to the collector).
+// mapped holds every mapping Alloc made, by its first byte: Free finds the
+// whole mapping from any slice of it that starts there, whatever its
+// length or capacity.
+var mapped = struct {
+	sync.Mutex
+	m map[*byte][]byte
+}{m: map[*byte][]byte{}}
+
+// Free unmaps a block from Alloc (any slice of it from its first byte). A
+// slice that is not one (a Buf from the fallback) is left to the collector.
 func Free(b []byte) {
 	if cap(b) == 0 {
 		return
 	}
-	// x/sys/unix unmaps only what its Mmap mapped (it keeps a table): a
-	// Buf from the fallback gets EINVAL and stays with the collector.
-	_ = unix.Munmap(b[:cap(b)])
+	p := unsafe.SliceData(b)
+	mapped.Lock()
+	m, ok := mapped.m[p]
+	delete(mapped.m, p)
+	mapped.Unlock()
+	if ok {
+		_ = unix.Munmap(m)
+	}
 }

@@ -217,6 +217,18 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Abort waits for the submitted blocks and frees the writer's blocks
+// without writing the last partial one: for a file about to be removed.
+func (w *Writer) Abort() {
+	if w.q == nil {
+		return
+	}
+	w.q.Close()
+	w.q = nil
+	Free(w.cur)
+	w.cur = nil
+}
+
 // Close waits for the submitted blocks and writes the last partial one.
 func (w *Writer) Close() error {
 	if w.q == nil {

@@ -478,10 +478,10 @@ type loadedShard struct {
 	path   string
 	data   []byte
 	owned  bool
-	buf    []byte        // the lent buffer data is in; nil when owned
-	bufs   chan<- []byte // where buf goes back
-	left   atomic.Int64  // users not yet decoded
-	groups [][]spillKey  // the users' records, in hash order
+	buf    []byte       // the lent buffer data is in; nil when owned
+	pool   *shardPool   // where buf goes back
+	left   atomic.Int64 // users not yet decoded
+	groups [][]spillKey // the users' records, in hash order
 }
 
 // loadShard reads one spill shard into *buf (see spillWriter.load) and
@@ -588,7 +588,7 @@ func (p *pipeline) decodeUser(sh *loadedShard, g []spillKey, top map[string]bool
 // decoded.
 func (sh *loadedShard) release() {
 	if sh.left.Add(-1) == 0 && sh.buf != nil {
-		sh.bufs <- sh.buf
+		sh.pool.put(sh.buf)
 		sh.buf = nil
 	}
 }
@@ -597,6 +597,91 @@ func (sh *loadedShard) release() {
 // once (see runUsers): a shard's buffer is free again when all its users
 // are decoded.
 const shardBufs = 3
+
+// shardPool lends the buffers (from dio.Alloc, and reused: fresh memory
+// costs a page fault per 4 KiB) that spill shards are read into. At most n
+// are lent, and all of them together, lent or idle, stay within budget
+// bytes (spill_max_mb): with large shards only one is in memory at a time,
+// as when there was one buffer. A shard larger than the budget (one that
+// could not be split further) gets a buffer of its own once no other is
+// lent. A buffer from get is large enough for the shard, so that
+// spillWriter.load never replaces it.
+type shardPool struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	idle   [][]byte
+	total  int64 // capacity of every buffer, idle or lent
+	lent   int
+	n      int
+	budget int64
+}
+
+func newShardPool(n int, budget int64) *shardPool {
+	sp := &shardPool{n: n, budget: budget}
+	sp.cond = sync.NewCond(&sp.mu)
+	return sp
+}
+
+// get returns a buffer for a shard of size bytes, waiting until one may be
+// lent (a lent buffer comes back when its shard's users are decoded).
+func (sp *shardPool) get(size int64) []byte {
+	need := int64(dio.AlignUp(int(size)))
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	for {
+		if sp.lent < sp.n {
+			for i, b := range sp.idle {
+				if int64(cap(b)) >= need {
+					sp.idle = slices.Delete(sp.idle, i, i+1)
+					sp.lent++
+					return b
+				}
+			}
+			// None fits: drop idle ones until a new one does, or all of
+			// them when nothing is lent (a shard over the budget).
+			for len(sp.idle) > 0 && (sp.total+need > sp.budget || sp.lent == 0 && need > sp.budget) {
+				sp.free(len(sp.idle) - 1)
+			}
+			if sp.total+need <= sp.budget || sp.lent == 0 {
+				alloc := need + need/8 // room for a larger shard to come
+				if sp.total+alloc > sp.budget {
+					alloc = need
+				}
+				b := dio.Alloc(int(alloc))
+				sp.total += int64(cap(b))
+				sp.lent++
+				return b[:0]
+			}
+		}
+		sp.cond.Wait()
+	}
+}
+
+// free unmaps idle buffer i.
+func (sp *shardPool) free(i int) {
+	b := sp.idle[i]
+	sp.idle = slices.Delete(sp.idle, i, i+1)
+	sp.total -= int64(cap(b))
+	dio.Free(b)
+}
+
+// put gives a lent buffer back.
+func (sp *shardPool) put(b []byte) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.lent--
+	sp.idle = append(sp.idle, b[:0])
+	sp.cond.Broadcast()
+}
+
+// close frees the idle buffers; every lent one must be back.
+func (sp *shardPool) close() {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	for len(sp.idle) > 0 {
+		sp.free(len(sp.idle) - 1)
+	}
+}
 
 // runUsers loads the spill files one after the other, in order, and runs
 // every user through one pool of workers, collecting the results in input
@@ -607,7 +692,7 @@ const shardBufs = 3
 // every file, leaving workers idle behind each file's slowest user; and
 // the loader used to decode every record itself, which at two threads
 // left the workers waiting for it.) At most a bounded window of users is
-// in flight, so memory stays about two spill files.
+// in flight, and a bounded number of shards (see shardPool).
 func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]bool, syn synth.Synthesizer, forms []formulate.Formulator, stage *StageReport, out *splitWriter) error {
 	nw := p.cfg.workers()
 	if p.cfg.Synth.Backend == "llm" {
@@ -620,20 +705,36 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 	// the next shard while the workers take them (with an unbuffered
 	// channel it could only start reading when the workers were about to
 	// run dry, and they waited for every shard's read, index and sort).
-	// The window bounds the jobs handed out and not yet collected; the
-	// shard buffers bound the users loaded but not yet decoded.
-	const window = 1024
-	jobs := make(chan *userJob, window*nw)
+	// queued bounds the jobs handed out and not yet collected: until a
+	// worker decodes it, a job is a slice of keys into its shard. decoded
+	// bounds the jobs decoded and not yet collected, which hold records
+	// and outputs: the gate takes its tokens in job order, so the job the
+	// collector waits for always has one, and up to decodedWindow per
+	// worker may finish behind a slow one. The shard pool bounds the
+	// shards in memory.
+	const queuedWindow, decodedWindow = 1024, 16
+	jobs := make(chan *userJob, queuedWindow*nw)
+	work := make(chan *userJob)
 	results := make(chan *userJob, nw)
-	inFlight := make(chan struct{}, window*nw)
+	queued := make(chan struct{}, queuedWindow*nw)
+	decoded := make(chan struct{}, decodedWindow*nw)
+	go func() {
+		defer close(work)
+		for j := range jobs {
+			decoded <- struct{}{} // the collector frees one per job
+			work <- j
+		}
+	}()
 	var wg sync.WaitGroup
 	for w := 0; w < nw; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
+			for j := range work {
 				if j.shard != nil {
-					j.user, j.counts, j.err = p.decodeUser(j.shard, j.keys, top)
+					if runCtx.Err() == nil {
+						j.user, j.counts, j.err = p.decodeUser(j.shard, j.keys, top)
+					}
 					j.shard.release()
 					j.shard, j.keys = nil, nil
 				}
@@ -645,27 +746,20 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 		}()
 	}
 	var loadErr error // set by the dispatcher before results is closed
-	// The buffers shards are read into: the loader reads the next shard
-	// while the workers still decode users of the ones before.
-	bufs := make(chan []byte, shardBufs)
-	for range shardBufs {
-		bufs <- nil
-	}
+	pool := newShardPool(shardBufs, int64(p.cfg.SpillMaxMB)<<20)
 	go func() {
 		defer func() {
 			close(jobs)
 			wg.Wait()
+			pool.close() // every shard has given its buffer back
 			close(results)
-			for range shardBufs {
-				dio.Free(<-bufs) // every shard has given its buffer back
-			}
 		}()
 		idx := 0
 		send := func(j *userJob) bool {
 			j.idx = idx
 			idx++
 			select {
-			case inFlight <- struct{}{}:
+			case queued <- struct{}{}:
 			case <-runCtx.Done():
 				return false
 			}
@@ -707,22 +801,17 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 					continue
 				}
 			}
-			var buf []byte
-			select {
-			case buf = <-bufs:
-			case <-runCtx.Done():
-				return
-			}
+			buf := pool.get(size)
 			sh, err := p.loadShard(f, &buf)
 			if err != nil {
-				bufs <- buf
+				pool.put(buf)
 				loadErr = err
 				return
 			}
 			if sh.owned || len(sh.groups) == 0 {
-				bufs <- buf
+				pool.put(buf)
 			} else {
-				sh.buf, sh.bufs = buf, bufs
+				sh.buf, sh.pool = buf, pool
 			}
 			p.prog.total.Add(int64(len(sh.groups)))
 			for i, g := range sh.groups {
@@ -747,12 +836,13 @@ func (p *pipeline) runUsers(ctx context.Context, files []string, top map[string]
 			}
 			delete(pending, next)
 			next++
-			<-inFlight
+			<-queued
+			<-decoded
 			if j.counts != nil {
 				p.addLoadCounts(j.counts, stage)
 			}
 			if j.user == nil && j.err == nil {
-				continue
+				continue // not decoded: the run was stopped
 			}
 			p.prog.users.Add(1)
 			if firstErr != nil {
@@ -876,7 +966,7 @@ func (o *jobOutput) add(s *tasks.Sample, test bool, pieces []tasks.Piece, pc *ta
 
 // release returns o's buffers to outputPool; a buffer grown past 128 KiB
 // by a prolific user is dropped rather than kept in the pool (up to
-// 16 jobs per worker are in flight, each holding one jobOutput: keeping
+// decodedWindow jobs per worker are in flight, each holding one jobOutput: keeping
 // large buffers for all of them cost ~50 MB of peak RSS on 2 threads).
 func (o *jobOutput) release() {
 	for i, b := range o.lines {
@@ -1042,7 +1132,7 @@ func (w *splitWriter) commit() error {
 func (w *splitWriter) abort() {
 	for i, f := range w.files {
 		if w.bufs[i] != nil {
-			w.bufs[i].Close() // its goroutine ends; the file goes anyway
+			w.bufs[i].Abort() // its goroutines end; the file goes anyway
 			w.bufs[i] = nil
 		}
 		if f != nil {

@@ -47,7 +47,7 @@ const spillDepth = 8
 // chunk bytes and hands it to the writer queue when full (a record may
 // span blocks: a shard is one byte stream); a shard that never fills one
 // stays in memory (its tail) and never touches the disk. After close the
-// writer is the store loadUsers reads the shards from: a shard comes back
+// writer is the store runUsers reads the shards from: a shard comes back
 // whole in one read.
 type spillWriter struct {
 	dir   string
@@ -132,7 +132,9 @@ func (w *spillWriter) close() error {
 	q := w.q
 	w.q = nil
 	if q != nil {
-		first = q.Close()
+		if err := q.Close(); err != nil {
+			first = fmt.Errorf("spill: %w", err)
+		}
 	}
 	for i := range w.tails {
 		t := &w.tails[i]
@@ -226,8 +228,9 @@ func (w *spillWriter) toDisk(name string) error {
 // never written again, so its records' strings can be cut out of it); one
 // on disk is read in one go into *buf, a block from dio.Alloc that load
 // replaces with a larger one when the shard does not fit (the records must
-// be copied out before *buf is used again: a fresh buffer per shard, tens
-// of MB on large inputs, was paid for in page faults).
+// be copied out before the buffer is used again, see loadedShard.release:
+// a fresh buffer per shard, tens of MB on large inputs, was paid for in
+// page faults).
 func (w *spillWriter) load(name string, buf *[]byte) (b []byte, owned bool, err error) {
 	i := w.shardIndex(name)
 	if i >= 0 && w.tails[i].f == nil {
@@ -250,7 +253,7 @@ func (w *spillWriter) load(name string, buf *[]byte) (b []byte, owned bool, err 
 		*buf = dio.Alloc(int(size + size/8)) // room for the next, larger, shard
 	}
 	if b, err = dio.ReadFull(f, int(size), *buf); err != nil {
-		return nil, false, fmt.Errorf("spill %s: %w", name, err)
+		return nil, false, fmt.Errorf("spill: %w", err) // (it names the file)
 	}
 	if i >= 0 {
 		w.tails[i] = spillTail{} // its tail went to the file at close
@@ -409,7 +412,7 @@ func decodeSpilled(b []byte, src string, s *spilled, mr *metaReuse) error {
 }
 
 // spillKey locates one record of a loaded shard (its body is b[off:end],
-// after the length) with what loadUsers orders the records by.
+// after the length) with what loadShard orders the records by.
 type spillKey struct {
 	hash     uint64
 	time     int64
@@ -476,7 +479,7 @@ func spillString(r []byte) (str, rest []byte, err error) {
 }
 
 // peekSourceItem returns the Source and ItemID of the record k locates
-// in a loaded shard, without decoding it (loadUsers drops most Amazon
+// in a loaded shard, without decoding it (decodeUser drops most Amazon
 // reviews by their item alone). The bytes are the shard's.
 func peekSourceItem(b []byte, k spillKey) (source, item []byte, err error) {
 	r := b[k.off+8 : k.end] // after the hash (indexShard read it)
