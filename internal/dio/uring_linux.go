@@ -262,29 +262,29 @@ func (r *ring) dispatch() {
 
 // pread is one read(2) of b at off, through the ring when there is one:
 // it may read less than len(b); 0 bytes at the end of the file is io.EOF.
-func pread(f *os.File, b []byte, off int64) (int, error) {
-	r := getRing()
-	if r == nil {
-		n, err := unix.Pread(int(f.Fd()), b, off)
-		runtime.KeepAlive(f)
-		return result(f, "read", n, err, len(b))
-	}
-	n, err := r.do(opRead, int(f.Fd()), b, off)
-	runtime.KeepAlive(f)
-	return result(f, "read", n, err, len(b))
-}
+func pread(f *os.File, b []byte, off int64) (int, error) { return rw(opRead, f, b, off) }
 
 // pwrite is one write(2) of b at off, through the ring when there is one.
-func pwrite(f *os.File, b []byte, off int64) (int, error) {
-	r := getRing()
-	if r == nil {
-		n, err := unix.Pwrite(int(f.Fd()), b, off)
-		runtime.KeepAlive(f)
-		return result(f, "write", n, err, len(b))
+func pwrite(f *os.File, b []byte, off int64) (int, error) { return rw(opWrite, f, b, off) }
+
+func rw(op uint8, f *os.File, b []byte, off int64) (int, error) {
+	var n int
+	var err error
+	fd := int(f.Fd())
+	switch r := getRing(); {
+	case r != nil:
+		n, err = r.do(op, fd, b, off)
+	case op == opRead:
+		n, err = unix.Pread(fd, b, off)
+	default:
+		n, err = unix.Pwrite(fd, b, off)
 	}
-	n, err := r.do(opWrite, int(f.Fd()), b, off)
 	runtime.KeepAlive(f)
-	return result(f, "write", n, err, len(b))
+	name := "read"
+	if op == opWrite {
+		name = "write"
+	}
+	return result(f, name, n, err, len(b))
 }
 
 func result(f *os.File, op string, n int, err error, want int) (int, error) {
