@@ -81,6 +81,8 @@ type ring struct {
 	waiting map[uint64]chan int32
 	nextID  uint64
 
+	broken atomic.Bool // an enter failed: plain system calls from now on
+
 	cqHead *uint32
 	cqTail *uint32
 	cqMask uint32
@@ -107,6 +109,9 @@ func getRing() *ring {
 			theRing = r
 		}
 	})
+	if theRing != nil && theRing.broken.Load() {
+		return nil
+	}
 	return theRing
 }
 
@@ -209,14 +214,28 @@ func (r *ring) do(op uint8, fd int, b []byte, off int64) (int, error) {
 	binary.LittleEndian.PutUint64(sqe[32:], id)
 	*(*uint32)(unsafe.Add(r.sqArray, uintptr(idx)*4)) = idx
 	atomic.StoreUint32(r.sqTail, tail+1)
+	// Submit every entry the kernel has not taken yet (this one, and any
+	// an interrupted enter left). EAGAIN and EBUSY mean the kernel is
+	// short of room for a moment: try again.
 	var errno unix.Errno
-	for {
-		_, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 0, 0, 0, 0)
-		if errno != unix.EINTR {
+	for try := 0; ; try++ {
+		pending := atomic.LoadUint32(r.sqTail) - atomic.LoadUint32(r.sqHead)
+		if pending == 0 {
+			errno = 0
 			break
 		}
+		_, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(pending), 0, 0, 0, 0)
+		if errno == unix.EINTR || (errno == unix.EAGAIN || errno == unix.EBUSY) && try < 1000 {
+			time.Sleep(50 * time.Microsecond)
+			continue
+		}
+		break
 	}
 	if errno != 0 {
+		// The entry is published and the kernel may still take it
+		// later, writing into b after we return: stop using the ring
+		// (nothing submits again), and fail this operation.
+		r.broken.Store(true)
 		delete(r.waiting, id)
 		r.mu.Unlock()
 		<-r.slots
