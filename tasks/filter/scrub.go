@@ -130,9 +130,19 @@ func (sc *Scrubber) classes() int {
 }
 
 // nextCandidate returns the index of the first byte at or after i of the
-// classes in cls, or len(s). Eight bytes are classified at once (a pair is
-// judged with the byte after the eight); the last bytes one at a time.
+// classes in cls (isCandidate), or len(s): 64 bytes at a time with
+// AVX-512BW (nextCandidate64), else eight (nextCandidate8).
 func nextCandidate(s string, i, cls int) int {
+	if scanAsm {
+		return nextCandidate64(s, i, cls)
+	}
+	return nextCandidate8(s, i, cls)
+}
+
+// nextCandidate8 is nextCandidate eight bytes at a time, classified at once
+// (a pair is judged with the byte after the eight); the last bytes one at
+// a time.
+func nextCandidate8(s string, i, cls int) int {
 	const lower = 0x2020202020202020
 	for ; i+8 <= len(s); i += 8 {
 		x := fields.Load8(s, i)
