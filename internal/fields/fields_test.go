@@ -139,3 +139,50 @@ func FuzzToLowerInto(f *testing.F) {
 		}
 	})
 }
+
+// TestMasks64 holds the assembly (where this CPU and build have it) to
+// masks64Go on every byte value in every lane and on random blocks, and
+// ASCIIPrefix64 to its definition.
+func TestMasks64(t *testing.T) {
+	check := func(b []byte) {
+		t.Helper()
+		s := string(b)
+		sp, ws, hi := Masks64(s, 0)
+		rsp, rws, rhi := masks64Go(&b[0])
+		if sp != rsp || ws != rws || hi != rhi {
+			t.Fatalf("Masks64(%q) = %x %x %x, want %x %x %x", b, sp, ws, hi, rsp, rws, rhi)
+		}
+	}
+	b := make([]byte, 64)
+	for v := 0; v < 256; v++ {
+		for k := range b {
+			b[k] = byte(v + 3*k)
+		}
+		check(b)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const pick = " \t\n\v\f\r\x08\x0e\x1f!a\x7f\x80\xa0\xff"
+	for range 2000 {
+		for k := range b {
+			b[k] = pick[rng.IntN(len(pick))]
+		}
+		check(b)
+	}
+	for n := 0; n < 300; n++ {
+		s := []byte(strings.Repeat("a", n))
+		for _, at := range []int{-1, 0, n / 3, n - 1} {
+			if at >= 0 && at < n {
+				s[at] = 0xc3
+			}
+			want := 0
+			if HaveMasks64 {
+				for want+64 <= n && !strings.ContainsFunc(string(s[want:want+64]), func(r rune) bool { return r >= 0x80 }) {
+					want += 64
+				}
+			}
+			if got := ASCIIPrefix64(string(s)); got != want {
+				t.Fatalf("ASCIIPrefix64(len %d, non-ASCII at %d) = %d, want %d", n, at, got, want)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math/bits"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -404,6 +405,27 @@ func joinFields(s string) string {
 // white space and s does not end in white space.
 func nextIrregularSpace(s string, i int) int {
 	var prevSp uint64 // 1: s[i-1] is a ' ' (of the run being scanned)
+	if fields.HaveMasks64 {
+		// The same, 64 bytes a step (AVX-512BW).
+		for i+64 <= len(s) {
+			sp, ws, hi := fields.Masks64(s, i)
+			m := ws&^sp | sp&(sp<<1|prevSp) | hi
+			if m == 0 {
+				prevSp = sp >> 63
+				i += 64
+				continue
+			}
+			k := i + bits.TrailingZeros64(m)
+			if s[k] < utf8.RuneSelf {
+				return runStart(s, k)
+			}
+			r, n := utf8.DecodeRuneInString(s[k:])
+			if unicode.IsSpace(r) {
+				return runStart(s, k)
+			}
+			i, prevSp = k+n, 0
+		}
+	}
 	for i+8 <= len(s) {
 		x := fields.Load8(s, i)
 		hi := x & fields.High

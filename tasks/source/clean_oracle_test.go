@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/internal/randtext"
 	"github.com/humanllm/humanllm/internal/sharedtest"
 )
@@ -115,6 +117,49 @@ func TestCleanBlogTextRandom(t *testing.T) {
 	}
 }
 
+// TestCleanBlogTextRandomLong is TestCleanBlogTextRandom on texts of a few
+// hundred bytes, mostly plain, so that every kind of separator falls at
+// every place of the 64 bytes nextIrregularSpace reads at once (where the
+// CPU has AVX-512BW), and invalid bytes after long ASCII runs (fixUTF8's
+// ASCII prefix).
+func TestCleanBlogTextRandomLong(t *testing.T) {
+	alphabet := []string{"a", "bc", "defghijk", " ", " ", " ", " ", "\t", "\n", "\u00a0", "\u0085", "é", "urlLink", "\xe9", "\x80", "\x92"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 6000 {
+		p := []byte(randtext.Join(rng, alphabet, 150))
+		if got, want := cleanBlogText(p), oracleCleanBlogText(p); got != want {
+			t.Fatalf("cleanBlogText(%q) = %q, want %q", p, got, want)
+		}
+		if got, want := fixUTF8(string(p)), oracleFixUTF8(string(p)); got != want {
+			t.Fatalf("fixUTF8(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// oracleFixUTF8 is fixUTF8 as first written: the whole text validated,
+// then mended rune by rune.
+func oracleFixUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r != utf8.RuneError || n > 1:
+			b.WriteString(s[i : i+n])
+		case s[i] >= 0x80 && s[i] <= 0x9F:
+			if m := cp1252[s[i]-0x80]; m != 0 {
+				b.WriteRune(m)
+			}
+		default:
+			b.WriteRune(rune(s[i]))
+		}
+		i += n
+	}
+	return b.String()
+}
+
 // postEndOracle is how Parse found the end of a post before postEnd: each
 // tag searched for on its own from the post's start.
 func postEndOracle(data []byte, start int) (end, next int) {
@@ -175,4 +220,45 @@ func parseBlogDateOracle(s string) (int64, bool) {
 func FuzzParseBlogDate(f *testing.F) {
 	fuzzOracle(f, "parseBlogDate", parseBlogDate, parseBlogDateOracle,
 		"31,May,2004", " 1 , MÄRZ , 2003 ", "30,February,2004", "1,mai,2004,", "1,,2004", "", "12,Décembre,2001", "5,SEPTEMBER,1999", "\xe9,May,2004", "1,JÄNNER,2000")
+}
+
+// BenchmarkCleanBlogText cleans every post of the real Blogger sample.
+func BenchmarkCleanBlogText(b *testing.B) {
+	dir := sharedtest.Path(b, "data/blogger")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	var posts [][]byte
+	total := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			a := bytes.Index(data, []byte("<post>"))
+			if a < 0 {
+				break
+			}
+			data = data[a+len("<post>"):]
+			e := bytes.Index(data, []byte("</post>"))
+			if e < 0 {
+				e = len(data)
+			}
+			posts = append(posts, data[:e])
+			total += e
+		}
+	}
+	// masks64: the 64-byte steps where the CPU has them; swar: eight-byte
+	// steps only.
+	for _, mode := range []string{"masks64", "swar"} {
+		b.Run(mode, func(b *testing.B) {
+			defer func(h bool) { fields.HaveMasks64 = h }(fields.HaveMasks64)
+			fields.HaveMasks64 = fields.HaveMasks64 && mode == "masks64"
+			b.SetBytes(int64(total))
+			for b.Loop() {
+				for _, p := range posts {
+					cleanBlogText(p)
+				}
+			}
+		})
+	}
 }

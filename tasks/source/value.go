@@ -224,7 +224,9 @@ var cp1252 = [32]rune{
 // code page leaves undefined, except the five holes, which are dropped).
 // This recovers Latin-1/CP1252 text and files that mix encodings.
 func fixUTF8(s string) string {
-	if utf8.ValidString(s) {
+	// An ASCII prefix (found 64 bytes a step where the CPU allows) ends on
+	// a rune boundary: s is valid when the rest is.
+	if utf8.ValidString(s[fields.ASCIIPrefix64(s):]) {
 		return s
 	}
 	var b strings.Builder
