@@ -416,11 +416,8 @@ func nextIrregularSpace(s string, i int) int {
 				continue
 			}
 			k := i + bits.TrailingZeros64(m)
-			if s[k] < utf8.RuneSelf {
-				return runStart(s, k)
-			}
-			r, n := utf8.DecodeRuneInString(s[k:])
-			if unicode.IsSpace(r) {
+			n := longRuneAt(s, k)
+			if n == 0 {
 				return runStart(s, k)
 			}
 			i, prevSp = k+n, 0
@@ -439,11 +436,8 @@ func nextIrregularSpace(s string, i int) int {
 			continue
 		}
 		k := i + fields.FirstByte(m)
-		if s[k] < utf8.RuneSelf {
-			return runStart(s, k)
-		}
-		r, n := utf8.DecodeRuneInString(s[k:])
-		if unicode.IsSpace(r) {
+		n := longRuneAt(s, k)
+		if n == 0 {
 			return runStart(s, k)
 		}
 		i, prevSp = k+n, 0
@@ -475,6 +469,21 @@ func nextIrregularSpace(s string, i int) int {
 // runStart is the start of the white space run that holds s[k]: a ' '
 // before k belongs to it (the run is irregular from k on, and starts there
 // or one ' ' before).
+// longRuneAt judges a stop of nextIrregularSpace's masks at s[k]: it
+// returns 0 when the stop starts a run of white space (an ASCII stop, or a
+// longer rune that is white space), else the length of the rune at s[k]
+// (not white space: the scan goes on after it).
+func longRuneAt(s string, k int) int {
+	if s[k] < utf8.RuneSelf {
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s[k:])
+	if unicode.IsSpace(r) {
+		return 0
+	}
+	return n
+}
+
 func runStart(s string, k int) int {
 	for k > 0 && s[k-1] == ' ' {
 		k--
