@@ -107,7 +107,8 @@ func (f *actionFormulator) build(w *userWork, u *tasks.User, a *tasks.Artifacts,
 	if withTitle {
 		words += 1 + wordCount(strings.TrimSpace(r.Title)) // "Title:", the title
 	}
-	b.WriteString(" " + aboutWordsN(words))
+	b.WriteByte(' ')
+	writeAboutWords(&b, words)
 	w.noteTarget(u, i, target, text)
 	return task, b.String(), target
 }

@@ -97,7 +97,18 @@ func aboutWords(text string) string { return aboutWordsN(wordCount(text)) }
 
 // aboutWordsN is aboutWords of a text of n words.
 func aboutWordsN(n int) string {
-	return "Please write about " + strconv.Itoa(roundWords(n)) + " words."
+	var b strings.Builder
+	writeAboutWords(&b, n)
+	return b.String()
+}
+
+// writeAboutWords writes aboutWordsN(n) to b, without making the string:
+// the prompts end with it.
+func writeAboutWords(b *strings.Builder, n int) {
+	var num [20]byte
+	b.WriteString("Please write about ")
+	b.Write(strconv.AppendInt(num[:0], int64(roundWords(n)), 10))
+	b.WriteString(" words.")
 }
 
 func formatDate(t int64) string {

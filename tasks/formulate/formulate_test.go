@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -543,6 +544,28 @@ func TestRoundWords(t *testing.T) {
 	}
 	if got := aboutWords(strings.Repeat("a ", 37)); got != "Please write about 40 words." {
 		t.Errorf("aboutWords = %q", got)
+	}
+}
+
+// TestWriteAboutWords holds writeAboutWords, which writes into a prompt
+// being built, to the string the prompts used to append.
+func TestWriteAboutWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for i := 0; i < 2000; i++ {
+		n := rng.IntN(5000)
+		if i < 100 {
+			n = i
+		}
+		var b strings.Builder
+		b.WriteString("prompt ")
+		writeAboutWords(&b, n)
+		want := "prompt Please write about " + strconv.Itoa(roundWords(n)) + " words."
+		if b.String() != want {
+			t.Fatalf("writeAboutWords(%d) wrote %q, want %q", n, b.String(), want)
+		}
+		if got := aboutWordsN(n); got != want[len("prompt "):] {
+			t.Fatalf("aboutWordsN(%d) = %q", n, got)
+		}
 	}
 }
 

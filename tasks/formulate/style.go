@@ -111,7 +111,8 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		writeStrings(&b, "Here are some of your past ", plural(u.Records[lo:i]), ", oldest first:\n\n")
 		w.writeHistory(&b, u, lo, i, f.cfg.HistoryWords)
 		b.WriteString("\n\n")
-		writeStrings(&b, "Write a new ", what, where, " on this topic: ", topic(a, i), "\n", aboutWordsN(w.wordCount(u, i)))
+		writeStrings(&b, "Write a new ", what, where, " on this topic: ", topic(a, i), "\n")
+		writeAboutWords(&b, w.wordCount(u, i))
 		w.noteTarget(u, i, text, text)
 		return f.sample(u, tasks.TaskStyle+"."+styleImitation, b.String(), text)
 	case styleContinuation:
@@ -125,7 +126,8 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		b.WriteString("\n\n")
 		writeStrings(&b, "Here is the beginning of your next ", what, where, ":\n", head, "\n\n")
 		// rest's words are those of text after word k.
-		writeStrings(&b, "Continue it from where it stops, without repeating the beginning. ", aboutWordsN(n-k))
+		writeStrings(&b, "Continue it from where it stops, without repeating the beginning. ")
+		writeAboutWords(&b, n-k)
 		return f.sample(u, tasks.TaskStyle+"."+styleContinuation, b.String(), rest)
 	default:
 		b.WriteString("Here is a description of how you write:\n")
@@ -133,7 +135,8 @@ func (f *styleFormulator) build(w *userWork, v string, u *tasks.User, a *tasks.A
 		b.WriteString(strings.TrimSpace(a.Style))
 		w.notePiece(off, b.Len(), styleDescKey(u))
 		b.WriteString("\n\n")
-		writeStrings(&b, "Write a ", what, where, " on this topic: ", topic(a, i), "\n", aboutWordsN(w.wordCount(u, i)))
+		writeStrings(&b, "Write a ", what, where, " on this topic: ", topic(a, i), "\n")
+		writeAboutWords(&b, w.wordCount(u, i))
 		w.noteTarget(u, i, text, text)
 		return f.sample(u, tasks.TaskStyle+"."+styleDescription, b.String(), text)
 	}
