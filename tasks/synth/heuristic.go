@@ -808,7 +808,13 @@ func normSpace(s string) string {
 	if !isASCII(s) {
 		return strings.ToLower(strings.Join(strings.Fields(s), " "))
 	}
-	b := make([]byte, len(s))
+	return fields.View(appendNormSpaceASCII(nil, s))
+}
+
+// appendNormSpaceASCII appends normSpace(s) of an ASCII s to dst.
+func appendNormSpaceASCII(dst []byte, s string) []byte {
+	dst = slices.Grow(dst, len(s))
+	b := dst[len(dst) : len(dst)+len(s)]
 	n := 0
 	space := false
 	for i := 0; i < len(s); i++ {
@@ -828,7 +834,7 @@ func normSpace(s string) string {
 		b[n] = c
 		n++
 	}
-	return fields.View(b[:n])
+	return dst[:len(dst)+n]
 }
 
 // normSpaceEqual is normSpace(a) == normSpace(b) without building either:
@@ -1035,8 +1041,10 @@ type thoughtScan struct {
 	seen  map[string]bool
 	// Scratch space of one record, reused: its sentences (measureHistory)
 	// and their ThirdPerson forms ("" until needed), so that a sentence
-	// before two thoughts is rewritten once.
-	ss, third []string
+	// before two thoughts is rewritten once; the rewritten sentences of
+	// a scenario; normSpace of a scenario, which is only searched.
+	ss, third, prev []string
+	norm            []byte
 }
 
 // record adds the candidates of record i, whose sentences are ss:
@@ -1052,22 +1060,23 @@ func (ts *thoughtScan) record(i int, ss []string, topic func() string, isThought
 			continue
 		}
 		lo := max(0, j-ts.h.cfg.ScenarioSentences)
-		var prev []string
+		prev := ts.prev[:0]
 		for k := lo; k < j; k++ {
 			if wordCount(ss[k]) >= 2 {
 				prev = append(prev, ts.thirdPerson(ss, k))
 			}
 		}
+		ts.prev = prev
 		scen := strings.Join(prev, " ")
 		// (A scenario that passes the first test is not tested again: the
 		// second one would ask the same.)
-		if scen == "" || strings.Contains(normSpace(scen), key) {
+		if scen == "" || ts.normContains(scen, key) {
 			t := topic()
 			if t == "" {
 				continue
 			}
 			scen = "The user was writing about " + strings.TrimRight(t, ".!?") + "."
-			if strings.Contains(normSpace(scen), key) {
+			if ts.normContains(scen, key) {
 				continue
 			}
 		}
@@ -1077,6 +1086,17 @@ func (ts *thoughtScan) record(i int, ss []string, topic func() string, isThought
 		ts.seen[key] = true
 		ts.cands = append(ts.cands, tasks.Thought{Record: i, Scenario: scen, Thought: s})
 	}
+}
+
+// normContains is strings.Contains(normSpace(s), key); an ASCII s, most
+// scenarios, is normalised into the scratch buffer ts.norm rather than a
+// fresh string that only this test would read.
+func (ts *thoughtScan) normContains(s, key string) bool {
+	if !isASCII(s) {
+		return strings.Contains(normSpace(s), key)
+	}
+	ts.norm = appendNormSpaceASCII(ts.norm[:0], s)
+	return strings.Contains(fields.View(ts.norm), key)
 }
 
 // thirdPerson is ThirdPerson(ss[k]) for the record being read, computed
