@@ -798,6 +798,35 @@ func median(xs []int) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
+	// Most values are small (words per sentence): they are ranked in a
+	// histogram, in one pass and without the sorted copy.
+	var hist [256]int32
+	for _, x := range xs {
+		if uint(x) >= uint(len(hist)) {
+			return medianSort(xs)
+		}
+		hist[x]++
+	}
+	m := len(xs) / 2
+	lo, hi, c := -1, -1, 0 // the values of ranks m-1 and m (from 0) of sorted xs
+	for v, k := range hist {
+		c += int(k)
+		if lo < 0 && c > m-1 {
+			lo = v
+		}
+		if c > m {
+			hi = v
+			break
+		}
+	}
+	if len(xs)%2 == 1 {
+		return float64(hi)
+	}
+	return float64(lo+hi) / 2
+}
+
+// medianSort is median by sorting a copy of xs (not empty).
+func medianSort(xs []int) float64 {
 	s := append([]int(nil), xs...)
 	sort.Ints(s)
 	m := len(s) / 2

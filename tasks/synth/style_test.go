@@ -209,3 +209,35 @@ func TestIsThoughtSentence(t *testing.T) {
 		}
 	}
 }
+
+// TestMedianHistogram: median (a histogram for values below 256) against
+// medianSort, which sorts a copy, as the oracle, on random slices of small,
+// large and negative values.
+func TestMedianHistogram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for trial := 0; trial < 20000; trial++ {
+		n := 1 + rng.IntN(40)
+		xs := make([]int, n)
+		for i := range xs {
+			switch r := rng.IntN(100); {
+			case r < 90:
+				xs[i] = rng.IntN(1 + trial%256)
+			case r < 95:
+				xs[i] = 250 + rng.IntN(20) // around the histogram's end
+			default:
+				xs[i] = -rng.IntN(3)
+			}
+		}
+		in := slices.Clone(xs)
+		got, want := median(xs), medianSort(xs)
+		if got != want {
+			t.Fatalf("median(%v) = %v, sorting gives %v", xs, got, want)
+		}
+		if !slices.Equal(xs, in) {
+			t.Fatalf("median changed its input: %v -> %v", in, xs)
+		}
+	}
+	if got := median(nil); got != 0 {
+		t.Fatalf("median(nil) = %v, want 0", got)
+	}
+}
