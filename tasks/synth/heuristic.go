@@ -234,14 +234,10 @@ func measureHistory(u *tasks.User, cfg HeuristicConfig, lx *lexicon, topics *top
 			kw.add(id, pos)
 			pos++
 		}
-		title := normApos(r.Title)
-		for j := 0; ; {
-			w, next, ok := nextWord(title, j)
-			if !ok {
-				break
-			}
-			j = next
-			keyword(lx.id(w))
+		// (tokenize splits as nextWord does, with lx.id's ids, in one pass.)
+		lx.titleToks = tokenize(lx.titleToks[:0], normApos(r.Title), lx)
+		for _, t := range lx.titleToks {
+			keyword(t.id)
 		}
 		for _, t := range toks {
 			keyword(t.id)

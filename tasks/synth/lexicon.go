@@ -42,6 +42,7 @@ type lexicon struct {
 	spanCand           []bool
 	styleToks, toks    []wordTok
 	topicToks          []wordTok   // topicOf's, when it splits the text itself
+	titleToks          []wordTok   // a record's title words (measureHistory)
 	salientToks        [][]wordTok // salientPicks' word buffers
 }
 
