@@ -1184,29 +1184,44 @@ func thirdKey(p string) string {
 		return "" // longer than any key
 	}
 	lp := fields.ToLowerInto(buf[:], normApos(p))
-	if n := len(lp); n == 0 || n > maxThirdKeyLen || thirdFilter[n][lp[0]&31]&(1<<(lp[n-1]&31)) == 0 {
+	if !thirdFilter.mayHave(lp) {
 		return "" // no key has its length, first and last letter
 	}
 	return thirdKeys[lp]
 }
 
-// maxThirdKeyLen is the length of the longest of thirdKeys, and
-// thirdFilter[n][a&31] has bit b&31 set for every key of n bytes that starts
-// with a and ends with b: most words ("the", "and", "it") are told apart
-// from every key by it, without a map lookup.
-var maxThirdKeyLen, thirdFilter = func() (int, *[17][32]uint32) {
-	var f [17][32]uint32
-	longest := 0
-	for k := range thirdKeys {
-		if n := len(k); n > 0 && n < len(f) {
-			longest = max(longest, n)
-			f[n][k[0]&31] |= 1 << (k[n-1] & 31)
-		} else {
-			panic("thirdKeys: key " + k + " out of thirdFilter's range")
+// thirdFilter tells most words ("the", "and", "it") apart from every one of
+// thirdKeys without a map lookup.
+var thirdFilter = newKeyFilter(thirdKeys, "thirdKeys")
+
+// keyFilter is a filter of the words of a set of keys: bit b&31 of
+// f[n][a&31] is set for every key of n bytes that starts with byte a and
+// ends with byte b. &31 folds the ASCII case, so a word whose ASCII
+// lower-case form is a key passes too, as written.
+type keyFilter struct {
+	longest int // the length of the longest key
+	f       [17][32]uint32
+}
+
+func newKeyFilter[V any](keys map[string]V, name string) *keyFilter {
+	kf := &keyFilter{}
+	for k := range keys {
+		n := len(k)
+		if n == 0 || n >= len(kf.f) {
+			panic(name + ": key " + k + " out of keyFilter's range")
 		}
+		kf.longest = max(kf.longest, n)
+		kf.f[n][k[0]&31] |= 1 << (k[n-1] & 31)
 	}
-	return longest, &f
-}()
+	return kf
+}
+
+// mayHave reports whether w may be a key (or, ASCII lower-cased, be one):
+// false tells that it is none.
+func (kf *keyFilter) mayHave(w string) bool {
+	n := len(w)
+	return n > 0 && n <= kf.longest && kf.f[n][w[0]&31]&(1<<(w[n-1]&31)) != 0
+}
 
 // ThirdPerson rewrites a first-person sentence minimally into the third
 // person by pronoun substitution: I -> the user, my -> their, me -> them,

@@ -529,3 +529,47 @@ func TestWordCounterTop(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyFilters: abbrevFilter and thirdFilter pass every key of their
+// sets in any ASCII case, and a random word they reject is, lower-cased,
+// none of the keys (the map lookups they save are the oracle).
+func TestKeyFilters(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	const alphabet = "aeimnorstuyvdjlpIMSAEY'.0"
+	check := func(name string, kf *keyFilter, has func(string) bool, keys []string) {
+		for _, k := range keys {
+			for _, w := range []string{k, strings.ToUpper(k), strings.ToUpper(k[:1]) + k[1:]} {
+				if !kf.mayHave(w) {
+					t.Fatalf("%s rejects %q (key %q)", name, w, k)
+				}
+			}
+		}
+		rejected := 0
+		for range 200000 {
+			b := make([]byte, rng.IntN(9))
+			for i := range b {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+			w := string(b)
+			if kf.mayHave(w) {
+				continue
+			}
+			rejected++
+			if has(strings.ToLower(w)) {
+				t.Fatalf("%s rejects %q, which is a key", name, w)
+			}
+		}
+		if rejected == 0 {
+			t.Fatalf("%s rejected no random word", name)
+		}
+	}
+	var abbrevs, thirds []string
+	for k := range abbreviations {
+		abbrevs = append(abbrevs, k)
+	}
+	for k := range thirdKeys {
+		thirds = append(thirds, k)
+	}
+	check("abbrevFilter", abbrevFilter, func(w string) bool { return abbreviations[w] }, abbrevs)
+	check("thirdFilter", thirdFilter, func(w string) bool { _, ok := thirdKeys[w]; return ok }, thirds)
+}

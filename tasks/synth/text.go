@@ -167,6 +167,10 @@ var abbreviations = map[string]bool{
 // maxAbbrevLen is the length of the longest of abbreviations (all ASCII).
 const maxAbbrevLen = len("approx")
 
+// abbrevFilter tells most words that end a sentence ("it", "day") apart
+// from every one of abbreviations without lower-casing and a map lookup.
+var abbrevFilter = newKeyFilter(abbreviations, "abbreviations")
+
 // Sentences splits a text into sentences: at a run of . ! ? or … followed
 // by white space (closing quotes and brackets stay with the sentence), and at
 // line breaks. A period after a known abbreviation or a single letter does
@@ -308,7 +312,7 @@ func isAbbrevBefore(s string) bool {
 		switch {
 		case len(w) == 1:
 			return asciiLetter[w[0]]
-		case len(w) > maxAbbrevLen:
+		case !abbrevFilter.mayHave(w): // no abbreviation has its length, first and last byte
 			return false
 		}
 		var buf [maxAbbrevLen]byte
