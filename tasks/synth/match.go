@@ -606,7 +606,7 @@ func descGates(s string) (self, rel bool) {
 		return strings.Contains(ls, "i'm a") || strings.Contains(ls, "i am a") || strings.Contains(ls, "im a"),
 			strings.Contains(ls, "my ")
 	}
-	for i := indexFold(s, 0, 'm'); i < len(s) && !(self && rel); i = indexFold(s, i+1, 'm') {
+	at := func(i int) { // s[i] is an m, in either case
 		if !rel {
 			rel = hasPrefixFold(s[i+1:], "y ")
 		}
@@ -614,6 +614,25 @@ func descGates(s string) (self, rel bool) {
 			self = i >= 1 && hasPrefixFold(s[i-1:], "im") ||
 				i >= 2 && hasPrefixFold(s[i-2:], "i'm") ||
 				i >= 3 && hasPrefixFold(s[i-3:], "i am")
+		}
+	}
+	// Only an m followed by a y (either case) or a space can pass a test:
+	// eight places a step, with the bytes after them, and a look at those
+	// only (an m alone is a common letter).
+	const fold = 0x2020202020202020
+	i := 0
+	for ; i+9 <= len(s) && !(self && rel); i += 8 {
+		x, x1 := fields.Load8(s, i), fields.Load8(s, i+1)
+		y1 := x1 & fields.Low7
+		m := fields.Equal(x&fields.Low7|fold, 'm') &^ x
+		next := (fields.Equal(y1|fold, 'y') | fields.Equal(y1, ' ')) &^ x1
+		for c := m & next; c != 0; c &= c - 1 {
+			at(i + fields.FirstByte(c))
+		}
+	}
+	for ; i+1 < len(s) && !(self && rel); i++ {
+		if s[i]|0x20 == 'm' {
+			at(i)
 		}
 	}
 	return self, rel

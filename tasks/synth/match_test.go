@@ -732,3 +732,21 @@ func TestThoughtStarts(t *testing.T) {
 		}
 	}
 }
+
+// TestDescGatesRandom holds descGates to its strings.ToLower oracle
+// (checkMatchers) on random texts dense in what its eight-byte scan looks
+// for: m and y in either case, spaces, the self-description leads, bytes
+// with bit 7 set (0xCD is 0x4D, 'M', with it; 0xD9 is 'Y's), at every
+// length around the eight-byte steps.
+func TestDescGatesRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 17))
+	pieces := []string{"m", "M", "y", "Y", " ", " a", "i", "I", "'", "im", "i'm", "I AM", "my ", "MY ", "\xcd", "\xd9",
+		"\xa0", "é", "\u0130", "\t", "x", "ma"}
+	for trial := 0; trial < 50000; trial++ {
+		var b strings.Builder
+		for n := rng.IntN(14); n > 0; n-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		checkMatchers(t, b.String())
+	}
+}
