@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"regexp"
@@ -813,22 +814,37 @@ func appendNormSpaceASCII(dst []byte, s string) []byte {
 	b := dst[len(dst) : len(dst)+len(s)]
 	n := 0
 	space := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if fields.ASCIISpace[c] {
-			space = n > 0
-			continue
+	for i := 0; i < len(s); {
+		// Eight bytes at once when they are copied lower-cased as they
+		// are: no white space but single ' ' inside them, none pending
+		// (b never gets ahead of s: n <= i).
+		if i+8 <= len(s) && !space {
+			x := fields.Load8(s, i)
+			sp := fields.Equal(x, ' ')
+			if fields.Space8(x) == sp && sp&(sp<<8|0x80|0x80<<56) == 0 {
+				binary.LittleEndian.PutUint64(b[n:], x|fields.Between(x, 'A', 'Z')>>2)
+				n += 8
+				i += 8
+				continue
+			}
 		}
-		if space {
-			b[n] = ' '
+		for end := min(i+8, len(s)); i < end; i++ {
+			c := s[i]
+			if fields.ASCIISpace[c] {
+				space = n > 0
+				continue
+			}
+			if space {
+				b[n] = ' '
+				n++
+				space = false
+			}
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[n] = c
 			n++
-			space = false
 		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[n] = c
-		n++
 	}
 	return dst[:len(dst)+n]
 }

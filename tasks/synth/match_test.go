@@ -750,3 +750,22 @@ func TestDescGatesRandom(t *testing.T) {
 		checkMatchers(t, b.String())
 	}
 }
+
+// TestNormSpaceRandom holds normSpace (eight bytes a step where it can) to
+// strings.ToLower(strings.Join(strings.Fields(s), " ")) (checkMatchers) on
+// random ASCII texts dense in white space runs, capitals and the letters
+// next to them, at every length and offset around the eight-byte steps.
+func TestNormSpaceRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 23))
+	pieces := []string{" ", "  ", "\t", "\n", "\r\n", "\v", "\f", "a", "Z", "@", "[", "`", "{", "Word", "abcdefgh", "ABCDEFGHIJ", "x y z", "é"}
+	for trial := 0; trial < 50000; trial++ {
+		var b strings.Builder
+		for n := rng.IntN(16); n > 0; n-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := normSpace(s), strings.ToLower(strings.Join(strings.Fields(s), " ")); got != want {
+			t.Fatalf("normSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
