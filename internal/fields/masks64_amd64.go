@@ -4,8 +4,10 @@ package fields
 
 import "golang.org/x/sys/cpu"
 
-// HaveMasks64 reports whether Masks64 is the AVX-512BW routine
-// (masks64_amd64.s); callers then scan 64 bytes a step.
+// HaveMasks64 reports whether the text scanners' AVX-512BW routines are
+// used (Masks64 here, masks64_amd64.s; the scrub's in tasks/filter): the
+// one switch, set from the CPU's features; callers then scan 64 bytes a
+// step.
 var HaveMasks64 = cpu.X86.HasAVX512BW
 
 //go:noescape

@@ -66,7 +66,7 @@ func candidates64(s string, i, cls int) uint64 {
 	return m
 }
 
-// nextCandidate64 is nextCandidate 64 bytes at a time (scanAsm) while a
+// nextCandidate64 is nextCandidate 64 bytes at a time (fields.HaveMasks64) while a
 // byte follows them, and the rest as nextCandidate8 does.
 func nextCandidate64(s string, i, cls int) int {
 	for ; i+65 <= len(s); i += 64 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humanllm/humanllm/internal/fields"
 	"github.com/humanllm/humanllm/internal/randtext"
 )
 
@@ -25,7 +26,7 @@ const allClasses = trigDigit | trigAt | trigURL | trigURLPat | trigU
 // to scrubMasks64Go on every byte value at every lane, and on random
 // texts.
 func TestScrubMasks64(t *testing.T) {
-	if !scanAsm {
+	if !fields.HaveMasks64 {
 		t.Log("no AVX-512BW routine in this build or on this CPU: scrubMasks64 is scrubMasks64Go")
 	}
 	check := func(b []byte) {

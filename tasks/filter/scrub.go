@@ -133,7 +133,7 @@ func (sc *Scrubber) classes() int {
 // classes in cls (isCandidate), or len(s): 64 bytes at a time with
 // AVX-512BW (nextCandidate64), else eight (nextCandidate8).
 func nextCandidate(s string, i, cls int) int {
-	if scanAsm {
+	if fields.HaveMasks64 {
 		return nextCandidate64(s, i, cls)
 	}
 	return nextCandidate8(s, i, cls)

@@ -466,9 +466,6 @@ func nextIrregularSpace(s string, i int) int {
 	return len(s)
 }
 
-// runStart is the start of the white space run that holds s[k]: a ' '
-// before k belongs to it (the run is irregular from k on, and starts there
-// or one ' ' before).
 // longRuneAt judges a stop of nextIrregularSpace's masks at s[k]: it
 // returns 0 when the stop starts a run of white space (an ASCII stop, or a
 // longer rune that is white space), else the length of the rune at s[k]
@@ -484,6 +481,9 @@ func longRuneAt(s string, k int) int {
 	return n
 }
 
+// runStart is the start of the white space run that holds s[k]: a ' '
+// before k belongs to it (the run is irregular from k on, and starts there
+// or one ' ' before).
 func runStart(s string, k int) int {
 	for k > 0 && s[k-1] == ' ' {
 		k--
